@@ -1,2 +1,10 @@
 //! socket.io-rs: the Rust core of a socket.io server for Node.js.
+//!
+//! # Layout
+//! - `protocol`: wire formats (Engine.IO packets, polling payloads); pure, no I/O.
+//! - `engine`: the Engine.IO v4 server: sessions, transports, heartbeat, upgrade.
+//! - `binding`: the only module that speaks napi; thin methods over the core.
+pub mod engine;
+pub mod protocol;
+
 mod binding;

@@ -1,0 +1,264 @@
+//! `BindingEngine`: the Engine.IO core as the JS facade (lib/engine) drives it.
+use super::error::{invalid_arg, poll_error, post_error};
+use super::event_queue::EventQueue;
+use crate::engine::close_reason::CloseReason;
+use crate::engine::config::EngineConfig;
+use crate::engine::handler::EngineHandler;
+use crate::engine::session::PollReply;
+use crate::engine::{Engine, WebSocketHandoff};
+use crate::protocol::engine_packet::{Message, Packet};
+use bytes::Bytes;
+use napi::bindgen_prelude::{Buffer, Either, Function};
+use napi_derive::napi;
+use std::os::fd::{BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[napi(object, object_to_js = false)]
+pub struct BindingEngineOptions {
+    pub ping_interval: f64,
+    pub ping_timeout: f64,
+    pub upgrade_timeout: f64,
+    pub max_http_buffer_size: f64,
+    pub allow_upgrades: bool,
+    pub websocket: bool,
+}
+
+fn normalize_options(options: &BindingEngineOptions) -> napi::Result<EngineConfig> {
+    let millis = |name: &str, value: f64| {
+        if value.is_finite() && value >= 0.0 {
+            Ok(Duration::from_millis(value as u64))
+        } else {
+            Err(invalid_arg(format!(
+                "{name} must be a non-negative number of milliseconds"
+            )))
+        }
+    };
+    if !(options.max_http_buffer_size.is_finite() && options.max_http_buffer_size >= 0.0) {
+        return Err(invalid_arg(
+            "maxHttpBufferSize must be a non-negative number".into(),
+        ));
+    }
+    Ok(EngineConfig {
+        ping_interval: millis("pingInterval", options.ping_interval)?,
+        ping_timeout: millis("pingTimeout", options.ping_timeout)?,
+        upgrade_timeout: millis("upgradeTimeout", options.upgrade_timeout)?,
+        max_payload: options.max_http_buffer_size as usize,
+        allow_upgrades: options.allow_upgrades,
+        websocket_enabled: options.websocket,
+    })
+}
+
+/// Event kinds, as lib/engine/server.js names them.
+const EVENT_MESSAGE: u32 = 0;
+const EVENT_CLOSE: u32 = 1;
+const EVENT_UPGRADING: u32 = 2;
+const EVENT_UPGRADE: u32 = 3;
+const EVENT_PACKET: u32 = 4;
+const EVENT_PACKET_CREATE: u32 = 5;
+const EVENT_POLL_ANSWER: u32 = 6;
+
+#[napi(object)]
+pub struct BindingEngineEvent {
+    pub kind: u32,
+    pub sid: String,
+    /// A text message, a close reason, or a packet type.
+    pub text: Option<String>,
+    pub binary: Option<Buffer>,
+    /// The close description, or a packet's text data.
+    pub detail: Option<String>,
+}
+
+impl BindingEngineEvent {
+    fn new(kind: u32, sid: &str) -> Self {
+        Self {
+            kind,
+            sid: sid.to_owned(),
+            text: None,
+            binary: None,
+            detail: None,
+        }
+    }
+}
+
+struct JsHandler {
+    events: EventQueue<BindingEngineEvent>,
+    packets_listened: AtomicBool,
+}
+
+impl EngineHandler for JsHandler {
+    fn on_message(&self, sid: &str, message: Message) {
+        let mut event = BindingEngineEvent::new(EVENT_MESSAGE, sid);
+        match message {
+            Message::Text(text) => event.text = Some(text.data().to_owned()),
+            Message::Binary(data) => event.binary = Some(data.to_vec().into()),
+        }
+        self.events.push(event);
+    }
+
+    fn on_upgrading(&self, sid: &str) {
+        self.events
+            .push(BindingEngineEvent::new(EVENT_UPGRADING, sid));
+    }
+
+    fn on_upgrade(&self, sid: &str) {
+        self.events
+            .push(BindingEngineEvent::new(EVENT_UPGRADE, sid));
+    }
+
+    fn on_close(&self, sid: &str, reason: CloseReason) {
+        let mut event = BindingEngineEvent::new(EVENT_CLOSE, sid);
+        event.text = Some(reason.as_str().to_owned());
+        event.detail = reason.description().map(str::to_owned);
+        self.events.push(event);
+    }
+
+    fn on_poll_answer(&self, sid: &str, body: String) {
+        let mut event = BindingEngineEvent::new(EVENT_POLL_ANSWER, sid);
+        event.text = Some(body);
+        self.events.push(event);
+    }
+
+    fn wants_packets(&self) -> bool {
+        self.packets_listened.load(Ordering::Relaxed)
+    }
+
+    fn on_packet(&self, sid: &str, packet: &Packet, incoming: bool) {
+        let kind = if incoming {
+            EVENT_PACKET
+        } else {
+            EVENT_PACKET_CREATE
+        };
+        let mut event = BindingEngineEvent::new(kind, sid);
+        event.text = Some(packet.type_name().to_owned());
+        match packet {
+            Packet::Message(Message::Text(text)) => event.detail = Some(text.data().to_owned()),
+            Packet::Message(Message::Binary(data)) => event.binary = Some(data.to_vec().into()),
+            Packet::Open(json) => event.detail = Some(json.clone()),
+            Packet::Ping { probe: true } | Packet::Pong { probe: true } => {
+                event.detail = Some("probe".to_owned())
+            }
+            _ => {}
+        }
+        self.events.push(event);
+    }
+}
+
+#[napi]
+pub struct BindingEngine {
+    engine: Arc<Engine>,
+    handler: Arc<JsHandler>,
+}
+
+#[napi]
+impl BindingEngine {
+    /// `on_events` is called (with no argument) whenever events are waiting in `drainEvents`.
+    #[napi(constructor)]
+    pub fn new(
+        options: BindingEngineOptions,
+        on_events: Function<'_, (), ()>,
+    ) -> napi::Result<Self> {
+        let config = normalize_options(&options)?;
+        let handler = Arc::new(JsHandler {
+            events: EventQueue::new(&on_events)?,
+            packets_listened: AtomicBool::new(false),
+        });
+        let engine = Engine::new(config, handler.clone(), super::runtime()?);
+        Ok(Self { engine, handler })
+    }
+
+    #[napi]
+    pub fn drain_events(&self) -> Vec<BindingEngineEvent> {
+        self.handler.events.drain()
+    }
+
+    /// Whether JS listens to `packet` / `packetCreate` events.
+    #[napi]
+    pub fn set_packets_listened(&self, listened: bool) {
+        self.handler
+            .packets_listened
+            .store(listened, Ordering::Relaxed);
+    }
+
+    #[napi(getter)]
+    pub fn clients_count(&self) -> u32 {
+        self.engine.clients_count() as u32
+    }
+
+    #[napi]
+    pub fn transport_name(&self, sid: String) -> Option<String> {
+        self.engine.transport_name(&sid).map(str::to_owned)
+    }
+
+    #[napi]
+    pub fn open_polling(&self, sid: String) {
+        self.engine.open_polling(&sid);
+    }
+
+    /// A long-poll GET: the body if data is ready, else null and the body comes later as a
+    /// poll-answer event.
+    #[napi]
+    pub fn poll(&self, sid: String) -> napi::Result<Option<String>> {
+        Ok(match self.engine.poll(&sid).map_err(poll_error)? {
+            PollReply::Now(body) => Some(body),
+            PollReply::Waiting => None,
+        })
+    }
+
+    #[napi]
+    pub fn post(&self, sid: String, body: String) -> napi::Result<()> {
+        self.engine.post(&sid, &body).map_err(post_error)
+    }
+
+    #[napi]
+    pub fn request_aborted(&self, sid: String, description: String) {
+        self.engine.request_aborted(&sid, &description);
+    }
+
+    #[napi]
+    pub fn send(&self, sid: String, data: Either<String, Buffer>) -> bool {
+        let message = match data {
+            Either::A(text) => {
+                Message::Text(crate::protocol::engine_packet::TextMessage::new(&text))
+            }
+            Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
+        };
+        self.engine.send(&sid, message)
+    }
+
+    #[napi]
+    pub fn close(&self, sid: String, discard: bool) {
+        self.engine.close(&sid, discard);
+    }
+
+    #[napi]
+    pub fn close_all(&self) {
+        self.engine.close_all();
+    }
+
+    /// Takes over the TCP connection behind `fd` (Node closes its own descriptor afterwards):
+    /// `response` is the complete 101 answer, `head` what Node read past the request.
+    #[napi]
+    pub fn accept_websocket(
+        &self,
+        fd: i32,
+        head: Buffer,
+        response: String,
+        sid: String,
+        is_upgrade: bool,
+    ) -> napi::Result<()> {
+        // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this
+        // call; we only duplicate it (CLOEXEC) and never close the original.
+        let owned = unsafe { BorrowedFd::borrow_raw(fd as RawFd) }
+            .try_clone_to_owned()
+            .map_err(|err| invalid_arg(format!("cannot take over the connection: {err}")))?;
+        let handoff = WebSocketHandoff {
+            stream: std::net::TcpStream::from(owned),
+            head: head.to_vec(),
+            response: response.into_bytes(),
+        };
+        self.engine.accept_websocket(handoff, &sid, is_upgrade);
+        Ok(())
+    }
+}

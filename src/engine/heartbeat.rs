@@ -1,0 +1,26 @@
+//! The server-driven heartbeat of Engine.IO v4: a ping every `pingInterval`, a pong expected
+//! within `pingTimeout`, else the session closes with "ping timeout".
+use super::close_reason::CloseReason;
+use super::session::Session;
+use super::Engine;
+use crate::protocol::engine_packet::Packet;
+use std::sync::Arc;
+
+pub(super) async fn run(engine: Arc<Engine>, session: Arc<Session>) {
+    let interval = engine.config().ping_interval;
+    let timeout = engine.config().ping_timeout;
+    loop {
+        tokio::time::sleep(interval).await;
+        // Registered before the ping goes out, so a pong that beats us here still counts.
+        let pong = session.pong.notified();
+        tokio::pin!(pong);
+        pong.as_mut().enable();
+        if !engine.send_packet(&session, Packet::Ping { probe: false }) {
+            return;
+        }
+        if tokio::time::timeout(timeout, pong).await.is_err() {
+            engine.close_session(&session, CloseReason::PingTimeout);
+            return;
+        }
+    }
+}

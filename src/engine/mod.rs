@@ -1,0 +1,293 @@
+//! The Engine.IO v4 server: the session table and every way a session opens, receives and closes.
+//!
+//! `close_session` is the only path that removes a session; transports and timers call it.
+pub mod close_reason;
+pub mod config;
+pub mod handler;
+mod heartbeat;
+pub mod session;
+mod websocket;
+
+use crate::protocol::engine_packet::{Message, Packet};
+use crate::protocol::payload;
+use close_reason::CloseReason;
+use config::EngineConfig;
+use dashmap::DashMap;
+use handler::EngineHandler;
+use session::{Closed, PollError, PollOutcome, PollReply, Polling, Session, SessionState, Sid};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+use tracing::debug;
+pub use websocket::WebSocketHandoff;
+
+/// How long a server-side close waits for a GET to carry the close packet (upstream's
+/// `closeTimeout`).
+const POLLING_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Engine {
+    config: EngineConfig,
+    sessions: DashMap<Sid, Arc<Session>>,
+    handler: Arc<dyn EngineHandler>,
+    runtime: Handle,
+}
+
+/// Why a POST body was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostError {
+    Session(PollError),
+}
+
+impl Engine {
+    pub fn new(
+        config: EngineConfig,
+        handler: Arc<dyn EngineHandler>,
+        runtime: Handle,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            config,
+            sessions: DashMap::new(),
+            handler,
+            runtime,
+        })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn clients_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    fn session(&self, sid: &str) -> Option<Arc<Session>> {
+        self.sessions
+            .get(sid)
+            .map(|entry| Arc::clone(entry.value()))
+    }
+
+    /// The transport carrying a session, or None for an unknown sid.
+    pub fn transport_name(&self, sid: &str) -> Option<&'static str> {
+        self.session(sid).map(|session| session.transport_name())
+    }
+
+    fn open_packet(&self, sid: &str, on_polling: bool) -> Packet {
+        let upgrades: &[&str] =
+            if on_polling && self.config.allow_upgrades && self.config.websocket_enabled {
+                &["websocket"]
+            } else {
+                &[]
+            };
+        Packet::Open(
+            serde_json::json!({
+                "sid": sid,
+                "upgrades": upgrades,
+                "pingInterval": self.config.ping_interval.as_millis() as u64,
+                "pingTimeout": self.config.ping_timeout.as_millis() as u64,
+                "maxPayload": self.config.max_payload,
+            })
+            .to_string(),
+        )
+    }
+
+    /// Registers a new session in `state`, queues its open packet and starts its heartbeat.
+    fn register(self: &Arc<Self>, sid: Sid, state: SessionState) -> Arc<Session> {
+        let on_polling = matches!(state, SessionState::Polling(_));
+        let session = Arc::new(Session::new(Arc::clone(&sid), state));
+        self.sessions.insert(sid, Arc::clone(&session));
+        self.send_packet(&session, self.open_packet(&session.sid, on_polling));
+        let heartbeat = self
+            .runtime
+            .spawn(heartbeat::run(Arc::clone(self), Arc::clone(&session)));
+        session.set_heartbeat(heartbeat.abort_handle());
+        session
+    }
+
+    /// The handshake of a polling session; its first GET is then served by `poll`.
+    pub fn open_polling(self: &Arc<Self>, sid: &str) {
+        debug!(sid, "handshake on polling");
+        self.register(Arc::from(sid), SessionState::Polling(Polling::default()));
+    }
+
+    /// A WebSocket connection handed over by the HTTP server: a new session (`sid` not yet
+    /// known) or an upgrade of an existing polling session.
+    pub fn accept_websocket(
+        self: &Arc<Self>,
+        handoff: WebSocketHandoff,
+        sid: &str,
+        is_upgrade: bool,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sid: Sid = Arc::from(sid);
+        if is_upgrade {
+            let Some(session) = self.session(&sid) else {
+                debug!(%sid, "upgrade attempt for closed client");
+                self.runtime.spawn(websocket::refuse(handoff));
+                return;
+            };
+            if !session.begin_upgrade(tx.clone()) {
+                debug!(%sid, "transport cannot be upgraded now");
+                self.runtime.spawn(websocket::refuse(handoff));
+                return;
+            }
+            self.runtime.spawn(websocket::run(
+                Arc::clone(self),
+                session,
+                handoff,
+                tx,
+                rx,
+                true,
+            ));
+        } else {
+            debug!(%sid, "handshake on websocket");
+            let session = self.register(sid, SessionState::WebSocket(tx.clone()));
+            self.runtime.spawn(websocket::run(
+                Arc::clone(self),
+                session,
+                handoff,
+                tx,
+                rx,
+                false,
+            ));
+        }
+    }
+
+    /// A long-poll GET.
+    pub fn poll(self: &Arc<Self>, sid: &str) -> Result<PollReply, PollError> {
+        let session = self.session(sid).ok_or(PollError::UnknownSid)?;
+        match session.poll() {
+            PollOutcome::Reply(reply) => Ok(reply),
+            PollOutcome::ReplyThenClose(body) => {
+                self.close_session(&session, CloseReason::ForcedClose);
+                Ok(PollReply::Now(body))
+            }
+            PollOutcome::Overlap => {
+                self.close_session(
+                    &session,
+                    CloseReason::TransportError("overlap from client".into()),
+                );
+                Err(PollError::Overlap)
+            }
+            PollOutcome::Err(err) => Err(err),
+        }
+    }
+
+    /// A long-poll GET or a POST ended before it was answered.
+    pub fn request_aborted(self: &Arc<Self>, sid: &str, description: &str) {
+        if let Some(session) = self.session(sid) {
+            self.close_session(&session, CloseReason::TransportError(description.into()));
+        }
+    }
+
+    /// A POST body, already bounded by `max_payload` by the HTTP layer.
+    pub fn post(self: &Arc<Self>, sid: &str, body: &str) -> Result<(), PostError> {
+        let session = self
+            .session(sid)
+            .ok_or(PostError::Session(PollError::UnknownSid))?;
+        session.accepts_polling().map_err(PostError::Session)?;
+        let (packets, error) = payload::decode(body);
+        for packet in packets {
+            if session.is_closed() {
+                return Ok(());
+            }
+            self.on_packet(&session, packet);
+        }
+        if error.is_some() {
+            self.close_session(&session, CloseReason::ParseError);
+        }
+        Ok(())
+    }
+
+    /// A packet from the client, on whichever transport carries the session.
+    pub(crate) fn on_packet(self: &Arc<Self>, session: &Arc<Session>, packet: Packet) {
+        if self.handler.wants_packets() {
+            self.handler.on_packet(&session.sid, &packet, true);
+        }
+        match packet {
+            Packet::Pong { .. } => session.pong.notify_waiters(),
+            Packet::Message(message) => self.handler.on_message(&session.sid, message),
+            Packet::Close => self.close_session(session, CloseReason::TransportClose),
+            Packet::Ping { .. } => self.close_session(
+                session,
+                CloseReason::TransportError("invalid heartbeat direction".into()),
+            ),
+            Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
+        }
+    }
+
+    fn send_packet(&self, session: &Session, packet: Packet) -> bool {
+        if self.handler.wants_packets() {
+            self.handler.on_packet(&session.sid, &packet, false);
+        }
+        match session.send(packet) {
+            Ok(answer) => {
+                self.deliver(&session.sid, answer);
+                true
+            }
+            Err(Closed) => false,
+        }
+    }
+
+    /// Hands a waiting GET its body, outside the session's lock.
+    fn deliver(&self, sid: &str, answer: Option<String>) {
+        if let Some(body) = answer {
+            self.handler.on_poll_answer(sid, body);
+        }
+    }
+
+    /// Sends a message to one session; false if it is unknown or closing.
+    pub fn send(&self, sid: &str, message: Message) -> bool {
+        match self.session(sid) {
+            Some(session) => self.send_packet(&session, Packet::Message(message)),
+            None => false,
+        }
+    }
+
+    /// Closes a session from the server side (`socket.close()`): what is queued is sent first.
+    /// With `discard`, the transport is dropped without waiting for a poll to carry the close.
+    pub fn close(self: &Arc<Self>, sid: &str, discard: bool) {
+        let Some(session) = self.session(sid) else {
+            return;
+        };
+        if discard || session.begin_close() {
+            self.close_session(&session, CloseReason::ForcedClose);
+            return;
+        }
+        let engine = Arc::clone(self);
+        self.runtime.spawn(async move {
+            tokio::time::sleep(POLLING_CLOSE_TIMEOUT).await;
+            engine.close_session(&session, CloseReason::ForcedClose);
+        });
+    }
+
+    /// Closes every session (`engine.close()`).
+    pub fn close_all(self: &Arc<Self>) {
+        let sids: Vec<Sid> = self
+            .sessions
+            .iter()
+            .map(|entry| Arc::clone(entry.key()))
+            .collect();
+        for sid in sids {
+            self.close(&sid, true);
+        }
+    }
+
+    /// The only way a session ends.
+    pub(crate) fn close_session(&self, session: &Arc<Session>, reason: CloseReason) {
+        let closing_packet = if reason == CloseReason::TransportClose {
+            Packet::Noop
+        } else {
+            Packet::Close
+        };
+        let Ok(answer) = session.shut(closing_packet) else {
+            return;
+        };
+        self.deliver(&session.sid, answer);
+        self.sessions.remove_if(&session.sid, |_, registered| {
+            Arc::ptr_eq(registered, session)
+        });
+        debug!(sid = %session.sid, reason = reason.as_str(), "session closed");
+        self.handler.on_close(&session.sid, reason);
+    }
+}

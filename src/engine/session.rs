@@ -1,0 +1,468 @@
+//! One Engine.IO session: which transport carries it (one state machine), its write buffer and
+//! the pending long-poll.
+use crate::protocol::engine_packet::Packet;
+use crate::protocol::payload;
+use parking_lot::Mutex;
+use std::sync::Arc;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::AbortHandle;
+use tracing::debug;
+
+/// A session id, shared by every structure that names the session.
+pub type Sid = Arc<str>;
+
+/// What a WebSocket connection's task is told to do.
+#[derive(Debug)]
+pub enum Outgoing {
+    Packet(Packet),
+    /// Send a Close frame after what is queued, then end.
+    Close,
+}
+
+pub type WsSender = mpsc::UnboundedSender<Outgoing>;
+
+/// The long-polling side of a session: at most one GET waits for data.
+#[derive(Debug, Default)]
+pub struct Polling {
+    get_waiting: bool,
+}
+
+impl Polling {
+    /// The body for the waiting GET, if one waits (the HTTP layer delivers it).
+    fn answer(&mut self, packets: &[Packet]) -> Option<String> {
+        std::mem::take(&mut self.get_waiting).then(|| payload::encode(packets))
+    }
+}
+
+/// The session's one state machine (upstream spreads it over `readyState`, `upgrading` and
+/// `upgraded`).
+#[derive(Debug)]
+pub enum SessionState {
+    Polling(Polling),
+    /// A WebSocket arrived to replace polling; polling carries the session until it sends `5`.
+    Upgrading {
+        polling: Polling,
+        websocket: WsSender,
+        /// The WebSocket answered the `2probe` ping.
+        probed: bool,
+    },
+    WebSocket(WsSender),
+    /// `close()` was called with no GET to carry the close packet: the next GET will.
+    ClosingPolling,
+    Closed,
+}
+
+impl SessionState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SessionState::Polling(_) => "polling",
+            SessionState::Upgrading { .. } => "upgrading",
+            SessionState::WebSocket(_) => "websocket",
+            SessionState::ClosingPolling => "closing",
+            SessionState::Closed => "closed",
+        }
+    }
+
+    /// The transport carrying the session, as upstream's `transport.name`.
+    pub fn transport_name(&self) -> &'static str {
+        match self {
+            SessionState::WebSocket(_) => "websocket",
+            _ => "polling",
+        }
+    }
+}
+
+pub struct Session {
+    pub sid: Sid,
+    inner: Mutex<Inner>,
+    /// Signalled by each pong, waited on by the heartbeat.
+    pub(crate) pong: Notify,
+}
+
+struct Inner {
+    state: SessionState,
+    /// Packets waiting for a polling GET (a WebSocket gets them at once through its channel).
+    buffer: Vec<Packet>,
+    heartbeat: Option<AbortHandle>,
+}
+
+/// What became of a long-poll GET.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PollReply {
+    /// Data was ready: the body to answer with.
+    Now(String),
+    /// The body is delivered when data arrives (`EngineHandler::on_poll_answer`).
+    Waiting,
+}
+
+/// Why a request could not be served by this session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollError {
+    /// A second GET while one is pending: upstream closes the session.
+    Overlap,
+    /// The session is carried by WebSocket; HTTP requests are a transport mismatch.
+    TransportMismatch,
+    UnknownSid,
+}
+
+/// The session is closing or closed: nothing more is sent on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed;
+
+/// What the state machine asks the engine to do after a GET, once the lock is released.
+pub(crate) enum PollOutcome {
+    Reply(PollReply),
+    ReplyThenClose(String),
+    Overlap,
+    Err(PollError),
+}
+
+impl Session {
+    pub(crate) fn new(sid: Sid, state: SessionState) -> Self {
+        Self {
+            sid,
+            inner: Mutex::new(Inner {
+                state,
+                buffer: Vec::new(),
+                heartbeat: None,
+            }),
+            pong: Notify::new(),
+        }
+    }
+
+    pub(crate) fn set_heartbeat(&self, heartbeat: AbortHandle) {
+        self.inner.lock().heartbeat = Some(heartbeat);
+    }
+
+    pub fn transport_name(&self) -> &'static str {
+        self.inner.lock().state.transport_name()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self.inner.lock().state, SessionState::Closed)
+    }
+
+    fn transition(&self, inner: &mut Inner, next: SessionState) -> SessionState {
+        debug!(sid = %self.sid, from = inner.state.name(), to = next.name(), "session state");
+        std::mem::replace(&mut inner.state, next)
+    }
+
+    /// Queues a packet on whatever transport carries the session. Err once it is closing; the
+    /// body for a waiting GET when the packet releases one.
+    pub fn send(&self, packet: Packet) -> Result<Option<String>, Closed> {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        match &mut inner.state {
+            SessionState::WebSocket(ws) => ws
+                .send(Outgoing::Packet(packet))
+                .map(|()| None)
+                .map_err(|_| Closed),
+            SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
+                inner.buffer.push(packet);
+                let answer = polling.answer(&inner.buffer);
+                if answer.is_some() {
+                    inner.buffer.clear();
+                }
+                Ok(answer)
+            }
+            SessionState::ClosingPolling | SessionState::Closed => Err(Closed),
+        }
+    }
+
+    /// A long-poll GET arrived.
+    pub(crate) fn poll(&self) -> PollOutcome {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        let probed = matches!(inner.state, SessionState::Upgrading { probed: true, .. });
+        match &mut inner.state {
+            SessionState::Polling(polling) | SessionState::Upgrading { polling, .. }
+                if polling.get_waiting =>
+            {
+                PollOutcome::Overlap
+            }
+            SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
+                if !inner.buffer.is_empty() {
+                    let body = payload::encode(&inner.buffer);
+                    inner.buffer.clear();
+                    return PollOutcome::Reply(PollReply::Now(body));
+                }
+                if probed {
+                    // Releases the client's last poll so that it can send the upgrade packet.
+                    return PollOutcome::Reply(PollReply::Now(payload::encode(&[Packet::Noop])));
+                }
+                polling.get_waiting = true;
+                PollOutcome::Reply(PollReply::Waiting)
+            }
+            SessionState::ClosingPolling => {
+                inner.buffer.push(Packet::Close);
+                let body = payload::encode(&inner.buffer);
+                inner.buffer.clear();
+                PollOutcome::ReplyThenClose(body)
+            }
+            SessionState::WebSocket(_) => PollOutcome::Err(PollError::TransportMismatch),
+            SessionState::Closed => PollOutcome::Err(PollError::UnknownSid),
+        }
+    }
+
+    /// Whether HTTP requests still reach this session (POSTs are refused once upgraded).
+    pub(crate) fn accepts_polling(&self) -> Result<(), PollError> {
+        match self.inner.lock().state {
+            SessionState::Polling(_)
+            | SessionState::Upgrading { .. }
+            | SessionState::ClosingPolling => Ok(()),
+            SessionState::WebSocket(_) => Err(PollError::TransportMismatch),
+            SessionState::Closed => Err(PollError::UnknownSid),
+        }
+    }
+
+    /// A WebSocket wants to take over a polling session. False when the session cannot upgrade
+    /// (not on polling, or another WebSocket is already trying).
+    pub(crate) fn begin_upgrade(&self, websocket: WsSender) -> bool {
+        let mut inner = self.inner.lock();
+        if !matches!(inner.state, SessionState::Polling(_)) {
+            return false;
+        }
+        let SessionState::Polling(polling) = self.transition(&mut inner, SessionState::Closed)
+        else {
+            return false;
+        };
+        self.transition(
+            &mut inner,
+            SessionState::Upgrading {
+                polling,
+                websocket,
+                probed: false,
+            },
+        );
+        true
+    }
+
+    /// The candidate WebSocket answered the probe. The waiting GET, if any, is released with a
+    /// noop so the client can pause polling and send `5`. Err if `websocket` is not the candidate.
+    pub(crate) fn probe_answered(&self, websocket: &WsSender) -> Result<Option<String>, Closed> {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        match &mut inner.state {
+            SessionState::Upgrading {
+                polling,
+                websocket: candidate,
+                probed,
+            } if candidate.same_channel(websocket) => {
+                *probed = true;
+                Ok(if inner.buffer.is_empty() {
+                    polling.answer(&[Packet::Noop])
+                } else {
+                    None
+                })
+            }
+            _ => Err(Closed),
+        }
+    }
+
+    /// The client sent `5` on the candidate WebSocket: it carries the session from now on, and
+    /// what polling had buffered is sent on it. Ok with the answer for a GET still waiting.
+    pub(crate) fn finish_upgrade(&self, websocket: &WsSender) -> Result<Option<String>, Closed> {
+        let mut inner = self.inner.lock();
+        let is_candidate = matches!(
+            &inner.state,
+            SessionState::Upgrading { websocket: candidate, .. } if candidate.same_channel(websocket)
+        );
+        if !is_candidate {
+            return Err(Closed);
+        }
+        let answer = match self.transition(&mut inner, SessionState::WebSocket(websocket.clone())) {
+            SessionState::Upgrading { mut polling, .. } => polling.answer(&[Packet::Noop]),
+            _ => None,
+        };
+        for packet in inner.buffer.drain(..) {
+            websocket
+                .send(Outgoing::Packet(packet))
+                .map_err(|_| Closed)?;
+        }
+        Ok(answer)
+    }
+
+    /// The candidate WebSocket failed, timed out or closed: polling goes on alone.
+    pub(crate) fn abandon_upgrade(&self, websocket: &WsSender) {
+        let mut inner = self.inner.lock();
+        let is_candidate = matches!(
+            &inner.state,
+            SessionState::Upgrading { websocket: candidate, .. } if candidate.same_channel(websocket)
+        );
+        if is_candidate {
+            if let SessionState::Upgrading { polling, .. } =
+                self.transition(&mut inner, SessionState::Closed)
+            {
+                self.transition(&mut inner, SessionState::Polling(polling));
+            }
+        }
+    }
+
+    /// Whether `websocket` is the transport carrying this session.
+    pub(crate) fn is_carried_by(&self, websocket: &WsSender) -> bool {
+        matches!(&self.inner.lock().state, SessionState::WebSocket(ws) if ws.same_channel(websocket))
+    }
+
+    /// Starts an orderly close requested by the server. Returns true when the session can be
+    /// closed now; false when it waits for the next GET to carry the close packet.
+    pub(crate) fn begin_close(&self) -> bool {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        match &mut inner.state {
+            SessionState::Polling(polling) | SessionState::Upgrading { polling, .. }
+                if !polling.get_waiting =>
+            {
+                if let SessionState::Upgrading { websocket, .. } = &inner.state {
+                    let _closed = websocket.send(Outgoing::Close);
+                }
+                self.transition(inner, SessionState::ClosingPolling);
+                false
+            }
+            SessionState::ClosingPolling => false,
+            _ => true,
+        }
+    }
+
+    /// Moves the session to `Closed` and releases its transports. Err if it already was; else
+    /// the last answer for a waiting GET. `closing_packet` is what that GET gets (upstream sends a
+    /// noop when the client closed, a close packet otherwise).
+    pub(crate) fn shut(&self, closing_packet: Packet) -> Result<Option<String>, Closed> {
+        let mut inner = self.inner.lock();
+        let previous = self.transition(&mut inner, SessionState::Closed);
+        if let Some(heartbeat) = inner.heartbeat.take() {
+            heartbeat.abort();
+        }
+        inner.buffer.clear();
+        match previous {
+            SessionState::Closed => Err(Closed),
+            SessionState::Polling(mut polling) => Ok(polling.answer(&[closing_packet])),
+            SessionState::Upgrading {
+                mut polling,
+                websocket,
+                ..
+            } => {
+                let _already_gone = websocket.send(Outgoing::Close);
+                Ok(polling.answer(&[closing_packet]))
+            }
+            SessionState::WebSocket(websocket) => {
+                let _already_gone = websocket.send(Outgoing::Close);
+                Ok(None)
+            }
+            SessionState::ClosingPolling => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn polling_session() -> Session {
+        Session::new(Arc::from("sid"), SessionState::Polling(Polling::default()))
+    }
+
+    fn now(outcome: PollOutcome) -> String {
+        match outcome {
+            PollOutcome::Reply(PollReply::Now(body)) => body,
+            _ => panic!("expected an immediate reply"),
+        }
+    }
+
+    #[test]
+    fn buffered_packets_answer_the_next_get() {
+        let session = polling_session();
+        assert_eq!(session.send(Packet::text("a")), Ok(None));
+        assert_eq!(session.send(Packet::text("b")), Ok(None));
+        assert_eq!(now(session.poll()), "4a\x1e4b");
+    }
+
+    #[test]
+    fn a_waiting_get_is_answered_by_the_next_send() {
+        let session = polling_session();
+        assert!(matches!(
+            session.poll(),
+            PollOutcome::Reply(PollReply::Waiting)
+        ));
+        assert_eq!(session.send(Packet::text("x")), Ok(Some("4x".to_owned())));
+        assert_eq!(
+            session.send(Packet::text("y")),
+            Ok(None),
+            "buffered for the next GET"
+        );
+    }
+
+    #[test]
+    fn a_second_get_while_one_waits_is_an_overlap() {
+        let session = polling_session();
+        let _first = session.poll();
+        assert!(matches!(session.poll(), PollOutcome::Overlap));
+    }
+
+    #[test]
+    fn upgrade_moves_buffered_packets_to_the_websocket() {
+        let session = polling_session();
+        let (ws, mut ws_rx) = mpsc::unbounded_channel();
+        assert!(session.begin_upgrade(ws.clone()));
+        assert!(
+            !session.begin_upgrade(ws.clone()),
+            "only one upgrade at a time"
+        );
+        assert!(matches!(
+            session.poll(),
+            PollOutcome::Reply(PollReply::Waiting)
+        ));
+        assert_eq!(session.probe_answered(&ws), Ok(Some("6".to_owned())));
+        assert_eq!(
+            now(session.poll()),
+            "6",
+            "a probed session releases GETs at once"
+        );
+        assert_eq!(session.send(Packet::text("late")), Ok(None));
+        assert_eq!(session.finish_upgrade(&ws), Ok(None));
+        assert_eq!(session.transport_name(), "websocket");
+        match ws_rx.try_recv() {
+            Ok(Outgoing::Packet(packet)) => assert_eq!(packet, Packet::text("late")),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            session.poll(),
+            PollOutcome::Err(PollError::TransportMismatch)
+        ));
+    }
+
+    #[test]
+    fn an_abandoned_upgrade_returns_to_polling() {
+        let session = polling_session();
+        let (ws, _ws_rx) = mpsc::unbounded_channel();
+        assert!(session.begin_upgrade(ws.clone()));
+        session.abandon_upgrade(&ws);
+        assert!(matches!(
+            session.inner.lock().state,
+            SessionState::Polling(_)
+        ));
+    }
+
+    #[test]
+    fn orderly_close_waits_for_a_get_to_carry_the_close_packet() {
+        let session = polling_session();
+        assert_eq!(session.send(Packet::text("bye")), Ok(None));
+        assert!(!session.begin_close());
+        assert_eq!(session.send(Packet::text("ignored")), Err(Closed));
+        match session.poll() {
+            PollOutcome::ReplyThenClose(body) => assert_eq!(body, "4bye\x1e1"),
+            _ => panic!("expected the close packet"),
+        }
+    }
+
+    #[test]
+    fn shutting_answers_the_waiting_get_and_happens_once() {
+        let session = polling_session();
+        assert!(matches!(
+            session.poll(),
+            PollOutcome::Reply(PollReply::Waiting)
+        ));
+        assert_eq!(session.shut(Packet::Close), Ok(Some("1".to_owned())));
+        assert_eq!(session.shut(Packet::Close), Err(Closed));
+        assert!(session.is_closed());
+    }
+}

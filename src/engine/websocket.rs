@@ -1,0 +1,224 @@
+//! The WebSocket transport: a connection handed over by Node's HTTP server, its handshake
+//! response, the probe/upgrade exchange and the read/write loop.
+use super::close_reason::CloseReason;
+use super::session::{Outgoing, Session, WsSender};
+use super::Engine;
+use crate::protocol::engine_packet::{Message as EngineMessage, Packet};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+use tracing::debug;
+
+/// How long a closing connection waits for the peer's Close frame before dropping it.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+/// Read buffer per connection: small, because most connections are idle most of the time.
+const READ_BUFFER_SIZE: usize = 4096;
+
+/// A TCP connection taken over from Node after its HTTP upgrade request was read.
+pub struct WebSocketHandoff {
+    pub stream: std::net::TcpStream,
+    /// Bytes Node had already read past the request head.
+    pub head: Vec<u8>,
+    /// The complete `101 Switching Protocols` response, extra headers included.
+    pub response: Vec<u8>,
+}
+
+/// Completes the handshake and then closes: the session it named cannot take a WebSocket now
+/// (upstream completes the WebSocket handshake, then closes it).
+pub(super) async fn refuse(handoff: WebSocketHandoff) {
+    if let Ok(mut ws) = accept(handoff, WebSocketConfig::default()).await {
+        let _closed = ws.close(None).await;
+        drain_until_closed(&mut ws).await;
+    }
+}
+
+async fn accept(
+    handoff: WebSocketHandoff,
+    config: WebSocketConfig,
+) -> std::io::Result<WebSocketStream<TcpStream>> {
+    handoff.stream.set_nonblocking(true)?;
+    let mut stream = TcpStream::from_std(handoff.stream)?;
+    stream.set_nodelay(true)?;
+    stream.write_all(&handoff.response).await?;
+    Ok(
+        WebSocketStream::from_partially_read(stream, handoff.head, Role::Server, Some(config))
+            .await,
+    )
+}
+
+async fn drain_until_closed(ws: &mut WebSocketStream<TcpStream>) {
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+}
+
+fn to_frame(packet: Packet) -> Message {
+    match packet {
+        Packet::Message(EngineMessage::Binary(data)) => Message::Binary(data),
+        other => match other.encode_text() {
+            Some(text) => Message::Text(text),
+            None => Message::Text("6".into()),
+        },
+    }
+}
+
+/// How the read/write loop ended.
+enum Ending {
+    /// The session is closed or this transport was replaced: close the connection quietly.
+    Told,
+    Reason(CloseReason),
+}
+
+pub(super) async fn run(
+    engine: Arc<Engine>,
+    session: Arc<Session>,
+    handoff: WebSocketHandoff,
+    own: WsSender,
+    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
+    upgrading: bool,
+) {
+    let max = engine.config().max_payload;
+    let mut config = WebSocketConfig::default();
+    config.read_buffer_size = READ_BUFFER_SIZE;
+    config.max_message_size = Some(max);
+    config.max_frame_size = Some(max);
+    let mut ws = match accept(handoff, config).await {
+        Ok(ws) => ws,
+        Err(err) => {
+            debug!(sid = %session.sid, %err, "websocket handshake failed");
+            finish(
+                &engine,
+                &session,
+                &own,
+                upgrading,
+                Ending::Reason(transport_error(&err.to_string())),
+            );
+            return;
+        }
+    };
+    let upgrade_deadline = tokio::time::sleep(if upgrading {
+        engine.config().upgrade_timeout
+    } else {
+        Duration::MAX / 4
+    });
+    tokio::pin!(upgrade_deadline);
+    let mut upgrading = upgrading;
+
+    let ending = loop {
+        tokio::select! {
+            frame = ws.next() => {
+                let packet = match frame {
+                    Some(Ok(Message::Text(text))) => match Packet::decode_text(text) {
+                        Ok(packet) => packet,
+                        Err(_) => break Ending::Reason(CloseReason::ParseError),
+                    },
+                    Some(Ok(Message::Binary(data))) => Packet::Message(EngineMessage::Binary(data)),
+                    Some(Ok(Message::Close(_))) | None => break Ending::Reason(CloseReason::TransportClose),
+                    Some(Ok(_)) => continue,
+                    Some(Err(err)) => break Ending::Reason(read_error(err)),
+                };
+                if !upgrading {
+                    engine.on_packet(&session, packet);
+                    continue;
+                }
+                match packet {
+                    Packet::Ping { probe: true } => {
+                        if ws.send(to_frame(Packet::Pong { probe: true })).await.is_err() {
+                            break Ending::Told;
+                        }
+                        let Ok(answer) = session.probe_answered(&own) else { break Ending::Told };
+                        engine.deliver(&session.sid, answer);
+                        engine.handler.on_upgrading(&session.sid);
+                    }
+                    Packet::Upgrade => {
+                        let Ok(answer) = session.finish_upgrade(&own) else { break Ending::Told };
+                        engine.deliver(&session.sid, answer);
+                        upgrading = false;
+                        engine.handler.on_upgrade(&session.sid);
+                    }
+                    _ => break Ending::Told,
+                }
+            }
+            command = outgoing.recv() => {
+                let Some(Outgoing::Packet(packet)) = command else { break Ending::Told };
+                if let Err(err) = write_batch(&mut ws, packet, &mut outgoing).await {
+                    break err;
+                }
+            }
+            () = &mut upgrade_deadline, if upgrading => {
+                debug!(sid = %session.sid, "client did not complete upgrade - closing transport");
+                break Ending::Told;
+            }
+        }
+    };
+    let told = matches!(ending, Ending::Told);
+    finish(&engine, &session, &own, upgrading, ending);
+    if told {
+        let _closed = ws.close(None).await;
+    }
+    drain_until_closed(&mut ws).await;
+}
+
+/// Writes `first` and everything else already queued, then flushes once.
+async fn write_batch(
+    ws: &mut WebSocketStream<TcpStream>,
+    first: Packet,
+    outgoing: &mut mpsc::UnboundedReceiver<Outgoing>,
+) -> Result<(), Ending> {
+    let write_failed =
+        |err: WsError| Ending::Reason(transport_error(&format!("write error: {err}")));
+    ws.feed(to_frame(first)).await.map_err(write_failed)?;
+    loop {
+        match outgoing.try_recv() {
+            Ok(Outgoing::Packet(packet)) => {
+                ws.feed(to_frame(packet)).await.map_err(write_failed)?
+            }
+            Ok(Outgoing::Close) => {
+                ws.flush().await.map_err(write_failed)?;
+                return Err(Ending::Told);
+            }
+            Err(_) => break,
+        }
+    }
+    ws.flush().await.map_err(write_failed)
+}
+
+fn transport_error(description: &str) -> CloseReason {
+    CloseReason::TransportError(description.to_owned())
+}
+
+fn read_error(err: WsError) -> CloseReason {
+    match err {
+        WsError::ConnectionClosed | WsError::AlreadyClosed => CloseReason::TransportClose,
+        WsError::Io(ref io) if io.kind() == std::io::ErrorKind::ConnectionReset => {
+            CloseReason::TransportClose
+        }
+        other => transport_error(&other.to_string()),
+    }
+}
+
+/// Settles the session once this connection's loop has ended.
+fn finish(
+    engine: &Arc<Engine>,
+    session: &Arc<Session>,
+    own: &WsSender,
+    upgrading: bool,
+    ending: Ending,
+) {
+    if upgrading {
+        session.abandon_upgrade(own);
+        return;
+    }
+    if let Ending::Reason(reason) = ending {
+        if session.is_carried_by(own) {
+            engine.close_session(session, reason);
+        }
+    }
+}
