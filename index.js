@@ -2,5 +2,8 @@
 "use strict";
 
 const native = require("./lib/native");
+const { Server } = require("./lib/server");
 
-module.exports = { nativeVersion: native.nativeVersion };
+module.exports = Server;
+module.exports.Server = Server;
+module.exports.nativeVersion = native.nativeVersion;

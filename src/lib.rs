@@ -7,4 +7,4 @@
 pub mod engine;
 pub mod protocol;
 
-mod binding;
+pub mod binding;

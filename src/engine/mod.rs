@@ -79,16 +79,20 @@ impl Engine {
             } else {
                 &[]
             };
-        Packet::Open(
-            serde_json::json!({
-                "sid": sid,
-                "upgrades": upgrades,
-                "pingInterval": self.config.ping_interval.as_millis() as u64,
-                "pingTimeout": self.config.ping_timeout.as_millis() as u64,
-                "maxPayload": self.config.max_payload,
-            })
-            .to_string(),
-        )
+        let upgrades = if upgrades.is_empty() {
+            "[]"
+        } else {
+            "[\"websocket\"]"
+        };
+        // Field order as upstream's, so the handshake is byte-for-byte the same.
+        Packet::Open(format!(
+            "{{\"sid\":{},\"upgrades\":{},\"pingInterval\":{},\"pingTimeout\":{},\"maxPayload\":{}}}",
+            serde_json::Value::from(sid),
+            upgrades,
+            self.config.ping_interval.as_millis(),
+            self.config.ping_timeout.as_millis(),
+            self.config.max_payload,
+        ))
     }
 
     /// Registers a new session in `state`, queues its open packet and starts its heartbeat.

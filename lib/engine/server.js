@@ -1,0 +1,495 @@
+/** `io.engine`: the Engine.IO server as upstream's API shows it; sessions, transports and timers run in Rust. */
+"use strict";
+
+const { EventEmitter } = require("node:events");
+const crypto = require("node:crypto");
+const { BindingEngine } = require("../native");
+const { Socket } = require("./socket");
+const { errors, errorMessages, nativeErrorCodes, abortRequest, abortUpgrade } = require("./errors");
+const { handOver, validateUpgradeRequest } = require("./websocket-handoff");
+
+const EVENT_MESSAGE = 0;
+const EVENT_CLOSE = 1;
+const EVENT_UPGRADING = 2;
+const EVENT_UPGRADE = 3;
+const EVENT_PACKET = 4;
+const EVENT_PACKET_CREATE = 5;
+const EVENT_POLL_ANSWER = 6;
+
+const kResponseHeaders = Symbol("responseHeaders");
+const kSessionId = Symbol("sessionId");
+
+const DEFAULTS = {
+  pingTimeout: 20000,
+  pingInterval: 25000,
+  upgradeTimeout: 10000,
+  maxHttpBufferSize: 1e6,
+  transports: ["polling", "websocket"],
+  allowUpgrades: true,
+  httpCompression: { threshold: 1024 },
+  cors: false,
+  allowEIO3: false,
+};
+
+class Server extends EventEmitter {
+  constructor(opts = {}) {
+    super();
+    this.clients = {};
+    this.clientsCount = 0;
+    this.middlewares = [];
+    this.opts = Object.assign({}, DEFAULTS, opts);
+    if (opts.cookie) {
+      this.opts.cookie = Object.assign(
+        { name: "io", path: "/", httpOnly: true, sameSite: "lax" },
+        opts.cookie,
+      );
+    }
+    if (this.opts.cors) this.use(require("cors")(this.opts.cors));
+    this._native = new BindingEngine(
+      {
+        pingInterval: this.opts.pingInterval,
+        pingTimeout: this.opts.pingTimeout,
+        upgradeTimeout: this.opts.upgradeTimeout,
+        maxHttpBufferSize: this.opts.maxHttpBufferSize,
+        allowUpgrades: this.opts.allowUpgrades,
+        websocket: this.opts.transports.includes("websocket"),
+      },
+      () => this._drainEvents(),
+    );
+  }
+
+  use(fn) {
+    this.middlewares.push(fn);
+  }
+
+  /** Overridable, possibly async, as upstream: the default is 15 random bytes in base64url. */
+  generateId() {
+    return crypto.randomBytes(15).toString("base64url");
+  }
+
+  upgrades(transport) {
+    if (!this.opts.allowUpgrades || transport !== "polling") return [];
+    return this.opts.transports.includes("websocket") ? ["websocket"] : [];
+  }
+
+  close() {
+    for (const sid of Object.keys(this.clients)) this.clients[sid].close(true);
+    return this;
+  }
+
+  /** Hooks this engine into an HTTP server, leaving requests outside `path` to their listeners. */
+  attach(server, options = {}) {
+    let path = (options.path || "/engine.io").replace(/\/$/, "");
+    if (options.addTrailingSlash !== false) path += "/";
+    const destroyUpgradeTimeout = options.destroyUpgradeTimeout || 1000;
+    const check = (req) => path === req.url.slice(0, path.length);
+
+    const listeners = server.listeners("request").slice(0);
+    server.removeAllListeners("request");
+    server.on("close", this.close.bind(this));
+    server.on("request", (req, res) => {
+      if (check(req)) {
+        this.handleRequest(req, res);
+      } else {
+        for (const listener of listeners) listener.call(server, req, res);
+      }
+    });
+
+    if (this.opts.transports.includes("websocket")) {
+      server.on("upgrade", (req, socket, head) => {
+        if (check(req)) {
+          this.handleUpgrade(req, socket, head);
+        } else if (options.destroyUpgrade !== false) {
+          setTimeout(() => {
+            if (socket.writable && socket.bytesWritten <= 0) {
+              socket.on("error", () => {});
+              socket.end();
+            }
+          }, destroyUpgradeTimeout);
+        }
+      });
+    }
+  }
+
+  handleRequest(req, res) {
+    prepare(req);
+    req.res = res;
+    const callback = (code, context) => {
+      if (code !== undefined) {
+        this.emit("connection_error", { req, code, message: errorMessages[code], context });
+        abortRequest(res, code, context);
+        return;
+      }
+      if (req._query.sid) {
+        this._onPollingRequest(this.clients[req._query.sid], req, res);
+      } else {
+        this._handshake("polling", req, (errorCode, errorContext) =>
+          abortRequest(res, errorCode, errorContext),
+        );
+      }
+    };
+    this._applyMiddlewares(req, res, (err) => {
+      if (err) callback(errors.BAD_REQUEST, { name: "MIDDLEWARE_FAILURE" });
+      else this.verify(req, false, callback);
+    });
+  }
+
+  handleUpgrade(req, socket, head) {
+    prepare(req);
+    // Node must not read what now belongs to the WebSocket; Rust will.
+    if (socket._handle && typeof socket._handle.readStop === "function") socket._handle.readStop();
+    const res = new WebSocketResponse(req, socket);
+    const callback = (code, context) => {
+      if (code !== undefined) {
+        this.emit("connection_error", { req, code, message: errorMessages[code], context });
+        abortUpgrade(socket, code, context);
+        return;
+      }
+      if (!validateUpgradeRequest(req)) {
+        abortUpgrade(socket, errors.BAD_REQUEST);
+        return;
+      }
+      const sid = req._query.sid;
+      if (sid) {
+        this._handOver(req, socket, head, sid, true);
+      } else {
+        this._handshake("websocket", req, (errorCode, errorContext) =>
+          abortUpgrade(socket, errorCode, errorContext),
+          { socket, head },
+        );
+      }
+    };
+    this._applyMiddlewares(req, res, (err) => {
+      if (err) callback(errors.BAD_REQUEST, { name: "MIDDLEWARE_FAILURE" });
+      else this.verify(req, true, callback);
+    });
+  }
+
+  verify(req, upgrade, fn) {
+    const transport = req._query.transport;
+    if (!this.opts.transports.includes(transport) || transport === "webtransport") {
+      return fn(errors.UNKNOWN_TRANSPORT, { transport });
+    }
+    if (checkInvalidHeaderChar(req.headers.origin)) {
+      const origin = req.headers.origin;
+      req.headers.origin = null;
+      return fn(errors.BAD_REQUEST, { name: "INVALID_ORIGIN", origin });
+    }
+    const sid = req._query.sid;
+    if (sid) {
+      if (!Object.prototype.hasOwnProperty.call(this.clients, sid)) {
+        return fn(errors.UNKNOWN_SID, { sid });
+      }
+      const previousTransport = this.clients[sid].transport.name;
+      if (!upgrade && previousTransport !== transport) {
+        return fn(errors.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });
+      }
+    } else {
+      if (req.method !== "GET") return fn(errors.BAD_HANDSHAKE_METHOD, { method: req.method });
+      if (transport === "websocket" && !upgrade) {
+        return fn(errors.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
+      }
+      if (!this.opts.allowRequest) return fn();
+      return this.opts.allowRequest(req, (message, success) => {
+        if (!success) return fn(errors.FORBIDDEN, { message });
+        fn();
+      });
+    }
+    fn();
+  }
+
+  _applyMiddlewares(req, res, callback) {
+    if (this.middlewares.length === 0) return callback();
+    const apply = (i) => {
+      this.middlewares[i](req, res, (err) => {
+        if (err) return callback(err);
+        if (i + 1 < this.middlewares.length) apply(i + 1);
+        else callback();
+      });
+    };
+    apply(0);
+  }
+
+  async _handshake(transportName, req, closeConnection, upgrade) {
+    if (req._query.EIO !== "4") {
+      const protocol = 3;
+      this.emit("connection_error", {
+        req,
+        code: errors.UNSUPPORTED_PROTOCOL_VERSION,
+        message: errorMessages[errors.UNSUPPORTED_PROTOCOL_VERSION],
+        context: { protocol },
+      });
+      closeConnection(errors.UNSUPPORTED_PROTOCOL_VERSION);
+      return;
+    }
+    let id;
+    try {
+      id = await this.generateId(req);
+    } catch (error) {
+      this.emit("connection_error", {
+        req,
+        code: errors.BAD_REQUEST,
+        message: errorMessages[errors.BAD_REQUEST],
+        context: { name: "ID_GENERATION_ERROR", error },
+      });
+      closeConnection(errors.BAD_REQUEST);
+      return;
+    }
+    req[kSessionId] = id;
+    if (transportName === "polling") {
+      this._native.openPolling(id);
+      const socket = this._register(id, "polling", req);
+      this._onPollingRequest(socket, req, req.res);
+      this.emit("connection", socket);
+    } else {
+      if (!this._handOver(req, upgrade.socket, upgrade.head, id, false)) return;
+      this.emit("connection", this._register(id, "websocket", req));
+    }
+  }
+
+  _register(id, transportName, req) {
+    const socket = new Socket(id, this, transportName, req);
+    this.clients[id] = socket;
+    this.clientsCount++;
+    socket.once("close", () => {
+      delete this.clients[id];
+      this.clientsCount--;
+    });
+    return socket;
+  }
+
+  /** Passes the upgraded connection to Rust; false (and the connection refused) if it cannot be. */
+  _handOver(req, socket, head, sid, isUpgrade) {
+    const extraHeaders = req[kResponseHeaders] || {};
+    delete req[kResponseHeaders];
+    if (!req._query.sid) this.emit("initial_headers", extraHeaders, req);
+    this.emit("headers", extraHeaders, req);
+    try {
+      handOver(this._native, req, socket, head, extraHeaders, sid, isUpgrade);
+      return true;
+    } catch (error) {
+      this.emit("connection_error", {
+        req,
+        code: errors.BAD_REQUEST,
+        message: errorMessages[errors.BAD_REQUEST],
+        context: { name: "TRANSPORT_HANDSHAKE_ERROR", error },
+      });
+      abortUpgrade(socket, errors.BAD_REQUEST);
+      return false;
+    }
+  }
+
+  _onPollingRequest(socket, req, res) {
+    if (req.method === "GET") this._onPoll(socket, req, res);
+    else if (req.method === "POST") this._onData(socket, req, res);
+    else {
+      res.writeHead(500);
+      res.end();
+    }
+  }
+
+  _onPoll(socket, req, res) {
+    let body;
+    try {
+      body = this._native.poll(socket.id);
+    } catch (err) {
+      this._refuse(req, res, err);
+      return;
+    }
+    if (body !== null) {
+      this._respond(socket, req, res, body);
+      return;
+    }
+    socket._pendingGet = res;
+    socket._pendingGetRequest = req;
+    res.once("close", () => {
+      if (socket._pendingGet === res) {
+        socket._pendingGet = null;
+        this._native.requestAborted(socket.id, "poll connection closed prematurely");
+      }
+    });
+  }
+
+  _onData(socket, req, res) {
+    if (socket._postInFlight) {
+      this._native.requestAborted(socket.id, "data request overlap from client");
+      res.writeHead(400);
+      res.end();
+      return;
+    }
+    if (req.headers["content-type"] === "application/octet-stream") {
+      this._native.requestAborted(socket.id, "invalid content");
+      res.writeHead(400);
+      res.end();
+      return;
+    }
+    socket._postInFlight = true;
+    const limit = this.opts.maxHttpBufferSize;
+    let body = "";
+    let length = 0;
+    let done = false;
+    const finish = () => {
+      done = true;
+      socket._postInFlight = false;
+      req.removeListener("data", onData);
+    };
+    const onData = (chunk) => {
+      length += Buffer.byteLength(chunk);
+      if (length > limit) {
+        finish();
+        res.writeHead(413).end();
+        return;
+      }
+      body += chunk;
+    };
+    req.setEncoding("utf8");
+    req.on("data", onData);
+    req.once("end", () => {
+      if (done) return;
+      finish();
+      try {
+        this._native.post(socket.id, body);
+      } catch (err) {
+        this._refuse(req, res, err);
+        return;
+      }
+      const headers = { "Content-Type": "text/html", "Content-Length": "2" };
+      res.writeHead(200, this._pollingHeaders(req, headers));
+      res.end("ok");
+    });
+    req.once("close", () => {
+      if (done) return;
+      finish();
+      this._native.requestAborted(socket.id, "data request connection closed prematurely");
+    });
+  }
+
+  _refuse(req, res, err) {
+    const code = nativeErrorCodes[err.message];
+    if (code === undefined) throw err;
+    this.emit("connection_error", { req, code, message: errorMessages[code], context: {} });
+    if (err.message === "OVERLAP") {
+      res.writeHead(400);
+      res.end();
+    } else {
+      abortRequest(res, code);
+    }
+  }
+
+  _respond(socket, req, res, body) {
+    const headers = {
+      "Content-Type": "text/plain; charset=UTF-8",
+      "Content-Length": Buffer.byteLength(body),
+    };
+    res.writeHead(200, this._pollingHeaders(req, headers));
+    res.end(body);
+  }
+
+  /** Response headers of a polling request, after the user's `initial_headers`/`headers` hooks. */
+  _pollingHeaders(req, headers) {
+    const ua = req.headers["user-agent"];
+    if (ua && (ua.includes(";MSIE") || ua.includes("Trident/"))) headers["X-XSS-Protection"] = "0";
+    headers["cache-control"] = "no-store";
+    if (!req._query.sid) {
+      if (this.opts.cookie) {
+        const { serialize } = require("cookie");
+        headers["Set-Cookie"] = [serialize(this.opts.cookie.name, req[kSessionId], this.opts.cookie)];
+      }
+      this.emit("initial_headers", headers, req);
+    }
+    this.emit("headers", headers, req);
+    return headers;
+  }
+
+  _packetListenerAdded() {
+    this._native.setPacketsListened(true);
+  }
+
+  _drainEvents() {
+    for (const event of this._native.drainEvents()) {
+      const socket = this.clients[event.sid];
+      if (!socket) continue;
+      switch (event.kind) {
+        case EVENT_MESSAGE:
+          socket._onMessage(event.text !== undefined && event.text !== null ? event.text : event.binary);
+          break;
+        case EVENT_POLL_ANSWER: {
+          const res = socket._pendingGet;
+          if (res) {
+            socket._pendingGet = null;
+            this._respond(socket, socket._pendingGetRequest, res, event.text);
+          }
+          break;
+        }
+        case EVENT_CLOSE:
+          socket._onClose(event.text, event.detail ? new Error(event.detail) : undefined);
+          break;
+        case EVENT_UPGRADING:
+          socket._onUpgrading();
+          break;
+        case EVENT_UPGRADE:
+          socket._onUpgrade();
+          break;
+        case EVENT_PACKET:
+        case EVENT_PACKET_CREATE: {
+          const packet = { type: event.text };
+          const data = event.binary || event.detail;
+          if (data !== undefined && data !== null) packet.data = data;
+          socket.emit(event.kind === EVENT_PACKET ? "packet" : "packetCreate", packet);
+          break;
+        }
+      }
+    }
+  }
+}
+
+Server.errors = errors;
+Server.errorMessages = errorMessages;
+
+/** Collects headers set by middlewares (e.g. cors) during a WebSocket upgrade. */
+class WebSocketResponse {
+  constructor(req, socket) {
+    this.req = req;
+    this.socket = socket;
+    req[kResponseHeaders] = {};
+  }
+
+  setHeader(name, value) {
+    this.req[kResponseHeaders][name] = value;
+  }
+
+  getHeader(name) {
+    return this.req[kResponseHeaders][name];
+  }
+
+  removeHeader(name) {
+    delete this.req[kResponseHeaders][name];
+  }
+
+  write() {}
+
+  writeHead() {}
+
+  end() {
+    this.socket.destroy();
+  }
+}
+
+function prepare(req) {
+  if (!req._query) {
+    const url = new URL(req.url, "https://socket.io");
+    req._query = Object.fromEntries(url.searchParams.entries());
+  }
+}
+
+/** Upstream's check: a header value with a control character (other than tab) or DEL is invalid. */
+function checkInvalidHeaderChar(value) {
+  const s = value + "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127 || c > 255) return true;
+  }
+  return false;
+}
+
+module.exports = { Server };

@@ -1,0 +1,91 @@
+/** An Engine.IO session as JS sees it (upstream engine.io's `Socket`); the session lives in Rust. */
+"use strict";
+
+const { EventEmitter } = require("node:events");
+const { Transport } = require("./transport");
+
+const PACKET_EVENTS = new Set(["packet", "packetCreate"]);
+
+class Socket extends EventEmitter {
+  /**
+   * @param {string} id
+   * @param {import("./server").Server} server
+   * @param {"polling" | "websocket"} transportName
+   * @param {import("http").IncomingMessage} req
+   */
+  constructor(id, server, transportName, req) {
+    super();
+    this.id = id;
+    this.server = server;
+    this.request = req;
+    this.protocol = 4;
+    this.remoteAddress = req.socket ? req.socket.remoteAddress : undefined;
+    this.transport = new Transport(transportName, id);
+    this.upgrading = false;
+    this.upgraded = false;
+    this._readyState = "open";
+    /** The waiting long-poll GET's response, answered when Rust has data. */
+    this._pendingGet = null;
+    this._pendingGetRequest = null;
+    this._postInFlight = false;
+    this.on("newListener", (event) => {
+      if (PACKET_EVENTS.has(event)) server._packetListenerAdded();
+    });
+  }
+
+  get readyState() {
+    return this._readyState;
+  }
+
+  send(data, options, callback) {
+    return this.write(data, options, callback);
+  }
+
+  write(data, options, callback) {
+    if (typeof options === "function") callback = options;
+    if (this._readyState !== "open") return this;
+    const payload = typeof data === "string" || Buffer.isBuffer(data) ? data : toBuffer(data);
+    this.server._native.send(this.id, payload);
+    if (typeof callback === "function") setImmediate(() => callback(this.transport));
+    return this;
+  }
+
+  close(discard) {
+    if (this._readyState !== "open") return;
+    this._readyState = "closing";
+    this.server._native.close(this.id, !!discard);
+  }
+
+  _onMessage(data) {
+    this.emit("data", data);
+    this.emit("message", data);
+  }
+
+  _onUpgrading() {
+    this.upgrading = true;
+    this.emit("upgrading", this.transport);
+  }
+
+  _onUpgrade() {
+    this.upgrading = false;
+    this.upgraded = true;
+    this.transport = new Transport("websocket", this.id);
+    this.emit("upgrade", this.transport);
+  }
+
+  _onClose(reason, description) {
+    if (this._readyState === "closed") return;
+    this._readyState = "closed";
+    this.transport.readyState = "closed";
+    this.transport.writable = false;
+    this.emit("close", reason, description);
+  }
+}
+
+function toBuffer(data) {
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return String(data);
+}
+
+module.exports = { Socket };
