@@ -2,8 +2,13 @@
 "use strict";
 
 const native = require("./lib/native");
-const { Server } = require("./lib/server");
+const { Server, Namespace, Socket, BroadcastOperator } = require("./lib/server");
+const { ParentNamespace } = require("./lib/namespace");
 
-module.exports = Server;
+module.exports = (srv, opts) => new Server(srv, opts);
 module.exports.Server = Server;
+module.exports.Namespace = Namespace;
+module.exports.ParentNamespace = ParentNamespace;
+module.exports.Socket = Socket;
+module.exports.BroadcastOperator = BroadcastOperator;
 module.exports.nativeVersion = native.nativeVersion;

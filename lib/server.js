@@ -4,6 +4,11 @@
 const http = require("node:http");
 const { EventEmitter } = require("node:events");
 const { Server: Engine } = require("./engine/server");
+const { Client } = require("./client");
+const { Namespace, ParentNamespace } = require("./namespace");
+const { Adapter } = require("./adapter");
+const { BroadcastOperator } = require("./broadcast-operator");
+const { Socket } = require("./socket");
 
 class Server extends EventEmitter {
   /**
@@ -16,10 +21,27 @@ class Server extends EventEmitter {
       opts = srv;
       srv = undefined;
     }
+    this._nsps = new Map();
+    this.parentNsps = new Map();
+    this.parentNamespacesFromRegExp = new Map();
+    this.path(opts.path || "/socket.io");
+    this.connectTimeout(opts.connectTimeout || 45000);
+    this.serveClient(opts.serveClient !== false);
     this.opts = opts;
-    this._path = (opts.path || "/socket.io").replace(/\/$/, "");
-    this._connectTimeout = opts.connectTimeout || 45000;
+    this.adapter(opts.adapter || Adapter);
+    opts.cleanupEmptyChildNamespaces = !!opts.cleanupEmptyChildNamespaces;
+    this.sockets = this.of("/");
     if (srv || typeof srv === "number") this.attach(srv);
+  }
+
+  get _opts() {
+    return this.opts;
+  }
+
+  serveClient(v) {
+    if (!arguments.length) return this._serveClient;
+    this._serveClient = v;
+    return this;
   }
 
   path(v) {
@@ -31,6 +53,13 @@ class Server extends EventEmitter {
   connectTimeout(v) {
     if (v === undefined) return this._connectTimeout;
     this._connectTimeout = v;
+    return this;
+  }
+
+  adapter(v) {
+    if (!arguments.length) return this._adapter;
+    this._adapter = v;
+    for (const nsp of this._nsps.values()) nsp._initAdapter();
     return this;
   }
 
@@ -47,7 +76,10 @@ class Server extends EventEmitter {
     if (Number(srv) == srv) srv = Number(srv);
     if (typeof srv === "number") {
       const port = srv;
-      srv = http.createServer();
+      srv = http.createServer((req, res) => {
+        res.writeHead(404);
+        res.end();
+      });
       srv.listen(port);
     }
     Object.assign(opts, this.opts);
@@ -61,14 +93,149 @@ class Server extends EventEmitter {
 
   bind(engine) {
     this.engine = engine;
+    this.engine.on("connection", (conn) => new Client(this, conn));
     return this;
   }
 
-  close(fn) {
+  _checkNamespace(name, auth, fn) {
+    if (this.parentNsps.size === 0) return fn(false);
+    const keys = this.parentNsps.keys();
+    const run = () => {
+      const next = keys.next();
+      if (next.done) return fn(false);
+      next.value(name, auth, (err, allow) => {
+        if (err || !allow) return run();
+        if (this._nsps.has(name)) return fn(this._nsps.get(name));
+        fn(this.parentNsps.get(next.value).createChild(name));
+      });
+    };
+    run();
+  }
+
+  of(name, fn) {
+    if (typeof name === "function" || name instanceof RegExp) {
+      const parentNsp = new ParentNamespace(this);
+      if (typeof name === "function") {
+        this.parentNsps.set(name, parentNsp);
+      } else {
+        this.parentNsps.set((nsp, conn, next) => next(null, name.test(nsp)), parentNsp);
+        this.parentNamespacesFromRegExp.set(name, parentNsp);
+      }
+      if (fn) parentNsp.on("connect", fn);
+      return parentNsp;
+    }
+    if (String(name)[0] !== "/") name = "/" + name;
+    let nsp = this._nsps.get(name);
+    if (!nsp) {
+      for (const [regex, parentNamespace] of this.parentNamespacesFromRegExp) {
+        if (regex.test(name)) return parentNamespace.createChild(name);
+      }
+      nsp = new Namespace(this, name);
+      this._nsps.set(name, nsp);
+      if (name !== "/") EventEmitter.prototype.emit.call(this.sockets, "new_namespace", nsp);
+    }
+    if (fn) nsp.on("connect", fn);
+    return nsp;
+  }
+
+  async close(fn) {
+    await Promise.allSettled(
+      [...this._nsps.values()].map(async (nsp) => {
+        nsp.sockets.forEach((socket) => socket._onclose("server shutting down"));
+        await nsp.adapter.close();
+      }),
+    );
     if (this.engine) this.engine.close();
-    if (this.httpServer) this.httpServer.close(fn);
-    else if (fn) fn();
+    if (this.httpServer) {
+      return new Promise((resolve) => {
+        this.httpServer.close((err) => {
+          if (fn) fn(err);
+          resolve();
+        });
+      });
+    }
+    if (fn) fn();
+  }
+
+  use(fn) {
+    this.sockets.use(fn);
+    return this;
+  }
+
+  to(room) {
+    return this.sockets.to(room);
+  }
+
+  in(room) {
+    return this.sockets.in(room);
+  }
+
+  except(room) {
+    return this.sockets.except(room);
+  }
+
+  send(...args) {
+    this.sockets.emit("message", ...args);
+    return this;
+  }
+
+  write(...args) {
+    return this.send(...args);
+  }
+
+  serverSideEmit(ev, ...args) {
+    return this.sockets.serverSideEmit(ev, ...args);
+  }
+
+  serverSideEmitWithAck(ev, ...args) {
+    return this.sockets.serverSideEmitWithAck(ev, ...args);
+  }
+
+  allSockets() {
+    return this.sockets.allSockets();
+  }
+
+  compress(compress) {
+    return this.sockets.compress(compress);
+  }
+
+  get volatile() {
+    return this.sockets.volatile;
+  }
+
+  get local() {
+    return this.sockets.local;
+  }
+
+  timeout(timeout) {
+    return this.sockets.timeout(timeout);
+  }
+
+  fetchSockets() {
+    return this.sockets.fetchSockets();
+  }
+
+  socketsJoin(room) {
+    return this.sockets.socketsJoin(room);
+  }
+
+  socketsLeave(room) {
+    return this.sockets.socketsLeave(room);
+  }
+
+  disconnectSockets(close = false) {
+    return this.sockets.disconnectSockets(close);
   }
 }
 
-module.exports = { Server };
+// As upstream: the EventEmitter methods of the server act on the main namespace, so that
+// io.on("connection") and io.emit(...) mean the "/" namespace.
+for (const method of Object.keys(EventEmitter.prototype)) {
+  if (typeof EventEmitter.prototype[method] === "function") {
+    Server.prototype[method] = function (...args) {
+      return this.sockets[method](...args);
+    };
+  }
+}
+
+module.exports = { Server, Namespace, Socket, BroadcastOperator };

@@ -15,6 +15,8 @@ const EVENT_UPGRADE = 3;
 const EVENT_PACKET = 4;
 const EVENT_PACKET_CREATE = 5;
 const EVENT_POLL_ANSWER = 6;
+const EVENT_SOCKETIO_PACKET = 7;
+const EVENT_SOCKETIO_PARSE_ERROR = 8;
 
 const kResponseHeaders = Symbol("responseHeaders");
 const kSessionId = Symbol("sessionId");
@@ -405,6 +407,10 @@ class Server extends EventEmitter {
     this._native.setPacketsListened(true);
   }
 
+  _messageListenerAdded() {
+    this._native.setMessagesListened(true);
+  }
+
   _drainEvents() {
     for (const event of this._native.drainEvents()) {
       const socket = this.clients[event.sid];
@@ -421,9 +427,19 @@ class Server extends EventEmitter {
           }
           break;
         }
-        case EVENT_CLOSE:
-          socket._onClose(event.text, event.detail ? new Error(event.detail) : undefined);
+        case EVENT_SOCKETIO_PACKET:
+          if (socket._onSocketIoPacket) socket._onSocketIoPacket(event);
           break;
+        case EVENT_SOCKETIO_PARSE_ERROR:
+          if (socket._onSocketIoParseError) socket._onSocketIoParseError(event.text);
+          break;
+        case EVENT_CLOSE: {
+          // After the packets of this batch already scheduled on the tick queue, as when the
+          // close arrives in an I/O callback of its own upstream.
+          const description = event.detail ? new Error(event.detail) : undefined;
+          process.nextTick(() => socket._onClose(event.text, description));
+          break;
+        }
         case EVENT_UPGRADING:
           socket._onUpgrading();
           break;

@@ -5,6 +5,7 @@ const { EventEmitter } = require("node:events");
 const { Transport } = require("./transport");
 
 const PACKET_EVENTS = new Set(["packet", "packetCreate"]);
+const MESSAGE_EVENTS = new Set(["message", "data"]);
 
 class Socket extends EventEmitter {
   /**
@@ -28,8 +29,12 @@ class Socket extends EventEmitter {
     this._pendingGet = null;
     this._pendingGetRequest = null;
     this._postInFlight = false;
+    /** Set by the Socket.IO client bound to this connection. */
+    this._onSocketIoPacket = null;
+    this._onSocketIoParseError = null;
     this.on("newListener", (event) => {
       if (PACKET_EVENTS.has(event)) server._packetListenerAdded();
+      else if (MESSAGE_EVENTS.has(event)) server._messageListenerAdded();
     });
   }
 

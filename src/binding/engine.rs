@@ -6,8 +6,10 @@ use crate::engine::config::EngineConfig;
 use crate::engine::handler::EngineHandler;
 use crate::engine::session::PollReply;
 use crate::engine::{Engine, WebSocketHandoff};
-use crate::protocol::engine_packet::{Message, Packet};
+use crate::protocol::engine_packet::{Message, Packet, TextMessage};
+use crate::protocol::socketio_packet::{self, PacketType};
 use bytes::Bytes;
+use dashmap::DashMap;
 use napi::bindgen_prelude::{Buffer, Either, Function};
 use napi_derive::napi;
 use std::os::fd::{BorrowedFd, RawFd};
@@ -58,6 +60,12 @@ const EVENT_UPGRADE: u32 = 3;
 const EVENT_PACKET: u32 = 4;
 const EVENT_PACKET_CREATE: u32 = 5;
 const EVENT_POLL_ANSWER: u32 = 6;
+const EVENT_SOCKETIO_PACKET: u32 = 7;
+const EVENT_SOCKETIO_PARSE_ERROR: u32 = 8;
+
+/// socket.io-parser's own bound on attachments per packet is the payload size; this keeps a
+/// hostile client from making us hold many small buffers.
+const MAX_ATTACHMENTS: usize = 1000;
 
 #[napi(object)]
 pub struct BindingEngineEvent {
@@ -68,6 +76,11 @@ pub struct BindingEngineEvent {
     pub binary: Option<Buffer>,
     /// The close description, or a packet's text data.
     pub detail: Option<String>,
+    /// Socket.IO packets: namespace, type, ack id and binary attachments.
+    pub nsp: Option<String>,
+    pub packet_type: Option<u32>,
+    pub ack_id: Option<f64>,
+    pub attachments: Option<Vec<Buffer>>,
 }
 
 impl BindingEngineEvent {
@@ -78,6 +91,10 @@ impl BindingEngineEvent {
             text: None,
             binary: None,
             detail: None,
+            nsp: None,
+            packet_type: None,
+            ack_id: None,
+            attachments: None,
         }
     }
 }
@@ -85,16 +102,80 @@ impl BindingEngineEvent {
 struct JsHandler {
     events: EventQueue<BindingEngineEvent>,
     packets_listened: AtomicBool,
+    /// Raw engine messages are forwarded only when JS listens to them on an engine socket.
+    messages_listened: AtomicBool,
+    /// Binary packets waiting for their attachments, per session.
+    partial: DashMap<String, BindingEngineEvent>,
+}
+
+impl JsHandler {
+    fn on_socketio_text(&self, sid: &str, text: &str) {
+        if self.partial.contains_key(sid) {
+            return self.parse_error(sid, "got plaintext data when reconstructing a packet");
+        }
+        let header = match socketio_packet::decode(text, MAX_ATTACHMENTS) {
+            Ok(header) => header,
+            Err(err) => return self.parse_error(sid, &err.to_string()),
+        };
+        let mut event = BindingEngineEvent::new(EVENT_SOCKETIO_PACKET, sid);
+        event.nsp = Some(header.nsp.to_owned());
+        event.packet_type = Some(header.kind as u32);
+        event.ack_id = header.id.map(|id| id as f64);
+        event.text = Some(header.data.to_owned());
+        if header.attachments > 0 {
+            event.attachments = Some(Vec::with_capacity(header.attachments));
+            event.detail = Some(header.attachments.to_string());
+            self.partial.insert(sid.to_owned(), event);
+        } else {
+            self.events.push(event);
+        }
+    }
+
+    fn on_socketio_binary(&self, sid: &str, data: Bytes) {
+        let complete = match self.partial.get_mut(sid) {
+            None => {
+                return self.parse_error(sid, "got binary data when not reconstructing a packet")
+            }
+            Some(mut pending) => {
+                let expected: usize = pending
+                    .detail
+                    .as_deref()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let attachments = pending.attachments.get_or_insert_with(Vec::new);
+                attachments.push(data.to_vec().into());
+                attachments.len() >= expected
+            }
+        };
+        if complete {
+            if let Some((_, mut event)) = self.partial.remove(sid) {
+                event.detail = None;
+                self.events.push(event);
+            }
+        }
+    }
+
+    fn parse_error(&self, sid: &str, message: &str) {
+        let mut event = BindingEngineEvent::new(EVENT_SOCKETIO_PARSE_ERROR, sid);
+        event.text = Some(message.to_owned());
+        self.events.push(event);
+    }
 }
 
 impl EngineHandler for JsHandler {
     fn on_message(&self, sid: &str, message: Message) {
-        let mut event = BindingEngineEvent::new(EVENT_MESSAGE, sid);
-        match message {
-            Message::Text(text) => event.text = Some(text.data().to_owned()),
-            Message::Binary(data) => event.binary = Some(data.to_vec().into()),
+        if self.messages_listened.load(Ordering::Relaxed) {
+            let mut event = BindingEngineEvent::new(EVENT_MESSAGE, sid);
+            match &message {
+                Message::Text(text) => event.text = Some(text.data().to_owned()),
+                Message::Binary(data) => event.binary = Some(data.to_vec().into()),
+            }
+            self.events.push(event);
         }
-        self.events.push(event);
+        match message {
+            Message::Text(text) => self.on_socketio_text(sid, text.data()),
+            Message::Binary(data) => self.on_socketio_binary(sid, data),
+        }
     }
 
     fn on_upgrading(&self, sid: &str) {
@@ -108,6 +189,7 @@ impl EngineHandler for JsHandler {
     }
 
     fn on_close(&self, sid: &str, reason: CloseReason) {
+        self.partial.remove(sid);
         let mut event = BindingEngineEvent::new(EVENT_CLOSE, sid);
         event.text = Some(reason.as_str().to_owned());
         event.detail = reason.description().map(str::to_owned);
@@ -163,6 +245,8 @@ impl BindingEngine {
         let handler = Arc::new(JsHandler {
             events: EventQueue::new(&on_events)?,
             packets_listened: AtomicBool::new(false),
+            messages_listened: AtomicBool::new(false),
+            partial: DashMap::new(),
         });
         let engine = Engine::new(config, handler.clone(), super::runtime()?);
         Ok(Self { engine, handler })
@@ -179,6 +263,53 @@ impl BindingEngine {
         self.handler
             .packets_listened
             .store(listened, Ordering::Relaxed);
+    }
+
+    /// Whether JS listens to raw `message` events on engine sockets.
+    #[napi]
+    pub fn set_messages_listened(&self, listened: bool) {
+        self.handler
+            .messages_listened
+            .store(listened, Ordering::Relaxed);
+    }
+
+    /// Encodes one Socket.IO packet once and queues it to every session in `sids`: a broadcast
+    /// costs one call, whatever the number of recipients. Returns how many sessions took it.
+    #[napi]
+    pub fn send_packet(
+        &self,
+        sids: Vec<String>,
+        nsp: String,
+        packet_type: u32,
+        ack_id: Option<f64>,
+        data: String,
+        attachments: Option<Vec<Buffer>>,
+    ) -> napi::Result<u32> {
+        let kind = PacketType::from_number(packet_type)
+            .ok_or_else(|| invalid_arg(format!("unknown packet type {packet_type}")))?;
+        let attachments: Vec<Bytes> = attachments
+            .unwrap_or_default()
+            .iter()
+            .map(|buffer| Bytes::copy_from_slice(buffer))
+            .collect();
+        let text = socketio_packet::encode(
+            kind,
+            attachments.len(),
+            &nsp,
+            ack_id.map(|id| id as u64),
+            &data,
+        );
+        let text = Message::Text(TextMessage::new(&text));
+        let mut delivered = 0;
+        for sid in &sids {
+            if self.engine.send(sid, text.clone()) {
+                delivered += 1;
+                for attachment in &attachments {
+                    self.engine.send(sid, Message::Binary(attachment.clone()));
+                }
+            }
+        }
+        Ok(delivered)
     }
 
     #[napi(getter)]
@@ -219,9 +350,7 @@ impl BindingEngine {
     #[napi]
     pub fn send(&self, sid: String, data: Either<String, Buffer>) -> bool {
         let message = match data {
-            Either::A(text) => {
-                Message::Text(crate::protocol::engine_packet::TextMessage::new(&text))
-            }
+            Either::A(text) => Message::Text(TextMessage::new(&text)),
             Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
         };
         self.engine.send(&sid, message)

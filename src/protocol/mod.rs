@@ -2,3 +2,4 @@
 //! fuzzed on their own.
 pub mod engine_packet;
 pub mod payload;
+pub mod socketio_packet;

@@ -1,0 +1,173 @@
+/** The in-memory adapter: rooms and sids, and broadcast encoded once and fanned out by Rust (socket.io-adapter's `Adapter`). */
+"use strict";
+
+const { EventEmitter } = require("node:events");
+const { PacketType, encodeData } = require("./parser");
+
+class Adapter extends EventEmitter {
+  /** @param {import("./namespace").Namespace} nsp */
+  constructor(nsp) {
+    super();
+    this.nsp = nsp;
+    this.rooms = new Map();
+    this.sids = new Map();
+  }
+
+  init() {}
+
+  close() {}
+
+  serverCount() {
+    return Promise.resolve(1);
+  }
+
+  addAll(id, rooms) {
+    if (!this.sids.has(id)) this.sids.set(id, new Set());
+    for (const room of rooms) {
+      this.sids.get(id).add(room);
+      if (!this.rooms.has(room)) {
+        this.rooms.set(room, new Set());
+        this.emit("create-room", room);
+      }
+      if (!this.rooms.get(room).has(id)) {
+        this.rooms.get(room).add(id);
+        this.emit("join-room", room, id);
+      }
+    }
+  }
+
+  del(id, room) {
+    if (this.sids.has(id)) this.sids.get(id).delete(room);
+    this._del(room, id);
+  }
+
+  _del(room, id) {
+    const members = this.rooms.get(room);
+    if (members != null) {
+      if (members.delete(id)) this.emit("leave-room", room, id);
+      if (members.size === 0 && this.rooms.delete(room)) this.emit("delete-room", room);
+    }
+  }
+
+  delAll(id) {
+    if (!this.sids.has(id)) return;
+    for (const room of this.sids.get(id)) this._del(room, id);
+    this.sids.delete(id);
+  }
+
+  /** One native call for all recipients: Rust encodes the packet once and queues it to each. */
+  broadcast(packet, opts) {
+    const engineIds = [];
+    const notify = [];
+    this.apply(opts, (socket) => {
+      engineIds.push(socket.conn.id);
+      if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) notify.push(socket);
+    });
+    for (const socket of notify) socket.notifyOutgoingListeners(packet);
+    this._send(engineIds, packet);
+  }
+
+  broadcastWithAck(packet, opts, clientCountCallback, ack) {
+    packet.id = this.nsp._ids++;
+    let clientCount = 0;
+    const engineIds = [];
+    this.apply(opts, (socket) => {
+      clientCount++;
+      socket.acks.set(packet.id, ack);
+      engineIds.push(socket.conn.id);
+      if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) socket.notifyOutgoingListeners(packet);
+    });
+    this._send(engineIds, packet);
+    clientCountCallback(clientCount);
+  }
+
+  _send(engineIds, packet) {
+    if (engineIds.length === 0) return;
+    const { type, json, attachments } = encodeData(packet.type, packet.data);
+    this.nsp.server.engine._native.sendPacket(
+      engineIds,
+      this.nsp.name,
+      type,
+      packet.id === undefined ? null : packet.id,
+      json,
+      attachments,
+    );
+  }
+
+  sockets(rooms) {
+    const sids = new Set();
+    this.apply({ rooms }, (socket) => sids.add(socket.id));
+    return Promise.resolve(sids);
+  }
+
+  socketRooms(id) {
+    return this.sids.get(id);
+  }
+
+  fetchSockets(opts) {
+    const sockets = [];
+    this.apply(opts, (socket) => sockets.push(socket));
+    return Promise.resolve(sockets);
+  }
+
+  addSockets(opts, rooms) {
+    this.apply(opts, (socket) => socket.join(rooms));
+  }
+
+  delSockets(opts, rooms) {
+    this.apply(opts, (socket) => rooms.forEach((room) => socket.leave(room)));
+  }
+
+  disconnectSockets(opts, close) {
+    this.apply(opts, (socket) => socket.disconnect(close));
+  }
+
+  apply(opts, callback) {
+    const rooms = opts.rooms || new Set();
+    const except = this.computeExceptSids(opts.except);
+    if (rooms.size) {
+      const ids = new Set();
+      for (const room of rooms) {
+        if (!this.rooms.has(room)) continue;
+        for (const id of this.rooms.get(room)) {
+          if (ids.has(id) || except.has(id)) continue;
+          const socket = this.nsp.sockets.get(id);
+          if (socket) {
+            callback(socket);
+            ids.add(id);
+          }
+        }
+      }
+    } else {
+      for (const [id] of this.sids) {
+        if (except.has(id)) continue;
+        const socket = this.nsp.sockets.get(id);
+        if (socket) callback(socket);
+      }
+    }
+  }
+
+  computeExceptSids(exceptRooms) {
+    const exceptSids = new Set();
+    if (exceptRooms && exceptRooms.size > 0) {
+      for (const room of exceptRooms) {
+        const members = this.rooms.get(room);
+        if (members) members.forEach((sid) => exceptSids.add(sid));
+      }
+    }
+    return exceptSids;
+  }
+
+  /** A single node has no other server: events go nowhere, acks get no responses. */
+  serverSideEmit(packet) {
+    if (typeof packet[packet.length - 1] === "function") packet.pop()(null, []);
+  }
+
+  persistSession() {}
+
+  restoreSession() {
+    return Promise.resolve(null);
+  }
+}
+
+module.exports = { Adapter, PacketType };

@@ -1,0 +1,132 @@
+/** `Client`: one Engine.IO connection and the namespace sockets multiplexed on it (socket.io/lib/client.ts). */
+"use strict";
+
+const { PacketType, encodeData, decodeData } = require("./parser");
+
+class Client {
+  /**
+   * @param {import("./server").Server} server
+   * @param {import("./engine/socket").Socket} conn
+   */
+  constructor(server, conn) {
+    this.server = server;
+    this.conn = conn;
+    this.id = conn.id;
+    this.sockets = new Map();
+    this.nsps = new Map();
+    this.onclose = this.onclose.bind(this);
+    conn.on("close", this.onclose);
+    conn._onSocketIoPacket = (event) => this._ondecoded(event);
+    conn._onSocketIoParseError = (message) => this.onerror(new Error(message));
+    this.connectTimeout = setTimeout(() => {
+      this.connectTimeout = undefined;
+      if (this.nsps.size === 0) this.close();
+    }, server._connectTimeout);
+  }
+
+  get request() {
+    return this.conn.request;
+  }
+
+  connect(name, auth = {}) {
+    if (this.server._nsps.has(name)) return this.doConnect(name, auth);
+    this.server._checkNamespace(name, auth, (dynamicNsp) => {
+      if (dynamicNsp) {
+        this.doConnect(name, auth);
+      } else {
+        this._packet({
+          type: PacketType.CONNECT_ERROR,
+          nsp: name,
+          data: { message: "Invalid namespace" },
+        });
+      }
+    });
+  }
+
+  doConnect(name, auth) {
+    const nsp = this.server.of(name);
+    nsp._add(this, auth, (socket) => {
+      this.sockets.set(socket.id, socket);
+      this.nsps.set(nsp.name, socket);
+      if (this.connectTimeout) {
+        clearTimeout(this.connectTimeout);
+        this.connectTimeout = undefined;
+      }
+    });
+  }
+
+  /** Disconnects every namespace socket, then the connection. */
+  _disconnect() {
+    for (const socket of this.sockets.values()) socket.disconnect();
+    this.sockets.clear();
+    this.close();
+  }
+
+  _remove(socket) {
+    if (this.sockets.has(socket.id)) {
+      const nsp = this.sockets.get(socket.id).nsp.name;
+      this.sockets.delete(socket.id);
+      this.nsps.delete(nsp);
+    }
+  }
+
+  close() {
+    if (this.conn.readyState === "open") {
+      this.conn.close();
+      this.onclose("forced server close");
+    }
+  }
+
+  /** Encodes and queues one packet to this connection (Rust frames it). */
+  _packet(packet) {
+    if (this.conn.readyState !== "open") return;
+    const { type, json, attachments } = encodeData(packet.type, packet.data);
+    this.server.engine._native.sendPacket(
+      [this.conn.id],
+      packet.nsp || "/",
+      type,
+      packet.id === undefined ? null : packet.id,
+      json,
+      attachments,
+    );
+  }
+
+  _ondecoded(event) {
+    let data;
+    try {
+      data = decodeData(event.packetType, event.text, event.attachments);
+    } catch (err) {
+      this.onerror(err);
+      return;
+    }
+    const packet = { type: event.packetType, nsp: event.nsp, data };
+    if (event.ackId !== undefined && event.ackId !== null) packet.id = event.ackId;
+    const socket = this.nsps.get(packet.nsp);
+    if (!socket && packet.type === PacketType.CONNECT) {
+      this.connect(packet.nsp, packet.data);
+    } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
+      process.nextTick(() => socket._onpacket(packet));
+    } else {
+      this.close();
+    }
+  }
+
+  onerror(err) {
+    for (const socket of this.sockets.values()) socket._onerror(err);
+    this.conn.close();
+  }
+
+  onclose(reason, description) {
+    this.conn.removeListener("close", this.onclose);
+    this.conn._onSocketIoPacket = null;
+    this.conn._onSocketIoParseError = null;
+    if (this.connectTimeout) {
+      clearTimeout(this.connectTimeout);
+      this.connectTimeout = undefined;
+    }
+    for (const socket of this.sockets.values()) socket._onclose(reason, description);
+    this.sockets.clear();
+  }
+}
+
+module.exports = { Client };

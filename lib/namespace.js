@@ -1,0 +1,214 @@
+/** `Namespace`: sockets of one namespace, its middlewares and broadcast helpers (socket.io/lib/namespace.ts). */
+"use strict";
+
+const { EventEmitter } = require("node:events");
+const { Socket } = require("./socket");
+const { BroadcastOperator } = require("./broadcast-operator");
+const { RESERVED_EVENTS } = require("./reserved-events");
+
+const emitLocally = EventEmitter.prototype.emit;
+
+class Namespace extends EventEmitter {
+  /**
+   * @param {import("./server").Server} server
+   * @param {string} name
+   */
+  constructor(server, name) {
+    super();
+    this.name = name;
+    this.server = server;
+    this.sockets = new Map();
+    this._preConnectSockets = new Map();
+    this._fns = [];
+    this._ids = 0;
+    this._initAdapter();
+  }
+
+  _initAdapter() {
+    const AdapterClass = this.server.adapter();
+    this.adapter = new AdapterClass(this);
+  }
+
+  use(fn) {
+    this._fns.push(fn);
+    return this;
+  }
+
+  run(socket, fn) {
+    if (!this._fns.length) return fn();
+    const fns = this._fns.slice(0);
+    const run = (i) => {
+      fns[i](socket, (err) => {
+        if (err) return fn(err);
+        if (!fns[i + 1]) return fn();
+        run(i + 1);
+      });
+    };
+    run(0);
+  }
+
+  to(room) {
+    return new BroadcastOperator(this.adapter).to(room);
+  }
+
+  in(room) {
+    return new BroadcastOperator(this.adapter).in(room);
+  }
+
+  except(room) {
+    return new BroadcastOperator(this.adapter).except(room);
+  }
+
+  _add(client, auth, fn) {
+    const socket = new Socket(this, client, auth);
+    this._preConnectSockets.set(socket.id, socket);
+    this.run(socket, (err) => {
+      process.nextTick(() => {
+        if (client.conn.readyState !== "open") {
+          socket._cleanup();
+          return;
+        }
+        if (err) {
+          this._preConnectSockets.delete(socket.id);
+          socket._error({ message: err.message, data: err.data });
+          return;
+        }
+        this._doConnect(socket, fn);
+      });
+    });
+    return socket;
+  }
+
+  _doConnect(socket, fn) {
+    this._preConnectSockets.delete(socket.id);
+    this.sockets.set(socket.id, socket);
+    socket._onconnect();
+    if (fn) fn(socket);
+    emitLocally.call(this, "connect", socket);
+    emitLocally.call(this, "connection", socket);
+  }
+
+  _remove(socket) {
+    this.sockets.delete(socket.id) || this._preConnectSockets.delete(socket.id);
+  }
+
+  emit(ev, ...args) {
+    return new BroadcastOperator(this.adapter).emit(ev, ...args);
+  }
+
+  send(...args) {
+    this.emit("message", ...args);
+    return this;
+  }
+
+  write(...args) {
+    return this.send(...args);
+  }
+
+  serverSideEmit(ev, ...args) {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    args.unshift(ev);
+    this.adapter.serverSideEmit(args);
+    return true;
+  }
+
+  serverSideEmitWithAck(ev, ...args) {
+    return new Promise((resolve, reject) => {
+      args.push((err, responses) => {
+        if (err) {
+          err.responses = responses;
+          return reject(err);
+        }
+        return resolve(responses);
+      });
+      this.serverSideEmit(ev, ...args);
+    });
+  }
+
+  allSockets() {
+    return new BroadcastOperator(this.adapter).allSockets();
+  }
+
+  compress(compress) {
+    return new BroadcastOperator(this.adapter).compress(compress);
+  }
+
+  get volatile() {
+    return new BroadcastOperator(this.adapter).volatile;
+  }
+
+  get local() {
+    return new BroadcastOperator(this.adapter).local;
+  }
+
+  timeout(timeout) {
+    return new BroadcastOperator(this.adapter).timeout(timeout);
+  }
+
+  fetchSockets() {
+    return new BroadcastOperator(this.adapter).fetchSockets();
+  }
+
+  socketsJoin(room) {
+    return new BroadcastOperator(this.adapter).socketsJoin(room);
+  }
+
+  socketsLeave(room) {
+    return new BroadcastOperator(this.adapter).socketsLeave(room);
+  }
+
+  disconnectSockets(close = false) {
+    return new BroadcastOperator(this.adapter).disconnectSockets(close);
+  }
+}
+
+/** A namespace matched by a RegExp or function: each matching name becomes a child namespace. */
+class ParentNamespace extends Namespace {
+  constructor(server) {
+    super(server, "/_" + ParentNamespace.count++);
+    this.children = new Set();
+  }
+
+  _initAdapter() {
+    const parent = this;
+    this.adapter = new (class extends this.server.adapter() {
+      broadcast(packet, opts) {
+        parent.children.forEach((nsp) => nsp.adapter.broadcast(packet, opts));
+      }
+    })(this);
+  }
+
+  emit(ev, ...args) {
+    this.children.forEach((nsp) => nsp.emit(ev, ...args));
+    return true;
+  }
+
+  createChild(name) {
+    const namespace = new Namespace(this.server, name);
+    this._fns.forEach((fn) => namespace.use(fn));
+    this.listeners("connect").forEach((listener) => namespace.on("connect", listener));
+    this.listeners("connection").forEach((listener) => namespace.on("connection", listener));
+    this.children.add(namespace);
+    if (this.server._opts.cleanupEmptyChildNamespaces) {
+      const remove = namespace._remove;
+      namespace._remove = (socket) => {
+        remove.call(namespace, socket);
+        if (namespace.sockets.size === 0) {
+          namespace.adapter.close();
+          this.server._nsps.delete(namespace.name);
+          this.children.delete(namespace);
+        }
+      };
+    }
+    this.server._nsps.set(name, namespace);
+    emitLocally.call(this.server.sockets, "new_namespace", namespace);
+    return namespace;
+  }
+
+  fetchSockets() {
+    throw new Error("fetchSockets() is not supported on parent namespaces");
+  }
+}
+ParentNamespace.count = 0;
+
+module.exports = { Namespace, ParentNamespace };

@@ -1,0 +1,350 @@
+/** `Socket`: one client in one namespace, with events, acks, rooms and middlewares (socket.io/lib/socket.ts). */
+"use strict";
+
+const { EventEmitter } = require("node:events");
+const crypto = require("node:crypto");
+const url = require("node:url");
+const { PacketType } = require("./parser");
+const { RESERVED_EVENTS } = require("./reserved-events");
+const { BroadcastOperator } = require("./broadcast-operator");
+
+const emitLocally = EventEmitter.prototype.emit;
+
+class Socket extends EventEmitter {
+  /**
+   * @param {import("./namespace").Namespace} nsp
+   * @param {import("./client").Client} client
+   * @param {object} auth
+   */
+  constructor(nsp, client, auth) {
+    super();
+    this.nsp = nsp;
+    this.server = nsp.server;
+    this.adapter = nsp.adapter;
+    this.client = client;
+    this.id = crypto.randomBytes(15).toString("base64url");
+    this.recovered = false;
+    this.handshake = this.buildHandshake(auth);
+    this.data = {};
+    this.connected = false;
+    this.acks = new Map();
+    this.fns = [];
+    this.flags = {};
+    this._anyListeners = undefined;
+    this._anyOutgoingListeners = undefined;
+  }
+
+  buildHandshake(auth) {
+    const req = this.request;
+    return {
+      headers: req.headers || {},
+      time: new Date() + "",
+      address: this.conn.remoteAddress,
+      xdomain: !!(req.headers && req.headers.origin),
+      secure: !req.connection || !!req.connection.encrypted,
+      issued: +new Date(),
+      url: req.url,
+      query: url.parse(req.url, true).query,
+      auth,
+    };
+  }
+
+  get conn() {
+    return this.client.conn;
+  }
+
+  get request() {
+    return this.client.request;
+  }
+
+  get disconnected() {
+    return !this.connected;
+  }
+
+  get rooms() {
+    return this.adapter.socketRooms(this.id) || new Set();
+  }
+
+  emit(ev, ...args) {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    const data = [ev, ...args];
+    const packet = { type: PacketType.EVENT, data };
+    if (typeof data[data.length - 1] === "function") {
+      const id = this.nsp._ids++;
+      this.registerAckCallback(id, data.pop());
+      packet.id = id;
+    }
+    const flags = this.flags;
+    this.flags = {};
+    this.notifyOutgoingListeners(packet);
+    this.packet(packet, flags);
+    return true;
+  }
+
+  emitWithAck(ev, ...args) {
+    const withErr = this.flags.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      args.push((arg1, arg2) => {
+        if (withErr) return arg1 ? reject(arg1) : resolve(arg2);
+        return resolve(arg1);
+      });
+      this.emit(ev, ...args);
+    });
+  }
+
+  registerAckCallback(id, ack) {
+    const timeout = this.flags.timeout;
+    if (timeout === undefined) {
+      this.acks.set(id, ack);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.acks.delete(id);
+      ack.call(this, new Error("operation has timed out"));
+    }, timeout);
+    this.acks.set(id, (...args) => {
+      clearTimeout(timer);
+      ack.apply(this, [null, ...args]);
+    });
+  }
+
+  to(room) {
+    return this.newBroadcastOperator().to(room);
+  }
+
+  in(room) {
+    return this.newBroadcastOperator().in(room);
+  }
+
+  except(room) {
+    return this.newBroadcastOperator().except(room);
+  }
+
+  send(...args) {
+    this.emit("message", ...args);
+    return this;
+  }
+
+  write(...args) {
+    return this.send(...args);
+  }
+
+  packet(packet, opts = {}) {
+    packet.nsp = this.nsp.name;
+    if (opts.volatile && !this.conn.transport.writable) return;
+    this.client._packet(packet);
+  }
+
+  join(rooms) {
+    return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
+  }
+
+  leave(room) {
+    return this.adapter.del(this.id, room);
+  }
+
+  leaveAll() {
+    this.adapter.delAll(this.id);
+  }
+
+  _onconnect() {
+    this.connected = true;
+    this.join(this.id);
+    this.packet({ type: PacketType.CONNECT, data: { sid: this.id } });
+  }
+
+  _onpacket(packet) {
+    if (!this.connected) return;
+    switch (packet.type) {
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT:
+        this.onevent(packet);
+        break;
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK:
+        this.onack(packet);
+        break;
+      case PacketType.DISCONNECT:
+        this._onclose("client namespace disconnect");
+        break;
+    }
+  }
+
+  onevent(packet) {
+    const args = packet.data || [];
+    if (packet.id != null) args.push(this.ack(packet.id));
+    if (this._anyListeners && this._anyListeners.length) {
+      for (const listener of this._anyListeners.slice()) listener.apply(this, args);
+    }
+    this.dispatch(args);
+  }
+
+  ack(id) {
+    let sent = false;
+    return (...args) => {
+      if (sent) return;
+      this.packet({ id, type: PacketType.ACK, data: args });
+      sent = true;
+    };
+  }
+
+  onack(packet) {
+    const ack = this.acks.get(packet.id);
+    if (typeof ack === "function") {
+      this.acks.delete(packet.id);
+      ack.apply(this, packet.data);
+    }
+  }
+
+  _onerror(err) {
+    if (this.listenerCount("error")) emitLocally.call(this, "error", err);
+  }
+
+  _onclose(reason, description) {
+    if (!this.connected) return this;
+    emitLocally.call(this, "disconnecting", reason, description);
+    this._cleanup();
+    this.client._remove(this);
+    this.connected = false;
+    emitLocally.call(this, "disconnect", reason, description);
+  }
+
+  _cleanup() {
+    this.leaveAll();
+    this.nsp._remove(this);
+    this.join = () => {};
+  }
+
+  _error(err) {
+    this.packet({ type: PacketType.CONNECT_ERROR, data: err });
+  }
+
+  disconnect(close = false) {
+    if (!this.connected) return this;
+    if (close) {
+      this.client._disconnect();
+    } else {
+      this.packet({ type: PacketType.DISCONNECT });
+      this._onclose("server namespace disconnect");
+    }
+    return this;
+  }
+
+  compress(compress) {
+    this.flags.compress = compress;
+    return this;
+  }
+
+  get volatile() {
+    this.flags.volatile = true;
+    return this;
+  }
+
+  get broadcast() {
+    return this.newBroadcastOperator();
+  }
+
+  get local() {
+    return this.newBroadcastOperator().local;
+  }
+
+  timeout(timeout) {
+    this.flags.timeout = timeout;
+    return this;
+  }
+
+  dispatch(event) {
+    this.run(event, (err) => {
+      process.nextTick(() => {
+        if (err) return this._onerror(err);
+        if (this.connected) emitLocally.apply(this, event);
+      });
+    });
+  }
+
+  use(fn) {
+    this.fns.push(fn);
+    return this;
+  }
+
+  run(event, fn) {
+    if (!this.fns.length) return fn();
+    const fns = this.fns.slice(0);
+    const run = (i) => {
+      fns[i](event, (err) => {
+        if (err) return fn(err);
+        if (!fns[i + 1]) return fn();
+        run(i + 1);
+      });
+    };
+    run(0);
+  }
+
+  onAny(listener) {
+    this._anyListeners = this._anyListeners || [];
+    this._anyListeners.push(listener);
+    return this;
+  }
+
+  prependAny(listener) {
+    this._anyListeners = this._anyListeners || [];
+    this._anyListeners.unshift(listener);
+    return this;
+  }
+
+  offAny(listener) {
+    if (!this._anyListeners) return this;
+    if (listener) {
+      const i = this._anyListeners.indexOf(listener);
+      if (i !== -1) this._anyListeners.splice(i, 1);
+    } else {
+      this._anyListeners = [];
+    }
+    return this;
+  }
+
+  listenersAny() {
+    return this._anyListeners || [];
+  }
+
+  onAnyOutgoing(listener) {
+    this._anyOutgoingListeners = this._anyOutgoingListeners || [];
+    this._anyOutgoingListeners.push(listener);
+    return this;
+  }
+
+  prependAnyOutgoing(listener) {
+    this._anyOutgoingListeners = this._anyOutgoingListeners || [];
+    this._anyOutgoingListeners.unshift(listener);
+    return this;
+  }
+
+  offAnyOutgoing(listener) {
+    if (!this._anyOutgoingListeners) return this;
+    if (listener) {
+      const i = this._anyOutgoingListeners.indexOf(listener);
+      if (i !== -1) this._anyOutgoingListeners.splice(i, 1);
+    } else {
+      this._anyOutgoingListeners = [];
+    }
+    return this;
+  }
+
+  listenersAnyOutgoing() {
+    return this._anyOutgoingListeners || [];
+  }
+
+  notifyOutgoingListeners(packet) {
+    if (this._anyOutgoingListeners && this._anyOutgoingListeners.length) {
+      for (const listener of this._anyOutgoingListeners.slice()) listener.apply(this, packet.data);
+    }
+  }
+
+  newBroadcastOperator() {
+    const flags = Object.assign({}, this.flags);
+    this.flags = {};
+    return new BroadcastOperator(this.adapter, new Set(), new Set([this.id]), flags);
+  }
+}
+
+module.exports = { Socket };

@@ -1,0 +1,240 @@
+//! Socket.IO v5 packet framing (socket.io-parser 4.x): type, attachment count, namespace, ack id,
+//! then the JSON data, which is handed on as text (JS parses it with V8's own `JSON.parse`).
+use std::fmt::Write as _;
+
+/// Packet types, numbered as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketType {
+    Connect = 0,
+    Disconnect = 1,
+    Event = 2,
+    Ack = 3,
+    ConnectError = 4,
+    BinaryEvent = 5,
+    BinaryAck = 6,
+}
+
+impl PacketType {
+    fn from_char(c: u8) -> Option<Self> {
+        Some(match c {
+            b'0' => PacketType::Connect,
+            b'1' => PacketType::Disconnect,
+            b'2' => PacketType::Event,
+            b'3' => PacketType::Ack,
+            b'4' => PacketType::ConnectError,
+            b'5' => PacketType::BinaryEvent,
+            b'6' => PacketType::BinaryAck,
+            _ => return None,
+        })
+    }
+
+    pub fn from_number(n: u32) -> Option<Self> {
+        u8::try_from(n).ok().and_then(|n| Self::from_char(b'0' + n))
+    }
+
+    pub fn is_binary(self) -> bool {
+        matches!(self, PacketType::BinaryEvent | PacketType::BinaryAck)
+    }
+}
+
+/// The framing of a decoded packet; `data` is the JSON text, unparsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PacketHeader<'a> {
+    pub kind: PacketType,
+    pub attachments: usize,
+    pub nsp: &'a str,
+    pub id: Option<u64>,
+    pub data: &'a str,
+}
+
+/// Why a packet was refused: socket.io-parser throws, and the connection closes with
+/// "parse error".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    UnknownType,
+    IllegalAttachments,
+    TooManyAttachments,
+    InvalidId,
+    InvalidPayload,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ParseError::UnknownType => "unknown packet type",
+            ParseError::IllegalAttachments => "Illegal attachments",
+            ParseError::TooManyAttachments => "too many attachments",
+            ParseError::InvalidId => "invalid packet id",
+            ParseError::InvalidPayload => "invalid payload",
+        })
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Decodes the framing of a text packet. The data's JSON is checked only for the shape its type
+/// requires at the first character (an array for events and acks, an object for CONNECT); JS
+/// completes the check after parsing.
+pub fn decode(text: &str, max_attachments: usize) -> Result<PacketHeader<'_>, ParseError> {
+    let bytes = text.as_bytes();
+    let kind = bytes
+        .first()
+        .and_then(|c| PacketType::from_char(*c))
+        .ok_or(ParseError::UnknownType)?;
+    let mut i = 1;
+    let mut attachments = 0;
+    if kind.is_binary() {
+        let start = i;
+        while i < bytes.len() && bytes[i] != b'-' {
+            i += 1;
+        }
+        let count = &text[start..i];
+        if i >= bytes.len() || count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParseError::IllegalAttachments);
+        }
+        attachments = count.parse().map_err(|_| ParseError::TooManyAttachments)?;
+        if attachments > max_attachments {
+            return Err(ParseError::TooManyAttachments);
+        }
+        i += 1;
+    }
+    let mut nsp = "/";
+    if bytes.get(i) == Some(&b'/') {
+        let start = i;
+        while i < bytes.len() && bytes[i] != b',' {
+            i += 1;
+        }
+        nsp = &text[start..i];
+        if i < bytes.len() {
+            i += 1;
+        }
+    }
+    let mut id = None;
+    let start = i;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i > start {
+        id = Some(text[start..i].parse().map_err(|_| ParseError::InvalidId)?);
+    }
+    let data = &text[i..];
+    let first = data.trim_start().bytes().next();
+    let valid = match kind {
+        PacketType::Connect => first.is_none() || first == Some(b'{'),
+        PacketType::Disconnect => first.is_none(),
+        PacketType::ConnectError => first.is_some(),
+        PacketType::Event | PacketType::BinaryEvent | PacketType::Ack | PacketType::BinaryAck => {
+            first == Some(b'[')
+        }
+    };
+    if !valid {
+        return Err(ParseError::InvalidPayload);
+    }
+    Ok(PacketHeader {
+        kind,
+        attachments,
+        nsp,
+        id,
+        data,
+    })
+}
+
+/// Encodes a packet's text part; binary attachments follow it as separate messages.
+pub fn encode(
+    kind: PacketType,
+    attachments: usize,
+    nsp: &str,
+    id: Option<u64>,
+    data: &str,
+) -> String {
+    let mut out = String::with_capacity(data.len() + nsp.len() + 12);
+    out.push((b'0' + kind as u8) as char);
+    if kind.is_binary() {
+        let _infallible = write!(out, "{attachments}-");
+    }
+    if nsp != "/" {
+        out.push_str(nsp);
+        out.push(',');
+    }
+    if let Some(id) = id {
+        let _infallible = write!(out, "{id}");
+    }
+    out.push_str(data);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_every_field() {
+        let packet =
+            decode("51-/chat,12[\"bin\",{\"_placeholder\":true,\"num\":0}]", 10).expect("valid");
+        assert_eq!(packet.kind, PacketType::BinaryEvent);
+        assert_eq!(packet.attachments, 1);
+        assert_eq!(packet.nsp, "/chat");
+        assert_eq!(packet.id, Some(12));
+        assert_eq!(packet.data, "[\"bin\",{\"_placeholder\":true,\"num\":0}]");
+    }
+
+    #[test]
+    fn defaults_to_the_main_namespace_and_no_id() {
+        let packet = decode("2[\"hello\",1]", 10).expect("valid");
+        assert_eq!((packet.nsp, packet.id), ("/", None));
+        assert_eq!(decode("0", 10).expect("valid").data, "");
+        assert_eq!(decode("0/admin,", 10).expect("valid").nsp, "/admin");
+        assert_eq!(decode("0/admin", 10).expect("valid").nsp, "/admin");
+        assert_eq!(
+            decode("0{\"token\":1}", 10).expect("valid").data,
+            "{\"token\":1}"
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_packets() {
+        assert_eq!(decode("", 10), Err(ParseError::UnknownType));
+        assert_eq!(decode("9", 10), Err(ParseError::UnknownType));
+        assert_eq!(decode("5[\"a\"]", 10), Err(ParseError::IllegalAttachments));
+        assert_eq!(
+            decode("5x-[\"a\"]", 10),
+            Err(ParseError::IllegalAttachments)
+        );
+        assert_eq!(
+            decode("511-[\"a\"]", 10),
+            Err(ParseError::TooManyAttachments)
+        );
+        assert_eq!(
+            decode("2\"not an array\"", 10),
+            Err(ParseError::InvalidPayload)
+        );
+        assert_eq!(decode("2", 10), Err(ParseError::InvalidPayload));
+        assert_eq!(decode("1[1]", 10), Err(ParseError::InvalidPayload));
+        assert_eq!(decode("0[1]", 10), Err(ParseError::InvalidPayload));
+        assert_eq!(
+            decode("299999999999999999999999[1]", 10),
+            Err(ParseError::InvalidId)
+        );
+    }
+
+    #[test]
+    fn encodes_like_socket_io_parser() {
+        assert_eq!(
+            encode(PacketType::Event, 0, "/", None, "[\"a\"]"),
+            "2[\"a\"]"
+        );
+        assert_eq!(
+            encode(PacketType::Ack, 0, "/nsp", Some(3), "[]"),
+            "3/nsp,3[]"
+        );
+        assert_eq!(
+            encode(PacketType::BinaryEvent, 2, "/", Some(1), "[]"),
+            "52-1[]"
+        );
+        assert_eq!(
+            encode(PacketType::Connect, 0, "/", None, "{\"sid\":\"x\"}"),
+            "0{\"sid\":\"x\"}"
+        );
+        assert_eq!(encode(PacketType::Disconnect, 0, "/a", None, ""), "1/a,");
+    }
+}
