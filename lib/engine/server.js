@@ -182,9 +182,14 @@ class Server extends EventEmitter {
       if (!Object.prototype.hasOwnProperty.call(this.clients, sid)) {
         return fn(errors.UNKNOWN_SID, { sid });
       }
-      const previousTransport = this.clients[sid].transport.name;
+      const client = this.clients[sid];
+      const previousTransport = client.transport.name;
       if (!upgrade && previousTransport !== transport) {
         return fn(errors.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });
+      }
+      const protocol = req._query.EIO === "4" ? 4 : 3;
+      if (client.protocol !== protocol) {
+        return fn(errors.BAD_REQUEST, { name: "PROTOCOL_MISMATCH", protocol, previousProtocol: client.protocol });
       }
     } else {
       if (req.method !== "GET") return fn(errors.BAD_HANDSHAKE_METHOD, { method: req.method });
@@ -452,6 +457,7 @@ class Server extends EventEmitter {
           const data = event.binary || event.detail;
           if (data !== undefined && data !== null) packet.data = data;
           socket.emit(event.kind === EVENT_PACKET ? "packet" : "packetCreate", packet);
+          if (event.kind === EVENT_PACKET && packet.type === "pong") socket.emit("heartbeat");
           break;
         }
       }

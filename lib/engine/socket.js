@@ -4,7 +4,8 @@
 const { EventEmitter } = require("node:events");
 const { Transport } = require("./transport");
 
-const PACKET_EVENTS = new Set(["packet", "packetCreate"]);
+// "heartbeat" is derived from incoming pong packets, so it needs them forwarded too.
+const PACKET_EVENTS = new Set(["packet", "packetCreate", "heartbeat"]);
 const MESSAGE_EVENTS = new Set(["message", "data"]);
 
 class Socket extends EventEmitter {
@@ -68,13 +69,15 @@ class Socket extends EventEmitter {
 
   _onUpgrading() {
     this.upgrading = true;
-    this.emit("upgrading", this.transport);
+    this._upgradingTransport = new Transport("websocket", this.id);
+    this.emit("upgrading", this._upgradingTransport);
   }
 
   _onUpgrade() {
     this.upgrading = false;
     this.upgraded = true;
-    this.transport = new Transport("websocket", this.id);
+    this.transport = this._upgradingTransport || new Transport("websocket", this.id);
+    this._upgradingTransport = null;
     this.emit("upgrade", this.transport);
   }
 

@@ -15,12 +15,29 @@ pub(super) async fn run(engine: Arc<Engine>, session: Arc<Session>) {
         let pong = session.pong.notified();
         tokio::pin!(pong);
         pong.as_mut().enable();
+        let activity = session.activity.notified();
+        tokio::pin!(activity);
+        activity.as_mut().enable();
         if !engine.send_packet(&session, Packet::Ping { probe: false }) {
             return;
         }
-        if tokio::time::timeout(timeout, pong).await.is_err() {
-            engine.close_session(&session, CloseReason::PingTimeout);
-            return;
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let mut refreshed = false;
+        loop {
+            tokio::select! {
+                () = &mut pong => break,
+                // As upstream engine.io 6.6: any packet while a pong is awaited refreshes the
+                // timeout, once per ping.
+                () = &mut activity, if !refreshed => {
+                    refreshed = true;
+                    deadline.as_mut().reset(tokio::time::Instant::now() + timeout);
+                }
+                () = &mut deadline => {
+                    engine.close_session(&session, CloseReason::PingTimeout);
+                    return;
+                }
+            }
         }
     }
 }

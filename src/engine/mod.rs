@@ -208,6 +208,9 @@ impl Engine {
         if self.handler.wants_packets() {
             self.handler.on_packet(&session.sid, &packet, true);
         }
+        if !matches!(packet, Packet::Pong { .. }) {
+            session.activity.notify_waiters();
+        }
         match packet {
             Packet::Pong { .. } => session.pong.notify_waiters(),
             Packet::Message(message) => self.handler.on_message(&session.sid, message),

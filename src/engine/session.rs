@@ -77,6 +77,8 @@ pub struct Session {
     inner: Mutex<Inner>,
     /// Signalled by each pong, waited on by the heartbeat.
     pub(crate) pong: Notify,
+    /// Signalled by any other packet: a sign of life that delays the ping timeout once.
+    pub(crate) activity: Notify,
 }
 
 struct Inner {
@@ -127,6 +129,7 @@ impl Session {
                 heartbeat: None,
             }),
             pong: Notify::new(),
+            activity: Notify::new(),
         }
     }
 

@@ -1,4 +1,6 @@
 //! Engine.IO v4 packets and their encoding over WebSocket frames (engine.io-parser 5.x).
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -114,6 +116,12 @@ impl Packet {
             '4' => Packet::Message(Message::Text(TextMessage::from_frame(frame))),
             '5' => Packet::Upgrade,
             '6' => Packet::Noop,
+            // engine.io-parser also accepts base64 binary in text form on any transport.
+            'b' => Packet::Message(Message::Binary(Bytes::from(
+                BASE64
+                    .decode(rest)
+                    .map_err(|_| DecodeError::InvalidBase64)?,
+            ))),
             other => return Err(DecodeError::UnknownType(other)),
         })
     }

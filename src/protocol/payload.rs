@@ -3,7 +3,6 @@
 use super::engine_packet::{DecodeError, Message, Packet};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use bytes::Bytes;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 const SEPARATOR: char = '\x1e';
@@ -35,7 +34,7 @@ pub fn encode(packets: &[Packet]) -> String {
 pub fn decode(body: &str) -> (Vec<Packet>, Option<DecodeError>) {
     let mut packets = Vec::new();
     for part in body.split(SEPARATOR) {
-        match decode_one(part) {
+        match Packet::decode_text(Utf8Bytes::from(part)) {
             Ok(packet) => packets.push(packet),
             Err(err) => return (packets, Some(err)),
         }
@@ -43,19 +42,10 @@ pub fn decode(body: &str) -> (Vec<Packet>, Option<DecodeError>) {
     (packets, None)
 }
 
-fn decode_one(part: &str) -> Result<Packet, DecodeError> {
-    match part.strip_prefix('b') {
-        Some(encoded) => BASE64
-            .decode(encoded)
-            .map(|data| Packet::Message(Message::Binary(Bytes::from(data))))
-            .map_err(|_| DecodeError::InvalidBase64),
-        None => Packet::decode_text(Utf8Bytes::from(part)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
     #[test]
     fn encodes_packets_joined_by_the_separator() {
