@@ -310,6 +310,21 @@ function httpRequest(port, { method = "GET", path = "/", headers = {}, body } = 
   );
 }
 
+/** Resolves with the next request received by `httpServer` that matches `predicate`. */
+function nextRequest(httpServer, predicate = () => true, ms = TIMEOUT) {
+  let listener;
+  const p = new Promise((resolve) => {
+    listener = (req) => {
+      if (predicate(req)) {
+        httpServer.off("request", listener);
+        resolve(req);
+      }
+    };
+    httpServer.on("request", listener);
+  });
+  return withTimeout(p, ms, "http request").finally(() => httpServer.off("request", listener));
+}
+
 /**
  * A raw Engine.IO v4 long-polling session, for protocol-level checks.
  *   const raw = await RawPolling.open(port);  // raw.sid, raw.handshake (the open packet data)
@@ -361,6 +376,19 @@ class RawPolling {
       throw err;
     }
     return res.body.split(SEP);
+  }
+
+  /**
+   * Starts a long-poll GET and resolves once `httpServer` has received it (so the server holds a
+   * pending poll), with { response } where `response` resolves with the packets.
+   */
+  async pendingPoll(httpServer, ms = TIMEOUT) {
+    const sidParam = `sid=${encodeURIComponent(this.sid)}`;
+    const seen = nextRequest(httpServer, (req) => req.method === "GET" && req.url.includes(sidParam), ms);
+    const response = this.poll(ms);
+    response.catch(() => {}); // reported when awaited
+    await seen;
+    return { response };
   }
 
   /** Raw GET returning the full response (status/body), e.g. to assert on 400s. */
@@ -502,6 +530,7 @@ module.exports = {
   connectMany,
   serverSocketOf,
   httpRequest,
+  nextRequest,
   RawPolling,
   RawWebSocket,
 };
