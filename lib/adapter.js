@@ -59,8 +59,11 @@ class Adapter extends EventEmitter {
   broadcast(packet, opts) {
     const engineIds = [];
     const notify = [];
+    const volatile = !!(opts.flags && opts.flags.volatile);
     this.apply(opts, (socket) => {
+      if (volatile && !socket.conn._writable) return;
       engineIds.push(socket.conn.id);
+      socket.server.engine._markBusy(socket.conn);
       if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) notify.push(socket);
     });
     for (const socket of notify) socket.notifyOutgoingListeners(packet);
@@ -75,6 +78,7 @@ class Adapter extends EventEmitter {
       clientCount++;
       socket.acks.set(packet.id, ack);
       engineIds.push(socket.conn.id);
+      socket.server.engine._markBusy(socket.conn);
       if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) socket.notifyOutgoingListeners(packet);
     });
     this._send(engineIds, packet);

@@ -62,6 +62,8 @@ class BroadcastOperator {
     const responses = [];
     const timer = setTimeout(() => {
       timedOut = true;
+      // Late answers must not reach the array the caller already received.
+      if (packet.id !== undefined) this.adapter.nsp.sockets.forEach((socket) => socket.acks.delete(packet.id));
       ack.apply(this, [new Error("operation has timed out"), this.flags.expectSingleResponse ? null : responses]);
     }, this.flags.timeout);
     let expectedServerCount = -1;

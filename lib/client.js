@@ -78,8 +78,10 @@ class Client {
   }
 
   /** Encodes and queues one packet to this connection (Rust frames it). */
-  _packet(packet) {
+  _packet(packet, opts = {}) {
     if (this.conn.readyState !== "open") return;
+    if (opts.volatile && !this.conn._writable) return;
+    this.server.engine._markBusy(this.conn);
     const { type, json, attachments } = encodeData(packet.type, packet.data);
     this.server.engine._native.sendPacket(
       [this.conn.id],

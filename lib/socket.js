@@ -131,8 +131,7 @@ class Socket extends EventEmitter {
 
   packet(packet, opts = {}) {
     packet.nsp = this.nsp.name;
-    if (opts.volatile && !this.conn.transport.writable) return;
-    this.client._packet(packet);
+    this.client._packet(packet, opts);
   }
 
   join(rooms) {

@@ -39,6 +39,7 @@ class Server extends EventEmitter {
     this.clients = {};
     this.clientsCount = 0;
     this.middlewares = [];
+    this._busy = new Set();
     this.opts = Object.assign({}, DEFAULTS, opts);
     if (opts.cookie) {
       this.opts.cookie = Object.assign(
@@ -62,6 +63,12 @@ class Server extends EventEmitter {
 
   use(fn) {
     this.middlewares.push(fn);
+  }
+
+  /** Marks sockets written to during this tick: they are not writable until the next one. */
+  _markBusy(socket) {
+    if (this._busy.size === 0) setImmediate(() => this._busy.clear());
+    this._busy.add(socket);
   }
 
   /** Overridable, possibly async, as upstream: the default is 15 random bytes in base64url. */

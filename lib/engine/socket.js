@@ -56,6 +56,15 @@ class Socket extends EventEmitter {
     return this;
   }
 
+  /**
+   * Whether a volatile packet may be sent now, as upstream's `transport.writable`: polling only
+   * while a GET waits, and no transport while a send of this tick is still being written.
+   */
+  get _writable() {
+    if (this._readyState !== "open" || this.server._busy.has(this)) return false;
+    return this.transport.name === "websocket" || this._pendingGet !== null;
+  }
+
   close(discard) {
     if (this._readyState !== "open") return;
     this._readyState = "closing";

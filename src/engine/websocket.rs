@@ -10,7 +10,8 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::debug;
@@ -73,6 +74,8 @@ fn to_frame(packet: Packet) -> Message {
 enum Ending {
     /// The session is closed or this transport was replaced: close the connection quietly.
     Told,
+    /// A message exceeded `maxHttpBufferSize`: close with 1009, as the `ws` package does.
+    Oversized,
     Reason(CloseReason),
 }
 
@@ -122,6 +125,7 @@ pub(super) async fn run(
                     Some(Ok(Message::Binary(data))) => Packet::Message(EngineMessage::Binary(data)),
                     Some(Ok(Message::Close(_))) | None => break Ending::Reason(CloseReason::TransportClose),
                     Some(Ok(_)) => continue,
+                    Some(Err(WsError::Capacity(_))) => break Ending::Oversized,
                     Some(Err(err)) => break Ending::Reason(read_error(err)),
                 };
                 if !upgrading {
@@ -158,10 +162,17 @@ pub(super) async fn run(
             }
         }
     };
-    let told = matches!(ending, Ending::Told);
+    let close_frame = match ending {
+        Ending::Told => Some(None),
+        Ending::Oversized => Some(Some(CloseFrame {
+            code: CloseCode::Size,
+            reason: "Max payload size exceeded".into(),
+        })),
+        Ending::Reason(_) => None,
+    };
     finish(&engine, &session, &own, upgrading, ending);
-    if told {
-        let _closed = ws.close(None).await;
+    if let Some(frame) = close_frame {
+        let _closed = ws.close(frame).await;
     }
     drain_until_closed(&mut ws).await;
 }
@@ -216,9 +227,12 @@ fn finish(
         session.abandon_upgrade(own);
         return;
     }
-    if let Ending::Reason(reason) = ending {
-        if session.is_carried_by(own) {
-            engine.close_session(session, reason);
-        }
+    let reason = match ending {
+        Ending::Told => return,
+        Ending::Oversized => transport_error("Max payload size exceeded"),
+        Ending::Reason(reason) => reason,
+    };
+    if session.is_carried_by(own) {
+        engine.close_session(session, reason);
     }
 }
