@@ -4,7 +4,9 @@
 const { EventEmitter } = require("node:events");
 const { Socket } = require("./socket");
 const { BroadcastOperator } = require("./broadcast-operator");
-const { RESERVED_EVENTS } = require("./reserved-events");
+
+/** Names reserved on a namespace, which `serverSideEmit` refuses. */
+const RESERVED_EVENTS = new Set(["connect", "connection", "new_namespace"]);
 
 const emitLocally = EventEmitter.prototype.emit;
 
@@ -69,7 +71,7 @@ class Namespace extends EventEmitter {
           return;
         }
         if (err) {
-          this._preConnectSockets.delete(socket.id);
+          socket._cleanup();
           socket._error({ message: err.message, data: err.data });
           return;
         }
