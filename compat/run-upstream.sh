@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Runs the upstream socket.io server test suite (packages/socket.io/test of the
+# socketio/socket.io monorepo) against this package, or against upstream
+# socket.io 4.8.4 from npm as the baseline.
+#
+#   compat/run-upstream.sh <socket.io checkout or bare git dir> [options] [test files...]
+#
+#   --impl socket.io-rs   the package this script lives in (default): the tests'
+#                         `import ... from ".."` gets its index.js
+#   --impl socket.io      upstream socket.io 4.8.4 from npm (the baseline)
+#   --ref REF             commit to take the tests from (default: the work tree
+#                         of a checkout, HEAD of a bare git dir)
+#   --file-timeout SECS   bound on each test file's mocha process (default 300)
+#   --log-dir DIR         where logs go (default: a new temp dir; printed)
+#   --keep                keep the throw-away workspace (path printed)
+#   test files            e.g. socket.ts namespaces.ts (default: all of test/*.ts)
+#
+# How: the test directory is copied into a workspace made with mktemp (never
+# inside the repo) as <ws>/packages/socket.io/test, next to a stub package.json
+# + index.js that re-export the implementation under test, so `..` (and the
+# fixture's `../..`) resolves to it. <ws>/node_modules links to a cached
+# install of the pinned test dependencies (compat/deps, installed once with
+# `npm ci` into ~/.cache/socket.io-rs-compat/<hash of the pins>). Each test
+# file then runs in its own `mocha` process under `timeout`, without --bail,
+# with compat/lib/reporter.js recording every result as it happens, and
+# compat/lib/summarize.js turns that into one line per file:
+#   test/FILE.ts: P passed, F failed, S pending [(timed out|crashed...)]
+# The failing tests' titles and errors go to <log dir>/failures.log; the last
+# line is "N passed, M failed". Exit code: 0 if nothing failed, 1 if something
+# did, 2 if the harness itself could not run.
+#
+# Not run: test/uws.ts (needs uWebSockets.js, which is not on npm),
+# test/index.ts (only require()s the other files), *.test-d.ts (type tests for
+# tsd, not mocha). Missing fixtures are generated (compat/lib/make-fixtures.js).
+#
+# Environment: SOCKET_IO_RS_COMPAT_CACHE overrides the cache directory.
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+PKG_REL="packages/socket.io"   # where the server package lives in the monorepo
+
+die() { echo "run-upstream: $*" >&2; exit 2; }
+usage() { sed -n '2,/^set -uo/p' "$0" | sed -e '/^set -uo/d' -e 's/^# \{0,1\}//' >&2; exit 2; }
+
+# ---------------------------------------------------------------- arguments
+SRC="" IMPL="socket.io-rs" REF="" FILE_TIMEOUT=300 LOG_DIR="" KEEP=0 ONLY=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --impl) IMPL="${2:-}"; shift 2 ;;
+    --impl=*) IMPL="${1#*=}"; shift ;;
+    --ref) REF="${2:-}"; shift 2 ;;
+    --ref=*) REF="${1#*=}"; shift ;;
+    --file-timeout) FILE_TIMEOUT="${2:-}"; shift 2 ;;
+    --file-timeout=*) FILE_TIMEOUT="${1#*=}"; shift ;;
+    --log-dir) LOG_DIR="${2:-}"; shift 2 ;;
+    --log-dir=*) LOG_DIR="${1#*=}"; shift ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) usage ;;
+    -*) die "unknown option $1 (try --help)" ;;
+    *) if [ -z "$SRC" ]; then SRC="$1"; else ONLY+=("$1"); fi; shift ;;
+  esac
+done
+[ -n "$SRC" ] || usage
+# under `npm run compat`, cwd is the repo root: take relative paths from where npm was run
+if [ -n "${npm_lifecycle_event:-}" ] && [ -n "${INIT_CWD:-}" ]; then
+  case "$SRC" in /*) ;; *) SRC="$INIT_CWD/$SRC" ;; esac
+  case "$LOG_DIR" in /*|'') ;; *) LOG_DIR="$INIT_CWD/$LOG_DIR" ;; esac
+fi
+[ -e "$SRC" ] || die "no such path: $SRC"
+case "$IMPL" in socket.io-rs|socket.io) ;; *) die "--impl must be socket.io-rs or socket.io, not '$IMPL'" ;; esac
+case "$FILE_TIMEOUT" in ''|*[!0-9]*) die "--file-timeout needs a number of seconds" ;; esac
+for tool in node npm git timeout sha256sum; do
+  command -v "$tool" >/dev/null || die "$tool is needed and not on PATH"
+done
+SRC="$(cd "$SRC" && pwd)"
+
+# --------------------------------------------------------------- workspace
+WS="$(mktemp -d "${TMPDIR:-/tmp}/socket.io-rs-compat.XXXXXX")" || die "mktemp failed"
+if [ "$KEEP" = 1 ]; then trap 'echo "workspace kept: $WS"' EXIT; else trap 'rm -rf "$WS"' EXIT; fi
+PKG="$WS/$PKG_REL"
+mkdir -p "$PKG"
+
+# copy packages/socket.io/test (+ tsconfig.json) from a work tree or from git
+if [ -z "$REF" ] && [ -d "$SRC/$PKG_REL/test" ]; then
+  COMMIT="$(git -C "$SRC" log -1 --format=%h 2>/dev/null || echo "unknown, not a git checkout")"
+  echo "upstream: $SRC (work tree, commit $COMMIT)"
+  cp -R "$SRC/$PKG_REL/test" "$PKG/test"
+  [ -f "$SRC/$PKG_REL/tsconfig.json" ] && cp "$SRC/$PKG_REL/tsconfig.json" "$PKG/"
+else
+  if [ "$(git -C "$SRC" rev-parse --is-inside-work-tree 2>/dev/null)" = true ]; then GIT=(git -C "$SRC"); else GIT=(git --git-dir="$SRC"); fi
+  "${GIT[@]}" rev-parse -q --verify "${REF:-HEAD}^{commit}" >/dev/null 2>&1 \
+    || die "$SRC is neither a checkout with $PKG_REL/test nor a git dir with commit ${REF:-HEAD}"
+  COMMIT="$("${GIT[@]}" log -1 --format=%h "${REF:-HEAD}")"
+  echo "upstream: $SRC (git ${REF:-HEAD}, commit $COMMIT)"
+  # blob by blob rather than git archive: a blob missing from a partial mirror
+  # must only lose that file, not the whole export
+  while IFS=$'\t' read -r meta path; do
+    read -r _mode type sha <<<"$meta"
+    [ "$type" = blob ] || continue
+    dest="$PKG/${path#"$PKG_REL"/}"
+    mkdir -p "$(dirname "$dest")"
+    "${GIT[@]}" cat-file blob "$sha" >"$dest" 2>/dev/null \
+      || { rm -f "$dest"; echo "missing from the checkout: ${path#"$PKG_REL"/}"; }
+  done < <("${GIT[@]}" ls-tree -r "${REF:-HEAD}" -- "$PKG_REL/test" "$PKG_REL/tsconfig.json")
+fi
+[ -d "$PKG/test" ] || die "no $PKG_REL/test in $SRC"
+node "$HERE/lib/make-fixtures.js" "$PKG/test" || die "could not generate the missing fixtures"
+
+# ------------------------------------------- pinned test dependencies (cached)
+CACHE_ROOT="${SOCKET_IO_RS_COMPAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/socket.io-rs-compat}"
+KEY="$( { cat "$HERE/deps/package.json" "$HERE/deps/package-lock.json"; node -p 'process.platform + process.arch + process.versions.modules'; } | sha256sum | cut -c1-16)"
+DEPS="$CACHE_ROOT/$KEY"
+if [ ! -f "$DEPS/.complete" ]; then
+  mkdir -p "$CACHE_ROOT" || die "cannot create $CACHE_ROOT"
+  echo "installing the pinned test dependencies into $DEPS (once) ..."
+  TMP_DEPS="$(mktemp -d "$CACHE_ROOT/.install.XXXXXX")"
+  cp "$HERE/deps/package.json" "$HERE/deps/package-lock.json" "$TMP_DEPS/"
+  if ! (cd "$TMP_DEPS" && timeout 600 npm ci --no-audit --no-fund --loglevel=error) >"$TMP_DEPS/npm.log" 2>&1; then
+    cat "$TMP_DEPS/npm.log" >&2
+    rm -rf "$TMP_DEPS"
+    die "npm ci of compat/deps failed"
+  fi
+  touch "$TMP_DEPS/.complete"
+  # atomic publish; if another run got there first, keep theirs
+  mv -T "$TMP_DEPS" "$DEPS" 2>/dev/null || rm -rf "$TMP_DEPS"
+  [ -f "$DEPS/.complete" ] || die "could not publish the install to $DEPS"
+fi
+MOCHA="$DEPS/node_modules/mocha/bin/_mocha"   # _mocha: runs in-process, so timeout's kill reaches it
+BASELINE="$DEPS/node_modules/socket.io"
+ln -s "$DEPS/node_modules" "$WS/node_modules"
+cp "$HERE/lib/reporter.js" "$WS/reporter.js"   # there, require("mocha") finds the installed mocha
+
+# ------------------------------------------------ the implementation under test
+if [ "$IMPL" = socket.io ]; then IMPL_DIR="$BASELINE"; else IMPL_DIR="$REPO"; fi
+IMPL_VERSION="$(node -p 'require(process.argv[1] + "/package.json").version' "$IMPL_DIR")" || die "cannot read $IMPL_DIR/package.json"
+
+# the stub package that `..` resolves to; COMPAT_IMPL lets the harness point a
+# dry run at the baseline. Its version is the implementation's, because
+# server-attachment.ts expects the served client's ETag to be require("../package.json").version.
+node -e '
+  const [dir, version] = process.argv.slice(1);
+  require("fs").writeFileSync(dir + "/package.json", JSON.stringify({ name: "socket.io", version, private: true, main: "index.js" }, null, 2) + "\n");
+' "$PKG" "$IMPL_VERSION"
+printf '// generated by compat/run-upstream.sh: the implementation under test\nmodule.exports = require(process.env.COMPAT_IMPL || %s);\n' \
+  "$(node -p 'JSON.stringify(process.argv[1])' "$IMPL_DIR")" >"$PKG/index.js"
+
+# ------------------------------------------------------------ test files
+[ -n "$LOG_DIR" ] || LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/socket.io-rs-compat-logs.XXXXXX")"
+mkdir -p "$LOG_DIR/events" "$LOG_DIR/output" || die "cannot create $LOG_DIR"
+FAILURES="$LOG_DIR/failures.log" RESULTS="$LOG_DIR/results.jsonl"
+: >"$FAILURES"; : >"$RESULTS"
+
+echo "impl: $IMPL $IMPL_VERSION ($IMPL_DIR)"
+FILES=()
+for f in "$PKG"/test/*.ts; do
+  [ -e "$f" ] || continue
+  name="test/${f##*/}"
+  case "$name" in
+    test/uws.ts) echo "skipped $name: needs uWebSockets.js, which is not on npm"; continue ;;
+    test/index.ts) echo "skipped $name: it only require()s the other files, which run one by one"; continue ;;
+    *.test-d.ts) echo "skipped $name: type-level tests for tsd, not mocha"; continue ;;
+  esac
+  if [ ${#ONLY[@]} -gt 0 ]; then
+    keep=0
+    for o in "${ONLY[@]}"; do [ "$name" = "test/${o#test/}" ] && keep=1; done
+    [ "$keep" = 1 ] || continue
+  fi
+  FILES+=("$name")
+done
+[ ${#FILES[@]} -gt 0 ] || die "no test files to run in $SRC/$PKG_REL/test"
+
+# ------------------------------------------------------------------- run
+for name in "${FILES[@]}"; do
+  base="${name#test/}"; base="${base%.ts}"
+  events="$LOG_DIR/events/$base.jsonl" output="$LOG_DIR/output/$base.log"
+  rm -f "$events"
+  (cd "$PKG" && COMPAT_EVENTS="$events" exec timeout -k 10 "$FILE_TIMEOUT" \
+    node --import tsx "$MOCHA" --reporter "$WS/reporter.js" --slow 200 --timeout 10000 --exit "$name") \
+    >"$output" 2>&1 </dev/null
+  rc=$?
+  dry="-"
+  if ! grep -q '"event":"start"' "$events" 2>/dev/null; then
+    # failed to load: count its tests with a dry run against the baseline
+    dry="$LOG_DIR/events/$base.dry-run.jsonl"
+    rm -f "$dry"
+    (cd "$PKG" && COMPAT_EVENTS="$dry" COMPAT_IMPL="$BASELINE" exec timeout -k 5 60 \
+      node --import tsx "$MOCHA" --reporter "$WS/reporter.js" --dry-run "$name") >/dev/null 2>&1 </dev/null
+  fi
+  node "$HERE/lib/summarize.js" file "$name" "$events" "$rc" "$FILE_TIMEOUT" "$dry" "$FAILURES" "$RESULTS" "$output"
+done
+
+echo "failing tests: $FAILURES (per-file output: $LOG_DIR/output/)"
+node "$HERE/lib/summarize.js" total "$RESULTS"
+if grep -q '"failed":0,' "$RESULTS" && ! grep -qv '"failed":0,' "$RESULTS"; then exit 0; else exit 1; fi
