@@ -38,6 +38,8 @@ function withTimeout(promise, ms = TIMEOUT, what = "operation") {
         const label = typeof what === "function" ? what() : what;
         reject(new Error(`timed out after ${ms}ms waiting for ${label}`));
       }, ms);
+      // a forgotten wait must not keep the process alive (an awaited one fails the test anyway)
+      timer.unref();
     }),
   ]).finally(() => clearTimeout(timer));
 }
