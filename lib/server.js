@@ -9,6 +9,7 @@ const { Namespace, ParentNamespace } = require("./namespace");
 const { Adapter } = require("./adapter");
 const { BroadcastOperator } = require("./broadcast-operator");
 const { Socket } = require("./socket");
+const { attachServe } = require("./serve-client");
 
 class Server extends EventEmitter {
   /**
@@ -32,6 +33,7 @@ class Server extends EventEmitter {
     opts.cleanupEmptyChildNamespaces = !!opts.cleanupEmptyChildNamespaces;
     this.sockets = this.of("/");
     if (srv || typeof srv === "number") this.attach(srv);
+    if (this.opts.cors) this._corsMiddleware = require("cors")(this.opts.cors);
   }
 
   get _opts() {
@@ -86,6 +88,8 @@ class Server extends EventEmitter {
     opts.path = opts.path || this._path;
     const engine = new Engine(opts);
     engine.attach(srv, opts);
+    this.eio = engine;
+    if (this._serveClient) attachServe(srv, this._path, () => this._corsMiddleware);
     this.httpServer = srv;
     this.bind(engine);
     return this;

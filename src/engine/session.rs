@@ -196,11 +196,15 @@ impl Session {
                 polling.get_waiting = true;
                 PollOutcome::Reply(PollReply::Waiting)
             }
-            SessionState::ClosingPolling => {
-                inner.buffer.push(Packet::Close);
+            // As upstream: what was queued before the close drains first, then a GET of its
+            // own carries the close packet.
+            SessionState::ClosingPolling if !inner.buffer.is_empty() => {
                 let body = payload::encode(&inner.buffer);
                 inner.buffer.clear();
-                PollOutcome::ReplyThenClose(body)
+                PollOutcome::Reply(PollReply::Now(body))
+            }
+            SessionState::ClosingPolling => {
+                PollOutcome::ReplyThenClose(payload::encode(&[Packet::Noop, Packet::Close]))
             }
             SessionState::WebSocket(_) => PollOutcome::Err(PollError::TransportMismatch),
             SessionState::Closed => PollOutcome::Err(PollError::UnknownSid),
@@ -451,8 +455,9 @@ mod tests {
         assert_eq!(session.send(Packet::text("bye")), Ok(None));
         assert!(!session.begin_close());
         assert_eq!(session.send(Packet::text("ignored")), Err(Closed));
+        assert_eq!(now(session.poll()), "4bye");
         match session.poll() {
-            PollOutcome::ReplyThenClose(body) => assert_eq!(body, "4bye\x1e1"),
+            PollOutcome::ReplyThenClose(body) => assert_eq!(body, "6\x1e1"),
             _ => panic!("expected the close packet"),
         }
     }

@@ -1,0 +1,78 @@
+/** Serves the official client bundles (from the socket.io-client package) under the server's path, as upstream's serveClient. */
+"use strict";
+
+const fs = require("node:fs");
+const path = require("node:path");
+const zlib = require("node:zlib");
+const { pipeline } = require("node:stream");
+const accepts = require("accepts");
+
+const CLIENT_FILES = new Set([
+  "socket.io.esm.min.js",
+  "socket.io.esm.min.js.map",
+  "socket.io.js",
+  "socket.io.js.map",
+  "socket.io.min.js",
+  "socket.io.min.js.map",
+  "socket.io.msgpack.min.js",
+  "socket.io.msgpack.min.js.map",
+]);
+
+const clientDist = path.join(path.dirname(require.resolve("socket.io-client/package.json")), "dist");
+// The bundle ships with this package's release, so this package's version names it.
+const expectedEtag = '"' + require("../package.json").version + '"';
+const weakEtag = "W/" + expectedEtag;
+
+const compressors = {
+  br: zlib.createBrotliCompress,
+  gzip: zlib.createGzip,
+  deflate: zlib.createDeflate,
+};
+
+function serve(filename, req, res) {
+  const isMap = filename.endsWith(".map");
+  const etag = req.headers["if-none-match"];
+  if (etag && (etag === expectedEtag || etag === weakEtag)) {
+    res.writeHead(304);
+    res.end();
+    return;
+  }
+  res.setHeader("Cache-Control", "public, max-age=0");
+  res.setHeader("Content-Type", "application/" + (isMap ? "json" : "javascript") + "; charset=utf-8");
+  res.setHeader("ETag", expectedEtag);
+  const file = fs.createReadStream(path.join(clientDist, filename));
+  const encoding = accepts(req).encodings(["br", "gzip", "deflate"]);
+  const onError = (err) => {
+    if (err) res.end();
+  };
+  if (encoding && compressors[encoding]) {
+    res.writeHead(200, { "content-encoding": encoding });
+    pipeline(file, compressors[encoding](), res, onError);
+  } else {
+    res.writeHead(200);
+    pipeline(file, res, onError);
+  }
+}
+
+/**
+ * Intercepts requests for the client files under `basePath`, leaving every other request to the
+ * listeners registered before. `corsMiddleware()` returns the server's cors middleware, if any.
+ */
+function attachServe(srv, basePath, corsMiddleware) {
+  const listeners = srv.listeners("request").slice(0);
+  srv.removeAllListeners("request");
+  srv.on("request", (req, res) => {
+    if (req.url.startsWith(basePath)) {
+      const filename = req.url.substring(basePath.length + 1).split("?")[0];
+      if (CLIENT_FILES.has(filename)) {
+        const cors = corsMiddleware();
+        if (cors) cors(req, res, () => serve(filename, req, res));
+        else serve(filename, req, res);
+        return;
+      }
+    }
+    for (const listener of listeners) listener.call(srv, req, res);
+  });
+}
+
+module.exports = { attachServe };
