@@ -238,6 +238,47 @@ function harness(t) {
       return raw;
     },
 
+    /**
+     * A raw session over either transport with one interface:
+     *   send(packet) / next() -> next Engine.IO packet / close() (client-side close).
+     * Over polling, binary attachments arrive as "b<base64>" packets.
+     */
+    async rawSession(port, transport, opts) {
+      if (transport === "websocket") {
+        const ws = await h.rawWebSocket(port, opts);
+        return {
+          transport,
+          sid: ws.sid,
+          handshake: ws.handshake,
+          send: async (packet) => ws.send(packet),
+          next: (ms) => ws.next(ms),
+          close: async () => {
+            ws.terminate();
+            await ws.waitClosed();
+          },
+        };
+      }
+      const raw = await h.rawPolling(port, opts);
+      const queue = [];
+      return {
+        transport,
+        sid: raw.sid,
+        handshake: raw.handshake,
+        raw,
+        send: async (packet) => {
+          const res = await raw.send(packet);
+          assert.strictEqual(res.status, 200, res.body);
+        },
+        next: async (ms) => {
+          while (queue.length === 0) queue.push(...(await raw.poll(ms)));
+          return queue.shift();
+        },
+        close: async () => {
+          await raw.send("1");
+        },
+      };
+    },
+
     /** Raw Engine.IO WebSocket session (see RawWebSocket). */
     async rawWebSocket(port, opts) {
       const raw = await RawWebSocket.open(port, opts);
