@@ -2,7 +2,7 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
-const { PacketType, encodeData } = require("./parser");
+const { PacketType, encodeData, encodeText } = require("./parser");
 
 class Adapter extends EventEmitter {
   /** @param {import("./namespace").Namespace} nsp */
@@ -57,38 +57,45 @@ class Adapter extends EventEmitter {
 
   /** One native call for all recipients: Rust encodes the packet once and queues it to each. */
   broadcast(packet, opts) {
-    const engineIds = [];
-    const notify = [];
-    const volatile = !!(opts.flags && opts.flags.volatile);
+    const flags = opts.flags || {};
+    const recipients = [];
     this.apply(opts, (socket) => {
-      if (volatile && !socket.conn._writable) return;
-      engineIds.push(socket.conn.id);
-      socket.server.engine._markBusy(socket.conn);
-      if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) notify.push(socket);
+      if (flags.volatile && !socket.conn._writable) return;
+      recipients.push(socket);
     });
-    for (const socket of notify) socket.notifyOutgoingListeners(packet);
-    this._send(engineIds, packet);
+    this._send(recipients, packet, flags);
   }
 
   broadcastWithAck(packet, opts, clientCountCallback, ack) {
     packet.id = this.nsp._ids++;
-    let clientCount = 0;
-    const engineIds = [];
+    const recipients = [];
     this.apply(opts, (socket) => {
-      clientCount++;
       socket.acks.set(packet.id, ack);
-      engineIds.push(socket.conn.id);
-      socket.server.engine._markBusy(socket.conn);
-      if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) socket.notifyOutgoingListeners(packet);
+      recipients.push(socket);
     });
-    this._send(engineIds, packet);
-    clientCountCallback(clientCount);
+    this._send(recipients, packet, opts.flags || {});
+    clientCountCallback(recipients.length);
   }
 
-  _send(engineIds, packet) {
-    if (engineIds.length === 0) return;
+  _send(recipients, packet, flags) {
+    if (recipients.length === 0) return;
     const { type, json, attachments } = encodeData(packet.type, packet.data);
-    this.nsp.server.engine._native.sendPacket(
+    const engine = this.nsp.server.engine;
+    const engineIds = new Array(recipients.length);
+    let text;
+    for (let i = 0; i < recipients.length; i++) {
+      const socket = recipients[i];
+      const conn = socket.conn;
+      engineIds[i] = conn.id;
+      engine._markBusy(conn);
+      if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) socket.notifyOutgoingListeners(packet);
+      if (conn.listenerCount("packetCreate")) {
+        text = text || encodeText(type, attachments, this.nsp.name, packet.id, json);
+        conn._packetCreated(text, flags.compress !== false);
+        if (attachments) for (const attachment of attachments) conn._packetCreated(attachment, flags.compress !== false);
+      }
+    }
+    engine._native.sendPacket(
       engineIds,
       this.nsp.name,
       type,

@@ -1,7 +1,7 @@
 /** `Client`: one Engine.IO connection and the namespace sockets multiplexed on it (socket.io/lib/client.ts). */
 "use strict";
 
-const { PacketType, encodeData, decodeData } = require("./parser");
+const { PacketType, encodeData, encodeText, decodeData } = require("./parser");
 
 class Client {
   /**
@@ -83,6 +83,11 @@ class Client {
     if (opts.volatile && !this.conn._writable) return;
     this.server.engine._markBusy(this.conn);
     const { type, json, attachments } = encodeData(packet.type, packet.data);
+    if (this.conn.listenerCount("packetCreate")) {
+      const compress = opts.compress !== false;
+      this.conn._packetCreated(encodeText(type, attachments, packet.nsp || "/", packet.id, json), compress);
+      if (attachments) for (const attachment of attachments) this.conn._packetCreated(attachment, compress);
+    }
     this.server.engine._native.sendPacket(
       [this.conn.id],
       packet.nsp || "/",
@@ -91,6 +96,14 @@ class Client {
       json,
       attachments,
     );
+  }
+
+  /**
+   * Raw engine data. Packets are decoded in Rust and arrive through `_ondecoded`; what reaches this
+   * path is data no decoder accepts, and upstream's answer to it is an error and a close.
+   */
+  ondata(data) {
+    this.onerror(new Error("Unknown type: " + (data === null ? "null" : typeof data)));
   }
 
   _ondecoded(event) {

@@ -122,4 +122,16 @@ function decodeData(type, json, attachments) {
   return data;
 }
 
-module.exports = { PacketType, encodeData, decodeData, hasBinary };
+/**
+ * The text frame Rust builds for a packet (src/protocol/socketio_packet.rs), rebuilt here only
+ * for `packetCreate` listeners, which see what goes on the wire.
+ */
+function encodeText(type, attachments, nsp, id, json) {
+  let text = String(type);
+  if (attachments) text += attachments.length + "-";
+  if (nsp !== "/") text += nsp + ",";
+  if (id !== undefined && id !== null) text += id;
+  return text + json;
+}
+
+module.exports = { PacketType, encodeData, encodeText, decodeData, hasBinary };

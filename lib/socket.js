@@ -3,12 +3,12 @@
 
 const { EventEmitter } = require("node:events");
 const crypto = require("node:crypto");
-const url = require("node:url");
 const { PacketType } = require("./parser");
 const { RESERVED_EVENTS } = require("./reserved-events");
 const { BroadcastOperator } = require("./broadcast-operator");
 
 const emitLocally = EventEmitter.prototype.emit;
+const noop = () => {};
 
 class Socket extends EventEmitter {
   /**
@@ -32,19 +32,21 @@ class Socket extends EventEmitter {
     this.flags = {};
     this._anyListeners = undefined;
     this._anyOutgoingListeners = undefined;
+    // As upstream: an "error" with no user listener must not throw.
+    this.on("error", noop);
   }
 
   buildHandshake(auth) {
     const req = this.request;
     return {
-      headers: req.headers || {},
+      headers: (req && req.headers) || {},
       time: new Date() + "",
       address: this.conn.remoteAddress,
-      xdomain: !!(req.headers && req.headers.origin),
-      secure: !req.connection || !!req.connection.encrypted,
+      xdomain: !!(req && req.headers.origin),
+      secure: !req || !!(req.connection && req.connection.encrypted),
       issued: +new Date(),
-      url: req.url,
-      query: url.parse(req.url, true).query,
+      url: req && req.url,
+      query: (req && req._query) || {},
       auth,
     };
   }
@@ -196,7 +198,7 @@ class Socket extends EventEmitter {
   }
 
   _onerror(err) {
-    if (this.listenerCount("error")) emitLocally.call(this, "error", err);
+    emitLocally.call(this, "error", err);
   }
 
   _onclose(reason, description) {

@@ -51,6 +51,7 @@ class Socket extends EventEmitter {
     if (typeof options === "function") callback = options;
     if (this._readyState !== "open") return this;
     const payload = typeof data === "string" || Buffer.isBuffer(data) ? data : toBuffer(data);
+    this._packetCreated(payload, !(options && options.compress === false));
     this.server._native.send(this.id, payload);
     if (typeof callback === "function") setImmediate(() => callback(this.transport));
     return this;
@@ -63,6 +64,13 @@ class Socket extends EventEmitter {
   get _writable() {
     if (this._readyState !== "open" || this.server._busy.has(this)) return false;
     return this.transport.name === "websocket" || this._pendingGet !== null;
+  }
+
+  /** Reports a message packet about to be queued, to `packetCreate` listeners only. */
+  _packetCreated(data, compress) {
+    if (this.listenerCount("packetCreate")) {
+      this.emit("packetCreate", { type: "message", data, options: { compress } });
+    }
   }
 
   close(discard) {

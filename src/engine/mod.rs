@@ -224,7 +224,9 @@ impl Engine {
     }
 
     fn send_packet(&self, session: &Session, packet: Packet) -> bool {
-        if self.handler.wants_packets() {
+        // Messages come from the handler's side, which reports their creation itself (with
+        // options such as `compress` that the engine does not see).
+        if self.handler.wants_packets() && !matches!(packet, Packet::Message(_)) {
             self.handler.on_packet(&session.sid, &packet, false);
         }
         match session.send(packet) {
