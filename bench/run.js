@@ -1,0 +1,769 @@
+#!/usr/bin/env node
+// Benchmarks: socket.io-rs against upstream socket.io, side by side in the same run.
+//
+//   node bench/run.js                    full run (npm run bench): every scenario, A B A B x 3,
+//                                        then the table, bench/results/ and BENCHMARKS.md
+//   node bench/run.js --smoke            seconds-long version of every scenario with tiny counts,
+//                                        correctness only (for CI), plus the verifier self-test
+//   node bench/run.js --impl socket.io   only one implementation (socket.io or socket.io-rs)
+//   node bench/run.js --reps 5           repetitions per implementation (default 3)
+//   node bench/run.js --only echo,idle   some scenarios only (then BENCHMARKS.md is left alone)
+//   node bench/run.js --selftest         only check that the load generator catches bad deliveries
+//   node bench/run.js --no-write         do not rewrite BENCHMARKS.md / latest results
+//   node bench/run.js --rs-path DIR      load socket.io-rs from DIR (default: this checkout)
+//   node bench/run.js --quiet-wait S     wait up to S s before each step for other load on the
+//                                        machine to settle (default 0: each step records it anyway)
+//   node bench/run.js --scale F          multiply message counts by F (e.g. 0.3 for a quicker
+//                                        full-size run; clients and payload sizes stay)
+//
+// Each step is a fresh server (bench/server.js, pinned to core 0 with taskset) and a fresh load
+// generator (bench/loadgen, pinned to core 1). The load generator measures the server's CPU time
+// from /proc for the measured phase only and verifies every delivery; it exits non-zero on any
+// loss, duplicate, reordering or corruption, and then this script exits non-zero too.
+"use strict";
+
+const { spawn, spawnSync, execFileSync } = require("child_process");
+const fs = require("fs");
+const http = require("http");
+const os = require("os");
+const path = require("path");
+
+const ROOT = path.resolve(__dirname, "..");
+const BENCH = __dirname;
+const LOADGEN_DIR = path.join(BENCH, "loadgen");
+const LOADGEN = path.join(LOADGEN_DIR, "target", "release", "loadgen");
+const SERVER = path.join(BENCH, "server.js");
+const RESULTS = path.join(BENCH, "results");
+const IMPLS = ["socket.io", "socket.io-rs"];
+
+// ----------------------------------------------------------------------------------------------
+// Scenarios. `full` and `smoke` are load generator options; metrics name keys of its JSON output.
+
+const SCENARIOS = [
+  {
+    id: "fanout-50",
+    title: "fan-out, ~50 B",
+    what: "1000 clients; `io.emit` 1000 times (10 emits per event-loop turn), ~50 B frames: 1 M deliveries",
+    kind: "fanout",
+    full: { clients: 1000, emits: 1000, size: 50, batch: 10 },
+    smoke: { clients: 20, emits: 20, size: 50, batch: 10 },
+    metrics: [
+      { key: "cpu_s_per_million", label: "server CPU-s / 1M deliveries", better: "lower", digits: 2 },
+      { key: "deliveries_per_s", label: "deliveries/s", better: "higher", si: true },
+    ],
+  },
+  {
+    id: "fanout-1k",
+    title: "fan-out, ~1 KB",
+    what: "1000 clients; `io.emit` 1000 times (10 emits per event-loop turn), ~1 KB frames: 1 M deliveries",
+    kind: "fanout",
+    full: { clients: 1000, emits: 1000, size: 1024, batch: 10 },
+    smoke: { clients: 20, emits: 20, size: 1024, batch: 10 },
+    metrics: [
+      { key: "cpu_s_per_million", label: "server CPU-s / 1M deliveries", better: "lower", digits: 2 },
+      { key: "deliveries_per_s", label: "deliveries/s", better: "higher", si: true },
+    ],
+  },
+  {
+    id: "rooms",
+    title: "rooms",
+    what: "1000 clients in 100 rooms (10 each); `io.to(room).emit` 20000 times round-robin, ~50 B: 200 k deliveries",
+    kind: "rooms",
+    full: { clients: 1000, rooms: 100, emits: 20000, size: 50, batch: 10 },
+    smoke: { clients: 20, rooms: 4, emits: 40, size: 50, batch: 10 },
+    metrics: [
+      { key: "cpu_s_per_million", label: "server CPU µs / delivery", better: "lower", digits: 2 },
+      { key: "deliveries_per_s", label: "deliveries/s", better: "higher", si: true },
+    ],
+  },
+  {
+    id: "echo",
+    title: "echo with ack",
+    what: '100 clients, 4 requests in flight each, `socket.on("echo", (x, ack) => ack(x))`, 1000 acks per client: 100 k acks',
+    kind: "echo",
+    full: { clients: 100, inflight: 4, acks: 1000, size: 50 },
+    smoke: { clients: 5, inflight: 4, acks: 20, size: 50 },
+    metrics: [
+      { key: "cpu_s_per_million", label: "server CPU-s / 1M acks", better: "lower", digits: 2 },
+      { key: "p50_us", label: "latency p50 (ms)", better: "lower", scale: 1e-3, digits: 2 },
+      { key: "p99_us", label: "latency p99 (ms)", better: "lower", scale: 1e-3, digits: 2 },
+    ],
+  },
+  {
+    id: "idle",
+    title: "idle connections",
+    what: "5000 connections opened (100 handshakes in flight) and held; RSS after `global.gc()` before and after",
+    kind: "idle",
+    full: { clients: 5000, concurrency: 100, "hold-ms": 1000 },
+    smoke: { clients: 50, concurrency: 20, "hold-ms": 100 },
+    metrics: [
+      { key: "rss_kb_per_conn", label: "server RSS KB / connection", better: "lower", digits: 1 },
+      { key: "cpu_us_per_handshake", label: "server CPU µs / handshake", better: "lower", digits: 0 },
+    ],
+  },
+  {
+    id: "burst",
+    title: "burst",
+    what: "1000 clients; 1000 `io.emit` in one synchronous loop (1 M deliveries queued at once), ~50 B",
+    kind: "burst",
+    full: { clients: 1000, emits: 1000, size: 50 },
+    smoke: { clients: 20, emits: 20, size: 50 },
+    metrics: [
+      { key: "hwm_kb", label: "peak RSS (VmHWM, MB)", better: "lower", scale: 1 / 1024, digits: 0 },
+      { key: "wall_s", label: "time to deliver all (s)", better: "lower", digits: 2 },
+    ],
+  },
+  {
+    id: "recovery",
+    title: "recovery storm",
+    what: "1000 clients with `connectionStateRecovery` drop their TCP connections, 1000 broadcasts, all reconnect with `{pid, offset}`: 1 M missed packets replayed",
+    kind: "recovery",
+    serverArgs: ["--recovery"],
+    full: { clients: 1000, emits: 1000, size: 50, batch: 10, concurrency: 200 },
+    smoke: { clients: 20, emits: 20, size: 50, batch: 10, concurrency: 20 },
+    metrics: [
+      { key: "cpu_s", label: "server CPU-s until all recovered", better: "lower", digits: 2 },
+      { key: "wall_s", label: "wall s until all recovered", better: "lower", digits: 2 },
+    ],
+  },
+];
+
+// Faults for the verifier self-test: the fixture breaks one delivery, the load generator must fail.
+const SELFTEST = [
+  { fault: "drop", kind: "fanout", expect: "lost delivery" },
+  { fault: "dup", kind: "fanout", expect: "duplicate" },
+  { fault: "swap", kind: "fanout", expect: "lost delivery" },
+  { fault: "corrupt", kind: "fanout", expect: "wrong payload" },
+  { fault: "extra", kind: "fanout", expect: "extra delivery" },
+  { fault: "wrongroom", kind: "rooms", expect: "wrong payload" },
+  { fault: "badack", kind: "echo", expect: "wrong ack content" },
+];
+
+// ----------------------------------------------------------------------------------------------
+// Arguments
+
+function parseArgs(argv) {
+  const o = { smoke: false, impls: IMPLS.slice(), reps: null, only: null, write: true, selftest: false, explicitImpl: false, quietWait: null, rsPath: ROOT, scale: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === "--smoke") o.smoke = true;
+    else if (a === "--selftest") o.selftest = true;
+    else if (a === "--no-write") o.write = false;
+    else if (a === "--impl") {
+      const v = val();
+      if (!IMPLS.includes(v)) usage(`--impl must be one of ${IMPLS.join(", ")}`);
+      o.impls = [v];
+      o.explicitImpl = true;
+    } else if (a === "--reps") {
+      o.reps = Number(val());
+      if (!Number.isInteger(o.reps) || o.reps < 1 || o.reps > 20) usage("--reps must be 1..20");
+    } else if (a === "--scale") {
+      o.scale = Number(val());
+      if (!(o.scale > 0 && o.scale <= 10)) usage("--scale must be in (0, 10]");
+    } else if (a === "--rs-path") {
+      o.rsPath = path.resolve(val());
+    } else if (a === "--quiet-wait") {
+      o.quietWait = Number(val());
+      if (!(o.quietWait >= 0 && o.quietWait <= 60)) usage("--quiet-wait must be 0..60 seconds");
+    } else if (a === "--only") {
+      o.only = val().split(",");
+      for (const id of o.only) if (!SCENARIOS.some((s) => s.id === id)) usage(`unknown scenario ${id}`);
+    } else if (a === "-h" || a === "--help") usage();
+    else usage(`unknown argument ${a}`);
+  }
+  if (o.reps === null) o.reps = o.smoke ? 1 : 3;
+  if (o.quietWait === null) o.quietWait = 0;
+  return o;
+}
+
+function usage(err) {
+  if (err) console.error(`bench/run.js: ${err}`);
+  console.error(
+    "usage: node bench/run.js [--smoke] [--impl socket.io|socket.io-rs] [--reps N] [--only id,id] [--selftest] [--no-write] [--rs-path DIR] [--quiet-wait S] [--scale F]\n" +
+      `scenarios: ${SCENARIOS.map((s) => s.id).join(", ")}`,
+  );
+  process.exit(err ? 2 : 0);
+}
+
+// ----------------------------------------------------------------------------------------------
+// Environment
+
+function sh(cmd, args, opts = {}) {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], ...opts }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function machine() {
+  const cpuinfo = fs.readFileSync("/proc/cpuinfo", "utf8");
+  const model = (cpuinfo.match(/^model name\s*:\s*(.*)$/m) || [])[1] || os.cpus()[0]?.model || "unknown";
+  const meminfo = fs.readFileSync("/proc/meminfo", "utf8");
+  const memKb = Number((meminfo.match(/^MemTotal:\s*(\d+)/m) || [])[1] || 0);
+  let upstream = "?";
+  try {
+    upstream = require(path.join(ROOT, "node_modules", "socket.io", "package.json")).version;
+  } catch {}
+  return {
+    nproc: Number(sh("nproc", [])) || os.cpus().length,
+    cpu: model,
+    mem_gib: Math.round((memKb / 1048576) * 10) / 10,
+    kernel: os.release(),
+    node: process.version,
+    rustc: sh("rustc", ["--version"]) || "?",
+    socketio: upstream,
+    commit: (sh("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]) || "?") + (sh("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=no"]) ? " + uncommitted changes" : ""),
+    addon_built: (() => {
+      try {
+        return fs.statSync(path.join(ROOT, "socket-io-rs.node")).mtime.toISOString().replace(/\.\d+Z$/, "Z");
+      } catch {
+        return null;
+      }
+    })(),
+    ulimit_n: Number(sh("sh", ["-c", "ulimit -n"])) || null,
+  };
+}
+
+function canPin(nproc) {
+  if (nproc < 2) return false;
+  const r = spawnSync("taskset", ["-c", "1", "true"], { stdio: "ignore" });
+  return r.status === 0;
+}
+
+function buildLoadgen() {
+  const t0 = Date.now();
+  const r = spawnSync("cargo", ["build", "--release", "--locked", "--manifest-path", path.join(LOADGEN_DIR, "Cargo.toml")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (r.error || r.status !== 0) {
+    process.stderr.write((r.stdout || "") + (r.stderr || "") + (r.error ? String(r.error) : ""));
+    console.error("bench: building the load generator failed");
+    process.exit(1);
+  }
+  const compiled = /Compiling/.test(r.stderr || "");
+  console.log(`loadgen: ${compiled ? "built" : "up to date"} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+// Is `require("..").Server` there? Checked in a child so a broken addon cannot take us down.
+function rsStatus(rsPath) {
+  const shown = JSON.stringify(rsPath === ROOT ? ".." : rsPath);
+  const code = `let m; try { m = require(${JSON.stringify(rsPath)}); } catch (e) { console.log(${JSON.stringify(`cannot load socket.io-rs (require(${shown})): `)} + e.message); process.exit(3); }
+if (typeof m.Server !== "function") { console.log(${JSON.stringify(`require(${shown}).Server is `)} + typeof m.Server + ": the socket.io-rs Server API has not landed yet"); process.exit(3); }`;
+  const r = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", timeout: 30000 });
+  if (r.status === 0) return { ok: true };
+  return { ok: false, reason: ((r.stdout || "") + (r.stderr || "")).trim() || `exit ${r.status}` };
+}
+
+// Busy cores right now (whole machine), from two /proc/stat samples `ms` apart.
+function procStatBusy() {
+  const l = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = l[3] + l[4];
+  const total = l.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+async function busyCores(ms) {
+  const a = procStatBusy();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = procStatBusy();
+  const ticks = Math.max(1, b.total - a.total);
+  return ((b.busy - a.busy) / ticks) * os.cpus().length;
+}
+
+// Other work on this machine skews every number; wait (bounded) for a quiet moment.
+async function waitQuiet(maxS) {
+  const t0 = Date.now();
+  let busy = await busyCores(300);
+  while (busy > 0.3 && Date.now() - t0 < maxS * 1000) busy = await busyCores(500);
+  return { background_cores: Math.round(busy * 100) / 100, quiet_wait_s: (Date.now() - t0) / 1000 };
+}
+
+// ----------------------------------------------------------------------------------------------
+// One step: a fresh server and a fresh load generator.
+
+function pinned(core, cmd, args, pin) {
+  return pin ? ["taskset", ["-c", String(core), cmd, ...args]] : [cmd, args];
+}
+
+function httpGet(port, p, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: p, timeout: timeoutMs }, (res) => {
+      let b = "";
+      res.on("data", (d) => (b += d));
+      res.on("end", () => resolve(b));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
+
+let RS_PATH = ROOT;
+
+function startServer(impl, extra, pin) {
+  return new Promise((resolve, reject) => {
+    const rs = impl === "socket.io-rs" ? ["--rs-path", RS_PATH] : [];
+    const [cmd, args] = pinned(0, process.execPath, ["--expose-gc", SERVER, "--impl", impl, ...rs, ...extra], pin);
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let settled = false;
+    const timer = setTimeout(() => fail(new Error("server did not report ready within 20 s")), 20000);
+    const fail = (e) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      e.message += err ? `\n${err.trim().split("\n").slice(-10).join("\n")}` : "";
+      reject(e);
+    };
+    child.stderr.on("data", (d) => {
+      err = (err + d).slice(-8000);
+    });
+    child.stdout.on("data", (d) => {
+      if (settled) return;
+      out += d;
+      const nl = out.indexOf("\n");
+      if (nl < 0) return;
+      try {
+        const info = JSON.parse(out.slice(0, nl));
+        settled = true;
+        clearTimeout(timer);
+        resolve({ child, info, stderr: () => err });
+      } catch (e) {
+        fail(new Error(`bad ready line from server: ${out.slice(0, nl)}`));
+      }
+    });
+    child.on("exit", (code, sig) => fail(new Error(`server exited early (${sig || code})`)));
+    child.on("error", fail);
+  });
+}
+
+async function stopServer(srv) {
+  if (srv.child.exitCode !== null || srv.child.signalCode !== null) return;
+  const exited = new Promise((r) => srv.child.once("exit", r));
+  try {
+    await httpGet(srv.info.control, "/quit", 3000);
+  } catch {}
+  const t = setTimeout(() => srv.child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+function runLoadgen(kind, params, srv, pin, timeoutS) {
+  return new Promise((resolve) => {
+    const la = [kind, "--port", srv.info.port, "--control", srv.info.control, "--pid", srv.info.pid, "--timeout-s", timeoutS];
+    for (const [k, v] of Object.entries(params)) la.push(`--${k}`, v);
+    const [cmd, args] = pinned(1, LOADGEN, la.map(String), pin);
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err = (err + d).slice(-8000)));
+    const killer = setTimeout(() => {
+      err += `\nbench: load generator killed after ${timeoutS + 30} s`;
+      child.kill("SIGKILL");
+    }, (timeoutS + 30) * 1000);
+    child.on("error", (e) => {
+      clearTimeout(killer);
+      resolve({ ok: false, error: `cannot run ${LOADGEN}: ${e.message}` });
+    });
+    child.on("exit", (code, sig) => {
+      clearTimeout(killer);
+      const line = out.trim().split("\n").pop() || "";
+      let res = null;
+      try {
+        res = JSON.parse(line);
+      } catch {}
+      if (code === 0 && res && res.ok) return resolve(res);
+      const error = (res && res.error) || err.trim() || `load generator exited with ${sig || code}`;
+      resolve({ ...(res || {}), ok: false, error, exit: sig || code });
+    });
+  });
+}
+
+async function runStep(sc, impl, params, pin, timeoutS, extraServerArgs = []) {
+  let srv;
+  try {
+    srv = await startServer(impl, [...(sc.serverArgs || []), ...extraServerArgs], pin);
+  } catch (e) {
+    return { ok: false, error: `server: ${e.message}` };
+  }
+  const res = await runLoadgen(sc.kind, params, srv, pin, timeoutS);
+  if (!res.ok) {
+    const se = srv.stderr().trim();
+    if (se) res.server_stderr = se.split("\n").slice(-10).join("\n");
+  }
+  await stopServer(srv);
+  return res;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Formatting
+
+function fmtNum(v, m) {
+  if (v === undefined || v === null || Number.isNaN(v)) return "–";
+  const x = v * (m.scale || 1);
+  if (m.si) {
+    if (Math.abs(x) >= 1e6) return (x / 1e6).toFixed(2) + " M";
+    if (Math.abs(x) >= 1e3) return (x / 1e3).toFixed(1) + " k";
+    return x.toFixed(0);
+  }
+  return x.toFixed(m.digits ?? 2);
+}
+
+function median(xs) {
+  const s = xs.slice().sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+function summarize(results, scenarios, impls) {
+  const rows = [];
+  for (const sc of scenarios) {
+    for (const m of sc.metrics) {
+      const cell = {};
+      for (const impl of impls) {
+        const vals = results.filter((r) => r.scenario === sc.id && r.impl === impl && r.ok && typeof r[m.key] === "number").map((r) => r[m.key]);
+        const failed = results.filter((r) => r.scenario === sc.id && r.impl === impl && !r.ok).length;
+        cell[impl] = vals.length ? { med: median(vals), min: Math.min(...vals), max: Math.max(...vals), n: vals.length, failed } : { failed };
+      }
+      rows.push({ sc, m, cell });
+    }
+  }
+  return rows;
+}
+
+function cellText(c, m) {
+  if (!c || c.med === undefined) return c && c.failed ? "FAILED" : "pending";
+  const range = c.n > 1 ? ` (${fmtNum(c.min, m)}–${fmtNum(c.max, m)})` : "";
+  return fmtNum(c.med, m) + range + (c.failed ? ` [${c.failed} failed]` : "");
+}
+
+function ratioText(row) {
+  const a = row.cell["socket.io"];
+  const b = row.cell["socket.io-rs"];
+  if (!a || !b || a.med === undefined || b.med === undefined || !a.med) return "–";
+  const r = b.med / a.med;
+  return (r >= 10 ? r.toFixed(1) : r >= 0.1 ? r.toFixed(2) : r.toFixed(3)) + "×";
+}
+
+function textTable(rows) {
+  const head = ["scenario", "metric", "socket.io  median (min–max)", "socket.io-rs  median (min–max)", "rs/upstream"];
+  const body = rows.map((r) => [
+    r.sc.id,
+    `${r.m.label} ${r.m.better === "lower" ? "↓" : "↑"}`,
+    cellText(r.cell["socket.io"], r.m),
+    cellText(r.cell["socket.io-rs"], r.m),
+    ratioText(r),
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cols) => cols.map((c, i) => c.padEnd(w[i])).join("  ");
+  return [line(head), w.map((x) => "-".repeat(x)).join("  "), ...body.map(line)].join("\n");
+}
+
+function mdTable(rows) {
+  const out = [
+    "| scenario | metric | socket.io: median (min–max) | socket.io-rs: median (min–max) | socket.io-rs / socket.io |",
+    "| --- | --- | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    out.push(
+      `| ${r.sc.title} | ${r.m.label} (${r.m.better} is better) | ${cellText(r.cell["socket.io"], r.m)} | ${cellText(r.cell["socket.io-rs"], r.m)} | ${ratioText(r)} |`,
+    );
+  }
+  return out.join("\n");
+}
+
+function esc(s) {
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+// Small multiples: one panel per metric, one bar per implementation (median, min–max whisker).
+function svgChart(rows, title, subtitle) {
+  const W = 820;
+  const panelH = 74;
+  const top = 58;
+  const left = 150;
+  const barW = 560;
+  const colors = { "socket.io": "#7f8c8d", "socket.io-rs": "#e67e22" };
+  const parts = [];
+  let y = top;
+  for (const r of rows) {
+    const m = r.m;
+    const vals = IMPLS.map((i) => r.cell[i]).filter((c) => c && c.med !== undefined);
+    const max = Math.max(1e-12, ...vals.map((c) => c.max * (m.scale || 1)));
+    parts.push(
+      `<text x="10" y="${y + 14}" font-size="13" font-weight="bold">${esc(r.sc.title)} — ${esc(m.label)}</text>` +
+        `<text x="${W - 10}" y="${y + 14}" font-size="11" text-anchor="end" fill="#555">${m.better} is better${ratioText(r) !== "–" ? "; rs/upstream " + esc(ratioText(r)) : ""}</text>`,
+    );
+    IMPLS.forEach((impl, k) => {
+      const by = y + 22 + k * 22;
+      const c = r.cell[impl];
+      parts.push(`<text x="${left - 8}" y="${by + 13}" font-size="12" text-anchor="end">${impl}</text>`);
+      if (!c || c.med === undefined) {
+        parts.push(`<text x="${left + 4}" y="${by + 13}" font-size="12" fill="#999" font-style="italic">${c && c.failed ? "failed" : "pending"}</text>`);
+        return;
+      }
+      const sx = (v) => left + (v * (m.scale || 1) / max) * barW;
+      const w = Math.max(1, sx(c.med) - left);
+      parts.push(`<rect x="${left}" y="${by + 2}" width="${w.toFixed(1)}" height="14" fill="${colors[impl]}"/>`);
+      if (c.n > 1) {
+        const x1 = sx(c.min).toFixed(1);
+        const x2 = sx(c.max).toFixed(1);
+        parts.push(
+          `<line x1="${x1}" y1="${by + 9}" x2="${x2}" y2="${by + 9}" stroke="#222" stroke-width="1.2"/>` +
+            `<line x1="${x1}" y1="${by + 4}" x2="${x1}" y2="${by + 14}" stroke="#222"/><line x1="${x2}" y1="${by + 4}" x2="${x2}" y2="${by + 14}" stroke="#222"/>`,
+        );
+      }
+      const lx = Math.max(sx(c.max), sx(c.med)) + 6;
+      parts.push(`<text x="${lx.toFixed(1)}" y="${by + 13}" font-size="12">${esc(fmtNum(c.med, m))}</text>`);
+    });
+    y += panelH;
+  }
+  const H = y + 10;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif">\n` +
+    `<rect width="100%" height="100%" fill="white"/>\n` +
+    `<text x="10" y="22" font-size="16" font-weight="bold">${esc(title)}</text>\n` +
+    `<text x="10" y="42" font-size="12" fill="#555">${esc(subtitle)}</text>\n` +
+    parts.join("\n") +
+    "\n</svg>\n"
+  );
+}
+
+function stepSummary(sc, res) {
+  if (!res.ok) return `FAILED: ${String(res.error).split("\n")[0]}`;
+  const bits = sc.metrics.map((m) => `${fmtNum(res[m.key], m)} ${m.label.replace(/^server /, "")}`);
+  const pct = (x) => `${Math.round((x || 0) * 100)}%`;
+  let s = `${bits.join(", ")}  [cores: server ${pct(res.server_util)}, loadgen ${pct(res.loadgen_util)}, others ${pct(res.other_util)}]`;
+  if (typeof res.server_core_other_util === "number" && res.server_core_other_util > 0.1 && res.wall_s >= 1) s += ` NOISY: ${pct(res.server_core_other_util)} of the server's core went elsewhere`;
+  if (res.loadgen_util > 0.8) s += " LOADGEN-BOUND: wall-time numbers describe the load generator";
+  return s;
+}
+
+// ----------------------------------------------------------------------------------------------
+
+// Message counts times `f` (rooms: a whole number of rounds); clients and sizes stay.
+function scaled(params, f, sc) {
+  if (f === 1) return params;
+  const p = { ...params };
+  if (p.emits) {
+    const unit = sc.kind === "rooms" ? p.rooms : 1;
+    p.emits = Math.max(unit, Math.round((p.emits * f) / unit) * unit);
+  }
+  if (p.acks) p.acks = Math.max(1, Math.round(p.acks * f));
+  return p;
+}
+
+function stamp(d) {
+  return d.toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+}
+
+async function selftest(pin, log) {
+  let pass = 0;
+  let fail = 0;
+  for (const t of SELFTEST) {
+    const sc = SCENARIOS.find((s) => s.kind === t.kind);
+    const params = { ...sc.smoke, "grace-ms": 300 };
+    const res = await runStep(sc, "socket.io", params, pin, 15, ["--fault", t.fault]);
+    const caught = !res.ok && String(res.error).includes(t.expect);
+    if (caught) pass++;
+    else fail++;
+    log(
+      `selftest ${t.fault.padEnd(9)} ${caught ? "ok: loadgen failed as it must" : "NOT CAUGHT"} (${res.ok ? "run passed" : String(res.error).split("\n")[0].slice(0, 140)})`,
+    );
+  }
+  return { pass, fail };
+}
+
+async function main() {
+  const opt = parseArgs(process.argv.slice(2));
+  RS_PATH = opt.rsPath;
+  const t0 = Date.now();
+  const mach = machine();
+  const pin = canPin(mach.nproc);
+  console.log(
+    `bench: ${opt.smoke ? "SMOKE (correctness only, numbers mean nothing)" : "full run"}; ${mach.nproc} cores (${mach.cpu}), node ${mach.node}, ${mach.rustc}; ` +
+      (pin ? "server on core 0, loadgen on core 1" : "NOT pinned (taskset missing or fewer than 2 cores)"),
+  );
+  if (mach.ulimit_n && mach.ulimit_n < 5200) console.log(`bench: warning: ulimit -n is ${mach.ulimit_n}; the idle scenario needs about 5100 descriptors per process`);
+  buildLoadgen();
+  fs.mkdirSync(RESULTS, { recursive: true });
+
+  if (opt.selftest) {
+    const st = await selftest(pin, console.log);
+    console.log(`selftest: ${st.pass} passed, ${st.fail} failed`);
+    process.exit(st.fail ? 1 : 0);
+  }
+
+  // which implementations can run
+  let impls = opt.impls.slice();
+  const skipped = {};
+  if (impls.includes("socket.io-rs")) {
+    const st = rsStatus(opt.rsPath);
+    if (!st.ok) {
+      skipped["socket.io-rs"] = st.reason;
+      console.log(`bench: socket.io-rs ${opt.explicitImpl ? "cannot run" : "skipped"}: ${st.reason}`);
+      if (opt.explicitImpl) process.exit(1);
+      impls = impls.filter((i) => i !== "socket.io-rs");
+    }
+  }
+  if (!fs.existsSync(path.join(ROOT, "node_modules", "socket.io")) && impls.includes("socket.io")) {
+    console.error("bench: node_modules/socket.io is missing: run `npm install` first");
+    process.exit(1);
+  }
+
+  const scenarios = SCENARIOS.filter((s) => !opt.only || opt.only.includes(s.id));
+  const total = scenarios.length * opt.reps * impls.length;
+  const runId = stamp(new Date());
+  const outFile = path.join(RESULTS, opt.smoke ? "smoke.jsonl" : `run-${runId}.jsonl`);
+  fs.writeFileSync(outFile, "");
+  const results = [];
+  let step = 0;
+  let failed = 0;
+  const timeoutS = opt.smoke ? 20 : 150;
+  for (const sc of scenarios) {
+    const params = scaled(opt.smoke ? sc.smoke : sc.full, opt.scale, sc);
+    for (let rep = 1; rep <= opt.reps; rep++) {
+      for (const impl of impls) {
+        step++;
+        const ts = Date.now();
+        const quiet = opt.quietWait > 0 ? await waitQuiet(opt.quietWait) : {};
+        const res = await runStep(sc, impl, params, pin, timeoutS);
+        const rec = { run: runId, time: new Date(ts).toISOString(), smoke: opt.smoke, scenario: sc.id, impl, rep, params, pinned: pin, ...quiet, ...res, scenario_kind: sc.kind };
+        rec.scenario = sc.id;
+        results.push(rec);
+        fs.appendFileSync(outFile, JSON.stringify(rec) + "\n");
+        if (!res.ok) failed++;
+        const dt = ((Date.now() - ts) / 1000).toFixed(1);
+        console.log(`[${String(step).padStart(String(total).length)}/${total}] ${sc.id.padEnd(9)} ${impl.padEnd(12)} rep ${rep}/${opt.reps}  ${stepSummary(sc, res)}  (${dt} s)`);
+        if (!res.ok && res.server_stderr) console.log(`    server stderr: ${res.server_stderr.replace(/\n/g, "\n    ")}`);
+      }
+    }
+  }
+
+  let st = { pass: 0, fail: 0 };
+  if (opt.smoke && impls.includes("socket.io") && !opt.only) st = await selftest(pin, console.log);
+
+  const elapsed = (Date.now() - t0) / 1000;
+  const rows = summarize(results, scenarios, IMPLS);
+  console.log("");
+  console.log(textTable(rows));
+  console.log("");
+  console.log(`raw results: ${path.relative(ROOT, outFile)}`);
+
+  const complete = !opt.smoke && !opt.only && opt.write && opt.scale === 1;
+  if (complete) {
+    fs.copyFileSync(outFile, path.join(RESULTS, "latest.jsonl"));
+    const sub = `${mach.nproc} cores (${mach.cpu}), node ${mach.node}, socket.io ${mach.socketio}, ${opt.reps} reps, ${new Date().toISOString().slice(0, 10)}, commit ${mach.commit}`;
+    fs.writeFileSync(path.join(RESULTS, "chart.svg"), svgChart(rows, "socket.io-rs vs socket.io — median with min–max", sub));
+    writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, impls, results });
+    console.log("wrote BENCHMARKS.md, bench/results/latest.jsonl and bench/results/chart.svg");
+  }
+  const steps = results.length;
+  const skippedN = Object.keys(skipped).length * scenarios.length * opt.reps;
+  const label = opt.smoke ? "smoke" : "bench";
+  console.log(`total ${elapsed.toFixed(1)} s`);
+  console.log(
+    `${label}: ${steps - failed + st.pass} passed, ${failed + st.fail} failed${skippedN ? `, ${skippedN} skipped` : ""}`,
+  );
+  process.exit(failed + st.fail ? 1 : 0);
+}
+
+function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, impls, results }) {
+  const cmd = ["node bench/run.js", ...process.argv.slice(2)].join(" ");
+  const lines = [];
+  lines.push("# Benchmarks");
+  lines.push("");
+  lines.push(
+    "socket.io-rs against upstream `socket.io` " +
+      mach.socketio +
+      ", side by side in the same run, on the same machine, with the same fixture (`bench/server.js`, public socket.io API only) and the same load generator (`bench/loadgen`, Rust). " +
+      "Targets are ratios to upstream measured in the same run, never absolute numbers.",
+  );
+  lines.push("");
+  lines.push("_This file is rewritten by `npm run bench` (`node bench/run.js`); edit `bench/run.js` instead._");
+  lines.push("");
+  if (skipped["socket.io-rs"] || !impls.includes("socket.io-rs")) {
+    lines.push(
+      `**socket.io-rs numbers are pending**: ${skipped["socket.io-rs"] ? skipped["socket.io-rs"] + "." : "this run was restricted to upstream."} ` +
+        "The harness runs it as soon as `require(\"socket.io-rs\").Server` exists; until then only upstream was measured.",
+    );
+    lines.push("");
+  }
+  if (failed) {
+    lines.push(`**${failed} step(s) FAILED in this run** (see bench/results/latest.jsonl).`);
+    lines.push("");
+  }
+  lines.push("## Results");
+  lines.push("");
+  lines.push(`Median of ${opt.reps} runs per implementation, (min–max) across them. The last column is socket.io-rs divided by socket.io.`);
+  lines.push("");
+  lines.push(mdTable(rows));
+  lines.push("");
+  lines.push("![socket.io-rs vs socket.io](bench/results/chart.svg)");
+  lines.push("");
+  lines.push("Raw results, one JSON line per step (every field the load generator reports): `bench/results/latest.jsonl`.");
+  lines.push("");
+  lines.push("## Machine and command");
+  lines.push("");
+  lines.push(`- \`nproc\`: ${mach.nproc}; CPU: ${mach.cpu} (/proc/cpuinfo); ${mach.mem_gib} GiB RAM; Linux ${mach.kernel}`);
+  lines.push(`- Node ${mach.node}; ${mach.rustc}; upstream socket.io ${mach.socketio}; socket.io-rs at commit ${mach.commit}`);
+  lines.push(`- ${pin ? "server pinned to core 0, load generator to core 1 (`taskset -c`)" : "NOT pinned (no taskset or fewer than 2 cores)"}; \`ulimit -n\` ${mach.ulimit_n}`);
+  lines.push(`- command: \`${cmd}\` (\`npm run bench\`), ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}, took ${Math.round(elapsed)} s`);
+  const others = results.filter((r) => typeof r.other_util === "number").map((r) => r.other_util);
+  if (others.length) {
+    const noisy = results.filter((r) => typeof r.server_core_other_util === "number" && r.server_core_other_util > 0.1).length;
+    lines.push(
+      `- other processes on the machine used a median of ${median(others).toFixed(2)} cores (max ${Math.max(...others).toFixed(2)}) during the measured phases; ` +
+        `in ${noisy} of ${results.length} steps they took more than 10% of the server's core. Wall-time numbers (deliveries/s, latency, burst and recovery times) suffer most from that; CPU-time numbers much less.`,
+    );
+  }
+  lines.push("");
+  lines.push("## Scenarios");
+  lines.push("");
+  for (const sc of SCENARIOS) lines.push(`- **${sc.title}** (\`${sc.id}\`): ${sc.what}.`);
+  lines.push("");
+  lines.push("## How it is measured");
+  lines.push("");
+  lines.push(
+    "- Each step is a fresh server process (`node --expose-gc bench/server.js --impl socket.io|socket.io-rs`) and a fresh load generator; " +
+      "implementations alternate A B A B for every scenario.",
+  );
+  lines.push(
+    "- The load generator (one single-threaded tokio runtime, one task per connection) speaks Engine.IO v4 / Socket.IO v5 over WebSocket itself " +
+      "(`GET /socket.io/?EIO=4&transport=websocket`, open packet, `40` CONNECT, pings answered) and drives the fixture over an HTTP control port on 127.0.0.1.",
+  );
+  lines.push(
+    "- Server CPU is read from `/proc/<pid>/task/*/schedstat` (ns; falls back to utime+stime from `/proc/<pid>/stat`) right before the measured phase starts " +
+      "and right after the last delivery arrives, so connection setup is not counted (except in `idle`, whose measured phase is the handshakes). " +
+      "Memory is VmRSS / VmHWM from `/proc/<pid>/status`.",
+  );
+  lines.push(
+    "- Every delivery is verified: each client must receive every message exactly once, in order (the payload carries a sequence number, per room in `rooms`), " +
+      "with byte-exact content (padding rotated per room, so a message in the wrong room fails too), every ack must carry what was sent, every recovered session must " +
+      "keep its sid and get every missed packet with its offset; nothing more may arrive in a grace period afterwards. Any violation fails the step and the run " +
+      "(`node bench/run.js --selftest` shows the checks catching injected faults).",
+  );
+  lines.push(
+    "- Not counted as server CPU: softirq time on the server's core (`server_core_softirq_s` in the raw results). On loopback it is mostly the kernel delivering " +
+      "the server's segments into the load generator's sockets, work a real network puts on the client's machine; the kernel charges it to no process.",
+  );
+  lines.push(
+    "- `server_util` / `loadgen_util` in the raw results are each process's CPU over the measured wall time: the load generator must stay well below one core " +
+      "for the wall-time numbers (deliveries/s, latency) to describe the server.",
+  );
+  lines.push("");
+  fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), lines.join("\n"));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
