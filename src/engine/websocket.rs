@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -74,8 +75,9 @@ fn to_frame(packet: Packet) -> Message {
 enum Ending {
     /// The session is closed or this transport was replaced: close the connection quietly.
     Told,
-    /// A message exceeded `maxHttpBufferSize`: close with 1009, as the `ws` package does.
-    Oversized,
+    /// The peer broke the rules (too big a message, a bad frame): close with the code the `ws`
+    /// package sends, and end the session with "transport error".
+    Refused(CloseCode, String),
     Reason(CloseReason),
 }
 
@@ -125,11 +127,13 @@ pub(super) async fn run(
                     Some(Ok(Message::Binary(data))) => Packet::Message(EngineMessage::Binary(data)),
                     Some(Ok(Message::Close(_))) | None => break Ending::Reason(CloseReason::TransportClose),
                     Some(Ok(_)) => continue,
-                    Some(Err(WsError::Capacity(_))) => break Ending::Oversized,
-                    Some(Err(err)) => break Ending::Reason(read_error(err)),
+                    Some(Err(err)) => break read_error(err),
                 };
                 if !upgrading {
-                    engine.on_packet(&session, packet);
+                    // Over WebSocket only the WebSocket's own close ends the session, as upstream.
+                    if packet != Packet::Close {
+                        engine.on_packet(&session, packet);
+                    }
                     continue;
                 }
                 match packet {
@@ -162,18 +166,17 @@ pub(super) async fn run(
             }
         }
     };
-    let close_frame = match ending {
-        Ending::Told => Some(None),
-        Ending::Oversized => Some(Some(CloseFrame {
-            code: CloseCode::Size,
-            reason: "Max payload size exceeded".into(),
-        })),
-        Ending::Reason(_) => None,
+    // Whatever ended the session, the peer is told with a Close frame (it fails harmlessly on a
+    // connection that is already gone).
+    let close_frame = match &ending {
+        Ending::Refused(code, _) => Some(CloseFrame {
+            code: *code,
+            reason: "".into(),
+        }),
+        Ending::Told | Ending::Reason(_) => None,
     };
     finish(&engine, &session, &own, upgrading, ending);
-    if let Some(frame) = close_frame {
-        let _closed = ws.close(frame).await;
-    }
+    let _closed = ws.close(close_frame).await;
     drain_until_closed(&mut ws).await;
 }
 
@@ -205,13 +208,27 @@ fn transport_error(description: &str) -> CloseReason {
     CloseReason::TransportError(description.to_owned())
 }
 
-fn read_error(err: WsError) -> CloseReason {
+fn read_error(err: WsError) -> Ending {
     match err {
-        WsError::ConnectionClosed | WsError::AlreadyClosed => CloseReason::TransportClose,
-        WsError::Io(ref io) if io.kind() == std::io::ErrorKind::ConnectionReset => {
-            CloseReason::TransportClose
+        WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            Ending::Reason(CloseReason::TransportClose)
         }
-        other => transport_error(&other.to_string()),
+        WsError::Io(ref io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            ) =>
+        {
+            Ending::Reason(CloseReason::TransportClose)
+        }
+        WsError::Capacity(err) => Ending::Refused(CloseCode::Size, err.to_string()),
+        WsError::Protocol(err) => Ending::Refused(CloseCode::Protocol, err.to_string()),
+        WsError::Utf8(err) => Ending::Refused(CloseCode::Invalid, err),
+        other => Ending::Reason(transport_error(&other.to_string())),
     }
 }
 
@@ -229,7 +246,7 @@ fn finish(
     }
     let reason = match ending {
         Ending::Told => return,
-        Ending::Oversized => transport_error("Max payload size exceeded"),
+        Ending::Refused(_, description) => transport_error(&description),
         Ending::Reason(reason) => reason,
     };
     if session.is_carried_by(own) {

@@ -1,5 +1,6 @@
 //! Engine.IO v4 packets and their encoding over WebSocket frames (engine.io-parser 5.x).
-use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -65,7 +66,6 @@ pub enum Packet {
 pub enum DecodeError {
     Empty,
     UnknownType(char),
-    InvalidBase64,
 }
 
 impl std::fmt::Display for DecodeError {
@@ -73,12 +73,38 @@ impl std::fmt::Display for DecodeError {
         match self {
             DecodeError::Empty => f.write_str("empty packet"),
             DecodeError::UnknownType(c) => write!(f, "unknown packet type {c:?}"),
-            DecodeError::InvalidBase64 => f.write_str("invalid base64 payload"),
         }
     }
 }
 
 impl std::error::Error for DecodeError {}
+
+/// Decodes base64 as Node's `Buffer.from(text, "base64")` does, which engine.io-parser uses:
+/// the URL-safe alphabet is accepted, other characters are skipped, decoding stops at `=`, and a
+/// dangling last character is dropped. Never an error: a bad payload becomes unexpected bytes.
+pub fn decode_base64_leniently(text: &str) -> Bytes {
+    let mut clean: Vec<u8> = Vec::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'=' => break,
+            b'-' => clean.push(b'+'),
+            b'_' => clean.push(b'/'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' => clean.push(byte),
+            _ => {}
+        }
+    }
+    if clean.len() % 4 == 1 {
+        clean.pop();
+    }
+    Bytes::from(LENIENT_BASE64.decode(&clean).unwrap_or_default())
+}
+
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
 
 impl Packet {
     /// Shorthand for a text message packet.
@@ -117,11 +143,7 @@ impl Packet {
             '5' => Packet::Upgrade,
             '6' => Packet::Noop,
             // engine.io-parser also accepts base64 binary in text form on any transport.
-            'b' => Packet::Message(Message::Binary(Bytes::from(
-                BASE64
-                    .decode(rest)
-                    .map_err(|_| DecodeError::InvalidBase64)?,
-            ))),
+            'b' => Packet::Message(Message::Binary(decode_base64_leniently(rest))),
             other => return Err(DecodeError::UnknownType(other)),
         })
     }
@@ -190,6 +212,16 @@ mod tests {
             Packet::decode_text(Utf8Bytes::from("é")),
             Err(DecodeError::UnknownType('é'))
         );
+    }
+
+    #[test]
+    fn base64_is_decoded_as_leniently_as_node() {
+        assert_eq!(&decode_base64_leniently("AQIDBA==")[..], &[1, 2, 3, 4]);
+        assert_eq!(&decode_base64_leniently("AQIDBA")[..], &[1, 2, 3, 4]);
+        assert_eq!(&decode_base64_leniently("A Q!I*D")[..], &[1, 2, 3]);
+        assert_eq!(&decode_base64_leniently("_-8")[..], &[0xff, 0xef]);
+        assert_eq!(&decode_base64_leniently("AQIDB")[..], &[1, 2, 3]);
+        assert!(!decode_base64_leniently("not base64!").is_empty());
     }
 
     #[test]

@@ -74,12 +74,19 @@ mod tests {
 
     #[test]
     fn stops_at_the_first_bad_packet() {
-        let (packets, err) = decode("4a\x1ebnot base64!\x1e4b");
+        let (packets, err) = decode("4a\x1e9x\x1e4b");
         assert_eq!(packets, vec![Packet::text("a")]);
-        assert_eq!(err, Some(DecodeError::InvalidBase64));
+        assert_eq!(err, Some(DecodeError::UnknownType('9')));
         let (packets, err) = decode("4a\x1e\x1e4b");
         assert_eq!(packets.len(), 1);
         assert_eq!(err, Some(DecodeError::Empty));
+    }
+
+    #[test]
+    fn invalid_base64_is_decoded_leniently_as_upstream() {
+        let (packets, err) = decode("bnot base64!");
+        assert_eq!(err, None);
+        assert!(matches!(packets[0], Packet::Message(Message::Binary(_))));
     }
 
     #[test]
