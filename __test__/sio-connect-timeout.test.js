@@ -6,7 +6,7 @@ const assert = require("node:assert");
 const { Manager } = require("socket.io-client");
 const { Server, TRANSPORTS, harness, waitFor, expectNoEvent, serverSocketOf } = require("./support/sio-helpers");
 
-const CONNECT_TIMEOUT = 100;
+const CONNECT_TIMEOUT = 300;
 
 describe("connectTimeout (no network)", () => {
   it("defaults to 45000 ms and can be read and set", () => {
@@ -32,12 +32,12 @@ for (const transport of TRANSPORTS) {
       });
       h.cleanup(() => manager.engine && manager.engine.close());
       const opened = waitFor(manager, "open");
+      const started = Date.now();
       manager.open();
       await opened;
       const [conn] = await engineConnection;
-      const started = Date.now();
       const [reason] = await waitFor(conn, "close");
-      assert.ok(Date.now() - started >= CONNECT_TIMEOUT - 20, "not before connectTimeout");
+      assert.ok(Date.now() - started >= CONNECT_TIMEOUT - 5, "not before connectTimeout");
       assert.strictEqual(reason, "forced close");
       await waitFor(manager, "close");
     });
@@ -46,7 +46,7 @@ for (const transport of TRANSPORTS) {
       const h = harness(t);
       const { io, port } = await h.server({ connectTimeout: CONNECT_TIMEOUT });
       const client = await h.connect(port, "/", { transports: [transport] });
-      await expectNoEvent(client, "disconnect", CONNECT_TIMEOUT * 2);
+      await expectNoEvent(client, "disconnect", CONNECT_TIMEOUT + 200);
       assert.strictEqual(serverSocketOf(io, client).connected, true);
     });
 
@@ -71,7 +71,7 @@ describe("connectTimeout (raw protocol)", () => {
     const started = Date.now();
     const raw = await h.rawWebSocket(port);
     await raw.waitClosed();
-    assert.ok(Date.now() - started >= CONNECT_TIMEOUT - 20);
+    assert.ok(Date.now() - started >= CONNECT_TIMEOUT - 5);
   });
 
   it("sends the close packet to a raw polling session that never sends CONNECT", async (t) => {
@@ -104,7 +104,7 @@ describe("connectTimeout (raw protocol)", () => {
     const [socket] = await connection;
     socket.disconnect(); // the namespace only; the Engine.IO connection stays
     assert.strictEqual(await raw.next(), "41");
-    await expectNoEvent(socket.conn, "close", CONNECT_TIMEOUT * 2);
+    await expectNoEvent(socket.conn, "close", CONNECT_TIMEOUT + 200);
     assert.strictEqual(raw.closeCode, null);
     raw.send("40"); // and it can connect again
     assert.match(await raw.next(), /^40\{"sid":/);
@@ -116,7 +116,7 @@ describe("connectTimeout (raw protocol)", () => {
     const raw = await h.rawWebSocket(port);
     raw.send("40");
     assert.match(await raw.next(), /^40\{"sid":/);
-    const deadline = Date.now() + CONNECT_TIMEOUT * 2;
+    const deadline = Date.now() + CONNECT_TIMEOUT + 200;
     while (Date.now() < deadline) {
       const msg = await raw.next(1000); // pings keep arriving
       assert.strictEqual(msg, "2");

@@ -237,7 +237,7 @@ describe("disconnect reasons (transport-specific and raw protocol)", () => {
 
   it('"ping timeout" when a (raw) polling client does not answer pings', async (t) => {
     const h = harness(t);
-    const { io, port, httpServer } = await h.server({ pingInterval: 50, pingTimeout: 100 });
+    const { io, port, httpServer } = await h.server({ pingInterval: 200, pingTimeout: 800 });
     const connection = waitFor(io, "connection");
     const raw = await h.rawPolling(port);
     await raw.send("40");
@@ -252,7 +252,7 @@ describe("disconnect reasons (transport-specific and raw protocol)", () => {
   });
 
   it("keeps the connection while the client answers pings", async (t) => {
-    const { client, socket } = await pair(t, "websocket", { pingInterval: 30, pingTimeout: 50 });
+    const { client, socket } = await pair(t, "websocket", { pingInterval: 50, pingTimeout: 2000 });
     await waitFor(socket.conn, "heartbeat");
     await waitFor(socket.conn, "heartbeat");
     await waitFor(socket.conn, "heartbeat");

@@ -287,7 +287,12 @@ describe("serving the client bundle", () => {
     const original = fs.readFileSync(path.join(CLIENT_DIST, "socket.io.js"));
     const decoders = { gzip: zlib.gunzipSync, br: zlib.brotliDecompressSync, deflate: zlib.inflateSync };
     for (const encoding of ["gzip", "br", "deflate"]) {
-      const res = await httpRequest(port, { path: "/socket.io/socket.io.js", headers: { "accept-encoding": encoding } });
+      // brotli at its default quality is slow: allow for a loaded machine
+      const res = await httpRequest(
+        port,
+        { path: "/socket.io/socket.io.js", headers: { "accept-encoding": encoding } },
+        20000,
+      );
       assert.strictEqual(res.status, 200);
       assert.strictEqual(res.headers["content-encoding"], encoding);
       assert.ok(decoders[encoding](res.raw).equals(original), encoding);
