@@ -235,6 +235,28 @@ for (const transport of TRANSPORTS) {
   });
 }
 
+describe("recovery disabled", () => {
+  it("never calls the adapter's persistSession/restoreSession", async (t) => {
+    const { Adapter } = require("socket.io-adapter");
+    const calls = [];
+    class SpyAdapter extends Adapter {
+      persistSession(session) {
+        calls.push(["persistSession", session]);
+      }
+      restoreSession(pid, offset) {
+        calls.push(["restoreSession", pid, offset]);
+        return Promise.reject(new Error("should not happen"));
+      }
+    }
+    const h = harness(t);
+    const { io, port } = await h.server({ adapter: SpyAdapter });
+    const first = await rawConnect(h, io, port, "websocket", "/", '{"pid":"foo","offset":"bar"}');
+    assert.strictEqual(first.socket.recovered, false);
+    await drop(first.session, first.socket);
+    assert.deepStrictEqual(calls, []);
+  });
+});
+
 describe("recovery protocol (binary, websocket)", () => {
   it("replays binary events with their attachments", async (t) => {
     const h = harness(t);

@@ -104,6 +104,24 @@ for (const transport of TRANSPORTS) {
   });
 }
 
+describe("handshake without an HTTP request", () => {
+  // e.g. a WebTransport-only connection: the Engine.IO socket has no `request`
+  it("falls back to secure, empty headers and empty query", async (t) => {
+    const h = harness(t);
+    const { io, port } = await h.server();
+    io.engine.on("connection", (conn) => {
+      delete conn.request;
+    });
+    const connection = waitFor(io, "connection");
+    await h.connect(port, "/", { transports: ["websocket"] });
+    const [socket] = await connection;
+    assert.strictEqual(socket.handshake.secure, true);
+    assert.deepStrictEqual(socket.handshake.headers, {});
+    assert.deepStrictEqual(socket.handshake.query, {});
+    assert.strictEqual(socket.handshake.xdomain, false);
+  });
+});
+
 describe("attachment", () => {
   async function roundTrip(h, io, port, opts = {}) {
     io.on("connection", (s) => s.on("echo", (v, cb) => cb(v)));

@@ -227,6 +227,59 @@ for (const transport of TRANSPORTS) {
   });
 }
 
+describe("custom adapter", () => {
+  it("builds remote sockets from what a custom adapter's fetchSockets() returns", async (t) => {
+    const { Adapter } = require("socket.io-adapter");
+    class DummyAdapter extends Adapter {
+      fetchSockets() {
+        return Promise.resolve([
+          {
+            id: "42",
+            handshake: { headers: { accept: "*/*" }, query: { transport: "polling", EIO: "4" } },
+            rooms: ["42", "room1"],
+            data: { username: "john" },
+          },
+        ]);
+      }
+    }
+    const h = harness(t);
+    const { io } = await h.server();
+    assert.strictEqual(io.adapter(DummyAdapter), io);
+    assert.strictEqual(io.adapter(), DummyAdapter);
+    assert.ok(io.of("/").adapter instanceof DummyAdapter, "existing namespaces get the new adapter");
+    const sockets = await io.fetchSockets();
+    assert.strictEqual(sockets.length, 1);
+    const [remote] = sockets;
+    assert.strictEqual(remote.id, "42");
+    assert.ok(remote.rooms instanceof Set);
+    assert.deepStrictEqual(sorted(remote.rooms), ["42", "room1"]);
+    assert.deepStrictEqual(remote.data, { username: "john" });
+    assert.deepStrictEqual(remote.handshake.query, { transport: "polling", EIO: "4" });
+    for (const method of ["emit", "join", "leave", "disconnect", "timeout"]) {
+      assert.strictEqual(typeof remote[method], "function", method);
+    }
+  });
+
+  it("accepts the adapter as a constructor option", async (t) => {
+    const { Adapter } = require("socket.io-adapter");
+    const created = [];
+    class TrackingAdapter extends Adapter {
+      constructor(nsp) {
+        super(nsp);
+        created.push(nsp.name);
+      }
+    }
+    const h = harness(t);
+    const { io, port } = await h.server({ adapter: TrackingAdapter });
+    io.of("/chat");
+    assert.deepStrictEqual(created, ["/", "/chat"]);
+    const client = await h.connect(port, "/chat", { transports: ["websocket"] });
+    const socket = serverSocketOf(io, client, "/chat");
+    socket.join("r");
+    assert.ok(io.of("/chat").adapter.rooms.get("r").has(socket.id));
+  });
+});
+
 describe("serverSideEmit (single server)", () => {
   it("returns true and does not call local listeners", async (t) => {
     const h = harness(t);
