@@ -56,14 +56,14 @@ class Adapter extends EventEmitter {
   }
 
   /** One native call for all recipients: Rust encodes the packet once and queues it to each. */
-  broadcast(packet, opts) {
+  broadcast(packet, opts, stored) {
     const flags = opts.flags || {};
     const recipients = [];
     this.apply(opts, (socket) => {
       if (flags.volatile && !socket.conn._writable) return;
       recipients.push(socket);
     });
-    this._send(recipients, packet, flags);
+    this._send(recipients, packet, flags, stored);
   }
 
   broadcastWithAck(packet, opts, clientCountCallback, ack) {
@@ -77,8 +77,9 @@ class Adapter extends EventEmitter {
     clientCountCallback(recipients.length);
   }
 
-  _send(recipients, packet, flags) {
-    if (recipients.length === 0) return;
+  /** `stored` (offset, rooms, except) keeps the packet for connection-state recovery. */
+  _send(recipients, packet, flags, stored) {
+    if (recipients.length === 0 && !stored) return;
     const { type, json, attachments } = encodeData(packet.type, packet.data);
     const engine = this.nsp.server.engine;
     const engineIds = new Array(recipients.length);
@@ -95,14 +96,14 @@ class Adapter extends EventEmitter {
         if (attachments) for (const attachment of attachments) conn._packetCreated(attachment, flags.compress !== false);
       }
     }
-    engine._native.sendPacket(
-      engineIds,
-      this.nsp.name,
-      type,
-      packet.id === undefined ? null : packet.id,
-      json,
-      attachments,
-    );
+    engine._native.sendPacket(engineIds, {
+      nsp: this.nsp.name,
+      packetType: type,
+      ackId: packet.id,
+      data: json,
+      attachments: attachments || undefined,
+      stored,
+    });
   }
 
   sockets(rooms) {
@@ -181,4 +182,66 @@ class Adapter extends EventEmitter {
   }
 }
 
-module.exports = { Adapter, PacketType };
+/**
+ * The adapter used with `connectionStateRecovery`: broadcast EVENTs without ack and not volatile
+ * carry an offset and are kept (in Rust) for replay; sessions of sockets that dropped
+ * unexpectedly are kept here until `maxDisconnectionDuration` has passed.
+ */
+class SessionAwareAdapter extends Adapter {
+  constructor(nsp) {
+    super(nsp);
+    this.maxDisconnectionDuration = nsp.server.opts.connectionStateRecovery.maxDisconnectionDuration;
+    this.sessions = new Map();
+    this._sweep = setInterval(() => {
+      const threshold = Date.now() - this.maxDisconnectionDuration;
+      for (const [pid, session] of this.sessions) {
+        if (session.disconnectedAt < threshold) this.sessions.delete(pid);
+      }
+    }, 60 * 1000);
+    this._sweep.unref();
+  }
+
+  close() {
+    clearInterval(this._sweep);
+  }
+
+  persistSession(session) {
+    session.disconnectedAt = Date.now();
+    this.sessions.set(session.pid, session);
+  }
+
+  /**
+   * Restores a session once: what the client missed since `offset` (or, with no offset, since
+   * its connection began) is queued to `conn` before anything else. Null for a fresh session.
+   */
+  restoreSession(pid, offset, conn) {
+    const session = this.sessions.get(pid);
+    if (!session) return null;
+    if (session.disconnectedAt + this.maxDisconnectionDuration < Date.now()) {
+      this.sessions.delete(pid);
+      return null;
+    }
+    const from = offset === undefined ? session.startOffset : parseOffset(offset);
+    if (from === null) return null;
+    if (!this.nsp.server.engine._native.replay(conn.id, this.nsp.name, from, session.rooms)) return null;
+    this.sessions.delete(pid);
+    return session;
+  }
+
+  broadcast(packet, opts) {
+    const flags = opts.flags || {};
+    if (packet.type === PacketType.EVENT && packet.id === undefined && !flags.volatile) {
+      const offset = this.nsp.server._nextOffset();
+      packet.data.push(String(offset));
+      super.broadcast(packet, opts, { offset, rooms: [...opts.rooms], except: [...(opts.except || [])] });
+      return;
+    }
+    super.broadcast(packet, opts);
+  }
+}
+
+function parseOffset(offset) {
+  return /^\d{1,15}$/.test(offset) ? Number(offset) : null;
+}
+
+module.exports = { Adapter, SessionAwareAdapter, PacketType };

@@ -88,14 +88,13 @@ class Client {
       this.conn._packetCreated(encodeText(type, attachments, packet.nsp || "/", packet.id, json), compress);
       if (attachments) for (const attachment of attachments) this.conn._packetCreated(attachment, compress);
     }
-    this.server.engine._native.sendPacket(
-      [this.conn.id],
-      packet.nsp || "/",
-      type,
-      packet.id === undefined ? null : packet.id,
-      json,
-      attachments,
-    );
+    this.server.engine._native.sendPacket([this.conn.id], {
+      nsp: packet.nsp || "/",
+      packetType: type,
+      ackId: packet.id,
+      data: json,
+      attachments: attachments || undefined,
+    });
   }
 
   /**

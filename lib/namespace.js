@@ -62,8 +62,13 @@ class Namespace extends EventEmitter {
   }
 
   _add(client, auth, fn) {
-    const socket = new Socket(this, client, auth);
+    const socket = this._createSocket(client, auth || {});
     this._preConnectSockets.set(socket.id, socket);
+    const recovery = this.server.opts.connectionStateRecovery;
+    if (recovery && recovery.skipMiddlewares && socket.recovered && client.conn.readyState === "open") {
+      this._doConnect(socket, fn);
+      return socket;
+    }
     this.run(socket, (err) => {
       process.nextTick(() => {
         if (client.conn.readyState !== "open") {
@@ -79,6 +84,35 @@ class Namespace extends EventEmitter {
       });
     });
     return socket;
+  }
+
+  _createSocket(client, auth) {
+    const { pid, offset } = auth;
+    if (
+      this.server.opts.connectionStateRecovery &&
+      typeof pid === "string" &&
+      (typeof offset === "string" || offset === undefined)
+    ) {
+      this._takeOverStaleSocket(pid);
+      const session = this.adapter.restoreSession(pid, offset, client.conn);
+      if (session) return new Socket(this, client, auth, session);
+    }
+    return new Socket(this, client, auth);
+  }
+
+  /**
+   * A client came back while its previous connection still looks alive here (a TCP cut not yet
+   * noticed): that connection is closed as a transport close, which persists its session, so the
+   * new one restores it and gets what the old one never processed.
+   */
+  _takeOverStaleSocket(pid) {
+    for (const socket of this.sockets.values()) {
+      if (socket.pid !== pid) continue;
+      const client = socket.client;
+      socket._onclose("transport close");
+      if (client.sockets.size === 0) client.conn.close(true);
+      return;
+    }
   }
 
   _doConnect(socket, fn) {

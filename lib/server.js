@@ -6,7 +6,13 @@ const { EventEmitter } = require("node:events");
 const { Server: Engine } = require("./engine/server");
 const { Client } = require("./client");
 const { Namespace, ParentNamespace } = require("./namespace");
-const { Adapter } = require("./adapter");
+const { Adapter, SessionAwareAdapter } = require("./adapter");
+
+/**
+ * connectionStateRecovery.maxBufferedBytes: the bytes of packets kept per namespace for replay
+ * (beyond upstream, which keeps every packet for maxDisconnectionDuration however many there are).
+ */
+const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const { BroadcastOperator } = require("./broadcast-operator");
 const { Socket } = require("./socket");
 const { attachServe } = require("./serve-client");
@@ -29,7 +35,20 @@ class Server extends EventEmitter {
     this.connectTimeout(opts.connectTimeout || 45000);
     this.serveClient(opts.serveClient !== false);
     this.opts = opts;
-    this.adapter(opts.adapter || Adapter);
+    this._offset = 0;
+    if (opts.connectionStateRecovery) {
+      opts.connectionStateRecovery = Object.assign(
+        {
+          maxDisconnectionDuration: 2 * 60 * 1000,
+          skipMiddlewares: true,
+          maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
+        },
+        opts.connectionStateRecovery,
+      );
+      this.adapter(opts.adapter || SessionAwareAdapter);
+    } else {
+      this.adapter(opts.adapter || Adapter);
+    }
     opts.cleanupEmptyChildNamespaces = !!opts.cleanupEmptyChildNamespaces;
     this.sockets = this.of("/");
     if (srv || typeof srv === "number") this.attach(srv);
@@ -63,6 +82,15 @@ class Server extends EventEmitter {
     this._adapter = v;
     for (const nsp of this._nsps.values()) nsp._initAdapter();
     return this;
+  }
+
+  /** Offsets of stored packets: one sequence for the server, so that each log is ordered. */
+  _nextOffset() {
+    return ++this._offset;
+  }
+
+  _currentOffset() {
+    return this._offset;
   }
 
   listen(srv, opts = {}) {

@@ -10,26 +10,54 @@ const { BroadcastOperator } = require("./broadcast-operator");
 const emitLocally = EventEmitter.prototype.emit;
 const noop = () => {};
 
+/** Disconnections after which a session is kept for recovery: the client did not choose them. */
+const RECOVERABLE_DISCONNECT_REASONS = new Set([
+  "transport error",
+  "transport close",
+  "forced close",
+  "ping timeout",
+  "server shutting down",
+  "forced server close",
+]);
+
+function generateId() {
+  return crypto.randomBytes(15).toString("base64url");
+}
+
 class Socket extends EventEmitter {
   /**
    * @param {import("./namespace").Namespace} nsp
    * @param {import("./client").Client} client
    * @param {object} auth
    */
-  constructor(nsp, client, auth) {
+  constructor(nsp, client, auth, previousSession) {
     super();
     this.nsp = nsp;
     this.server = nsp.server;
     this.adapter = nsp.adapter;
     this.client = client;
-    this.id = crypto.randomBytes(15).toString("base64url");
     this.recovered = false;
-    this.handshake = this.buildHandshake(auth);
     this.data = {};
     this.connected = false;
     this.acks = new Map();
     this.fns = [];
     this.flags = {};
+    if (previousSession) {
+      // What it missed was already queued by the adapter, ahead of the CONNECT answer.
+      this.id = previousSession.sid;
+      this.pid = previousSession.pid;
+      this._startOffset = previousSession.startOffset;
+      previousSession.rooms.forEach((room) => this.join(room));
+      this.data = previousSession.data;
+      this.recovered = true;
+    } else {
+      this.id = generateId();
+      if (this.server.opts.connectionStateRecovery) {
+        this.pid = generateId();
+        this._startOffset = this.server._currentOffset();
+      }
+    }
+    this.handshake = this.buildHandshake(auth);
     this._anyListeners = undefined;
     this._anyOutgoingListeners = undefined;
     // As upstream: an "error" with no user listener must not throw.
@@ -78,8 +106,13 @@ class Socket extends EventEmitter {
     }
     const flags = this.flags;
     this.flags = {};
-    this.notifyOutgoingListeners(packet);
-    this.packet(packet, flags);
+    if (this.server.opts.connectionStateRecovery) {
+      // Through the adapter, so that the packet is stored and replayed after a reconnection.
+      this.adapter.broadcast(packet, { rooms: new Set([this.id]), except: new Set(), flags });
+    } else {
+      this.notifyOutgoingListeners(packet);
+      this.packet(packet, flags);
+    }
     return true;
   }
 
@@ -151,7 +184,7 @@ class Socket extends EventEmitter {
   _onconnect() {
     this.connected = true;
     this.join(this.id);
-    this.packet({ type: PacketType.CONNECT, data: { sid: this.id } });
+    this.packet({ type: PacketType.CONNECT, data: this.pid ? { sid: this.id, pid: this.pid } : { sid: this.id } });
   }
 
   _onpacket(packet) {
@@ -204,6 +237,15 @@ class Socket extends EventEmitter {
   _onclose(reason, description) {
     if (!this.connected) return this;
     emitLocally.call(this, "disconnecting", reason, description);
+    if (this.server.opts.connectionStateRecovery && RECOVERABLE_DISCONNECT_REASONS.has(reason)) {
+      this.adapter.persistSession({
+        sid: this.id,
+        pid: this.pid,
+        rooms: [...this.rooms],
+        data: this.data,
+        startOffset: this._startOffset,
+      });
+    }
     this._cleanup();
     this.client._remove(this);
     this.connected = false;

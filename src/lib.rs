@@ -3,8 +3,10 @@
 //! # Layout
 //! - `protocol`: wire formats (Engine.IO packets, polling payloads); pure, no I/O.
 //! - `engine`: the Engine.IO v4 server: sessions, transports, heartbeat, upgrade.
+//! - `recovery`: the packet log behind connection-state recovery.
 //! - `binding`: the only module that speaks napi; thin methods over the core.
 pub mod engine;
 pub mod protocol;
+pub mod recovery;
 
 pub mod binding;

@@ -56,6 +56,12 @@ class Server extends EventEmitter {
         maxHttpBufferSize: this.opts.maxHttpBufferSize,
         allowUpgrades: this.opts.allowUpgrades,
         websocket: this.opts.transports.includes("websocket"),
+        recovery: this.opts.connectionStateRecovery
+          ? {
+              maxDisconnectionDuration: this.opts.connectionStateRecovery.maxDisconnectionDuration,
+              maxBufferedBytes: this.opts.connectionStateRecovery.maxBufferedBytes,
+            }
+          : undefined,
       },
       () => this._drainEvents(),
     );

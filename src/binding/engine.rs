@@ -1,6 +1,7 @@
 //! `BindingEngine`: the Engine.IO core as the JS facade (lib/engine) drives it.
 use super::error::{invalid_arg, poll_error, post_error};
 use super::event_queue::EventQueue;
+use super::recovery::{BindingRecoveryOptions, BindingStoredPacket};
 use crate::engine::close_reason::CloseReason;
 use crate::engine::config::EngineConfig;
 use crate::engine::handler::EngineHandler;
@@ -8,6 +9,7 @@ use crate::engine::session::PollReply;
 use crate::engine::{Engine, WebSocketHandoff};
 use crate::protocol::engine_packet::{Message, Packet, TextMessage};
 use crate::protocol::socketio_packet::{self, PacketType};
+use crate::recovery::PacketStore;
 use bytes::Bytes;
 use dashmap::DashMap;
 use napi::bindgen_prelude::{Buffer, Either, Function};
@@ -25,6 +27,21 @@ pub struct BindingEngineOptions {
     pub max_http_buffer_size: f64,
     pub allow_upgrades: bool,
     pub websocket: bool,
+    /// Set when `connectionStateRecovery` is on.
+    pub recovery: Option<BindingRecoveryOptions>,
+}
+
+/// One Socket.IO packet to send: framing fields, the JSON text of its data, and its binary
+/// attachments.
+#[napi(object, object_to_js = false)]
+pub struct BindingPacket {
+    pub nsp: String,
+    pub packet_type: u32,
+    pub ack_id: Option<f64>,
+    pub data: String,
+    pub attachments: Option<Vec<Buffer>>,
+    /// Set when the packet is kept for connection-state recovery.
+    pub stored: Option<BindingStoredPacket>,
 }
 
 fn normalize_options(options: &BindingEngineOptions) -> napi::Result<EngineConfig> {
@@ -231,6 +248,7 @@ impl EngineHandler for JsHandler {
 pub struct BindingEngine {
     engine: Arc<Engine>,
     handler: Arc<JsHandler>,
+    pub(super) recovery: Option<Arc<dyn PacketStore>>,
 }
 
 #[napi]
@@ -249,7 +267,16 @@ impl BindingEngine {
             partial: DashMap::new(),
         });
         let engine = Engine::new(config, handler.clone(), super::runtime()?);
-        Ok(Self { engine, handler })
+        let recovery = options
+            .recovery
+            .as_ref()
+            .map(|recovery| recovery.to_store())
+            .transpose()?;
+        Ok(Self {
+            engine,
+            handler,
+            recovery,
+        })
     }
 
     #[napi]
@@ -274,20 +301,14 @@ impl BindingEngine {
     }
 
     /// Encodes one Socket.IO packet once and queues it to every session in `sids`: a broadcast
-    /// costs one call, whatever the number of recipients. Returns how many sessions took it.
+    /// costs one call, whatever the number of recipients. A packet with `stored` is also kept for
+    /// connection-state recovery. Returns how many sessions took it.
     #[napi]
-    pub fn send_packet(
-        &self,
-        sids: Vec<String>,
-        nsp: String,
-        packet_type: u32,
-        ack_id: Option<f64>,
-        data: String,
-        attachments: Option<Vec<Buffer>>,
-    ) -> napi::Result<u32> {
-        let kind = PacketType::from_number(packet_type)
-            .ok_or_else(|| invalid_arg(format!("unknown packet type {packet_type}")))?;
-        let attachments: Vec<Bytes> = attachments
+    pub fn send_packet(&self, sids: Vec<String>, packet: BindingPacket) -> napi::Result<u32> {
+        let kind = PacketType::from_number(packet.packet_type)
+            .ok_or_else(|| invalid_arg(format!("unknown packet type {}", packet.packet_type)))?;
+        let attachments: Vec<Bytes> = packet
+            .attachments
             .unwrap_or_default()
             .iter()
             .map(|buffer| Bytes::copy_from_slice(buffer))
@@ -295,21 +316,34 @@ impl BindingEngine {
         let text = socketio_packet::encode(
             kind,
             attachments.len(),
-            &nsp,
-            ack_id.map(|id| id as u64),
-            &data,
+            &packet.nsp,
+            packet.ack_id.map(|id| id as u64),
+            &packet.data,
         );
-        let text = Message::Text(TextMessage::new(&text));
+        let mut frames = Vec::with_capacity(1 + attachments.len());
+        frames.push(Message::Text(TextMessage::new(&text)));
+        frames.extend(attachments.into_iter().map(Message::Binary));
+        let frames: Arc<[Message]> = Arc::from(frames);
+        let delivered = self.send_frames(&sids, &frames);
+        if let (Some(stored), Some(store)) = (packet.stored, &self.recovery) {
+            store.append(&packet.nsp, stored.into_stored(frames));
+        }
+        Ok(delivered)
+    }
+
+    pub(super) fn send_frames(&self, sids: &[String], frames: &[Message]) -> u32 {
         let mut delivered = 0;
-        for sid in &sids {
-            if self.engine.send(sid, text.clone()) {
+        for sid in sids {
+            let mut frames = frames.iter();
+            let Some(first) = frames.next() else { break };
+            if self.engine.send(sid, first.clone()) {
                 delivered += 1;
-                for attachment in &attachments {
-                    self.engine.send(sid, Message::Binary(attachment.clone()));
+                for frame in frames {
+                    self.engine.send(sid, frame.clone());
                 }
             }
         }
-        Ok(delivered)
+        delivered
     }
 
     #[napi(getter)]

@@ -5,6 +5,7 @@
 mod engine;
 mod error;
 mod event_queue;
+mod recovery;
 
 use std::sync::OnceLock;
 use tokio::runtime::Handle;
