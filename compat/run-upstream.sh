@@ -133,11 +133,17 @@ cp "$HERE/lib/reporter.js" "$WS/reporter.js"   # there, require("mocha") finds t
 
 # ------------------------------------------------ the implementation under test
 if [ "$IMPL" = socket.io ]; then IMPL_DIR="$BASELINE"; else IMPL_DIR="$REPO"; fi
-IMPL_VERSION="$(node -p 'require(process.argv[1] + "/package.json").version' "$IMPL_DIR")" || die "cannot read $IMPL_DIR/package.json"
+# server-attachment.ts expects the served client's ETag to be require("../package.json").version:
+# upstream's own version, whose release bundles the client; socket.io-rs serves the bundle of the
+# socket.io-client package it depends on and names it by that package's version.
+if [ "$IMPL" = socket.io ]; then
+  IMPL_VERSION="$(node -p 'require(process.argv[1] + "/package.json").version' "$IMPL_DIR")"
+else
+  IMPL_VERSION="$(node -p 'require(require.resolve("socket.io-client/package.json", { paths: [process.argv[1]] })).version' "$IMPL_DIR")"
+fi || die "cannot read the version of $IMPL_DIR's client bundle"
 
 # the stub package that `..` resolves to; COMPAT_IMPL lets the harness point a
-# dry run at the baseline. Its version is the implementation's, because
-# server-attachment.ts expects the served client's ETag to be require("../package.json").version.
+# dry run at the baseline. Its version is the served client's (see above).
 node -e '
   const [dir, version] = process.argv.slice(1);
   require("fs").writeFileSync(dir + "/package.json", JSON.stringify({ name: "socket.io", version, private: true, main: "index.js" }, null, 2) + "\n");

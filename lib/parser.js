@@ -1,6 +1,8 @@
 /** Socket.IO packet data in JS: binary placeholders out and in, and payload checks (socket.io-parser 4.x). Framing is in Rust. */
 "use strict";
 
+const { RESERVED_EVENTS } = require("./reserved-events");
+
 const PacketType = Object.freeze({
   CONNECT: 0,
   DISCONNECT: 1,
@@ -89,22 +91,22 @@ function isObject(value) {
 
 /** Parses and checks a received packet's data; throws on what socket.io-parser refuses. */
 function decodeData(type, json, attachments) {
+  // As socket.io-parser, a packet without data is not checked.
+  if (json === "") return undefined;
   let data;
-  if (json !== "") {
-    try {
-      data = JSON.parse(json);
-    } catch {
-      throw new Error("invalid payload");
-    }
+  try {
+    data = JSON.parse(json);
+  } catch {
+    throw new Error("invalid payload");
   }
   if (attachments && attachments.length) data = reconstruct(data, attachments);
   let valid;
   switch (type) {
     case PacketType.CONNECT:
-      valid = data === undefined || isObject(data);
+      valid = isObject(data);
       break;
     case PacketType.DISCONNECT:
-      valid = data === undefined;
+      valid = false;
       break;
     case PacketType.CONNECT_ERROR:
       valid = typeof data === "string" || isObject(data);
@@ -113,7 +115,7 @@ function decodeData(type, json, attachments) {
     case PacketType.BINARY_EVENT:
       valid =
         Array.isArray(data) &&
-        (typeof data[0] === "number" || (typeof data[0] === "string" && data[0] !== "__proto__"));
+        (typeof data[0] === "number" || (typeof data[0] === "string" && !RESERVED_EVENTS.has(data[0])));
       break;
     default:
       valid = Array.isArray(data);

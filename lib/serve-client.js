@@ -18,9 +18,10 @@ const CLIENT_FILES = new Set([
   "socket.io.msgpack.min.js.map",
 ]);
 
-const clientDist = path.join(path.dirname(require.resolve("socket.io-client/package.json")), "dist");
-// The bundle ships with this package's release, so this package's version names it.
-const expectedEtag = '"' + require("../package.json").version + '"';
+const clientPackage = require.resolve("socket.io-client/package.json");
+const clientDist = path.join(path.dirname(clientPackage), "dist");
+// Named by the version of the client it is, as upstream names it by its own release's.
+const expectedEtag = '"' + require(clientPackage).version + '"';
 const weakEtag = "W/" + expectedEtag;
 
 const compressors = {

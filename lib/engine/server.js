@@ -20,6 +20,7 @@ const EVENT_SOCKETIO_PARSE_ERROR = 8;
 
 const kResponseHeaders = Symbol("responseHeaders");
 const kSessionId = Symbol("sessionId");
+const kRemoteAddress = Symbol("remoteAddress");
 
 const DEFAULTS = {
   pingTimeout: 20000,
@@ -151,6 +152,8 @@ class Server extends EventEmitter {
 
   handleUpgrade(req, socket, head) {
     prepare(req);
+    // Read now: once the connection is handed to Rust, Node's socket no longer knows it.
+    req[kRemoteAddress] = socket.remoteAddress;
     // Node must not read what now belongs to the WebSocket; Rust will.
     if (socket._handle && typeof socket._handle.readStop === "function") socket._handle.readStop();
     const res = new WebSocketResponse(req, socket);
@@ -268,7 +271,8 @@ class Server extends EventEmitter {
   }
 
   _register(id, transportName, req) {
-    const socket = new Socket(id, this, transportName, req);
+    const remoteAddress = req[kRemoteAddress] || (req.socket && req.socket.remoteAddress);
+    const socket = new Socket(id, this, transportName, req, remoteAddress);
     this.clients[id] = socket;
     this.clientsCount++;
     socket.once("close", () => {

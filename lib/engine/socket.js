@@ -14,14 +14,15 @@ class Socket extends EventEmitter {
    * @param {import("./server").Server} server
    * @param {"polling" | "websocket"} transportName
    * @param {import("http").IncomingMessage} req
+   * @param {string} [remoteAddress]
    */
-  constructor(id, server, transportName, req) {
+  constructor(id, server, transportName, req, remoteAddress) {
     super();
     this.id = id;
     this.server = server;
     this.request = req;
     this.protocol = 4;
-    this.remoteAddress = req.socket ? req.socket.remoteAddress : undefined;
+    this.remoteAddress = remoteAddress;
     this.transport = new Transport(transportName, id);
     this.upgrading = false;
     this.upgraded = false;

@@ -80,9 +80,8 @@ const EVENT_POLL_ANSWER: u32 = 6;
 const EVENT_SOCKETIO_PACKET: u32 = 7;
 const EVENT_SOCKETIO_PARSE_ERROR: u32 = 8;
 
-/// socket.io-parser's own bound on attachments per packet is the payload size; this keeps a
-/// hostile client from making us hold many small buffers.
-const MAX_ATTACHMENTS: usize = 1000;
+/// socket.io-parser's default `maxAttachments`.
+const MAX_ATTACHMENTS: usize = 10;
 
 #[napi(object)]
 pub struct BindingEngineEvent {

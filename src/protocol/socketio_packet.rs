@@ -51,7 +51,8 @@ pub struct PacketHeader<'a> {
 /// "parse error".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
-    UnknownType,
+    /// The first character, which names no packet type.
+    UnknownType(Option<char>),
     IllegalAttachments,
     TooManyAttachments,
     InvalidId,
@@ -61,7 +62,11 @@ pub enum ParseError {
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            ParseError::UnknownType => "unknown packet type",
+            // socket.io-parser prints `Number(char)`: the digit, or NaN.
+            ParseError::UnknownType(Some(c)) if c.is_ascii_digit() => {
+                return write!(f, "unknown packet type {c}")
+            }
+            ParseError::UnknownType(_) => "unknown packet type NaN",
             ParseError::IllegalAttachments => "Illegal attachments",
             ParseError::TooManyAttachments => "too many attachments",
             ParseError::InvalidId => "invalid packet id",
@@ -80,7 +85,7 @@ pub fn decode(text: &str, max_attachments: usize) -> Result<PacketHeader<'_>, Pa
     let kind = bytes
         .first()
         .and_then(|c| PacketType::from_char(*c))
-        .ok_or(ParseError::UnknownType)?;
+        .ok_or_else(|| ParseError::UnknownType(text.chars().next()))?;
     let mut i = 1;
     let mut attachments = 0;
     if kind.is_binary() {
@@ -93,6 +98,9 @@ pub fn decode(text: &str, max_attachments: usize) -> Result<PacketHeader<'_>, Pa
             return Err(ParseError::IllegalAttachments);
         }
         attachments = count.parse().map_err(|_| ParseError::TooManyAttachments)?;
+        if attachments == 0 {
+            return Err(ParseError::IllegalAttachments);
+        }
         if attachments > max_attachments {
             return Err(ParseError::TooManyAttachments);
         }
@@ -118,10 +126,12 @@ pub fn decode(text: &str, max_attachments: usize) -> Result<PacketHeader<'_>, Pa
         id = Some(text[start..i].parse().map_err(|_| ParseError::InvalidId)?);
     }
     let data = &text[i..];
+    // As socket.io-parser, a packet without data is not checked at all.
     let first = data.trim_start().bytes().next();
     let valid = match kind {
-        PacketType::Connect => first.is_none() || first == Some(b'{'),
-        PacketType::Disconnect => first.is_none(),
+        _ if data.is_empty() => true,
+        PacketType::Connect => first == Some(b'{'),
+        PacketType::Disconnect => false,
         PacketType::ConnectError => first.is_some(),
         PacketType::Event | PacketType::BinaryEvent | PacketType::Ack | PacketType::BinaryAck => {
             first == Some(b'[')
@@ -193,8 +203,20 @@ mod tests {
 
     #[test]
     fn rejects_malformed_packets() {
-        assert_eq!(decode("", 10), Err(ParseError::UnknownType));
-        assert_eq!(decode("9", 10), Err(ParseError::UnknownType));
+        assert_eq!(decode("", 10), Err(ParseError::UnknownType(None)));
+        assert_eq!(decode("9", 10), Err(ParseError::UnknownType(Some('9'))));
+        assert_eq!(
+            decode("9", 10).map_err(|e| e.to_string()),
+            Err("unknown packet type 9".into())
+        );
+        assert_eq!(
+            decode("x", 10).map_err(|e| e.to_string()),
+            Err("unknown packet type NaN".into())
+        );
+        assert_eq!(
+            decode("50-[\"a\"]", 10),
+            Err(ParseError::IllegalAttachments)
+        );
         assert_eq!(decode("5[\"a\"]", 10), Err(ParseError::IllegalAttachments));
         assert_eq!(
             decode("5x-[\"a\"]", 10),
@@ -208,7 +230,11 @@ mod tests {
             decode("2\"not an array\"", 10),
             Err(ParseError::InvalidPayload)
         );
-        assert_eq!(decode("2", 10), Err(ParseError::InvalidPayload));
+        assert_eq!(
+            decode("2", 10).map(|p| p.data),
+            Ok(""),
+            "no data is not checked"
+        );
         assert_eq!(decode("1[1]", 10), Err(ParseError::InvalidPayload));
         assert_eq!(decode("0[1]", 10), Err(ParseError::InvalidPayload));
         assert_eq!(
