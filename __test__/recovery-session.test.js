@@ -281,19 +281,32 @@ for (const transport of TRANSPORTS) {
       assert.strictEqual((await reconnection)[0].recovered, true);
     });
 
-    it("cannot recover a client that never received an event (it has no offset)", async (t) => {
+    // Beyond upstream, which gives such a client a fresh session: a client that never received an
+    // event sends its pid without an offset, and is replayed everything since it connected.
+    it("recovers a client that never received an event (no offset) from its connection's start", async (t) => {
       const h = harness(t);
       const { io, port } = await h.server({ connectionStateRecovery: {} });
       const connection = waitFor(io, "connection");
       const client = await h.connect(port, "/", { transports: [transport] });
       const [socket] = await connection;
+      socket.join("room1");
       await dropConnection(client, socket);
+      const events = recordEvents(client);
+      io.to("room1").emit("missed", 1);
+      io.emit("missed", 2);
       const reconnection = waitFor(io, "connection");
       client.connect();
       await connected(client);
-      const [fresh] = await reconnection;
-      assert.strictEqual(fresh.recovered, false);
-      assert.notStrictEqual(fresh.id, socket.id);
+      const [recovered] = await reconnection;
+      assert.strictEqual(recovered.recovered, true);
+      assert.strictEqual(client.recovered, true);
+      assert.strictEqual(recovered.id, socket.id);
+      assert.ok(recovered.rooms.has("room1"));
+      await sync(client, recovered);
+      assert.deepStrictEqual(events, [
+        ["missed", 1],
+        ["missed", 2],
+      ]);
     });
 
     it("skips the middlewares upon recovery by default", async (t) => {
