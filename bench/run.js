@@ -13,6 +13,9 @@
 //   node bench/run.js --rs-path DIR      load socket.io-rs from DIR (default: this checkout)
 //   node bench/run.js --quiet-wait S     wait up to S s before each step for other load on the
 //                                        machine to settle (default 0: each step records it anyway)
+//   node bench/run.js --nice N           run server and load generator under `nice -n N` (N < 0
+//                                        needs root): on a shared machine, other work then
+//                                        takes less of the measured cores (and gets less itself)
 //   node bench/run.js --scale F          multiply message counts by F (e.g. 0.3 for a quicker
 //                                        full-size run; clients and payload sizes stay)
 //
@@ -143,7 +146,7 @@ const SELFTEST = [
 // Arguments
 
 function parseArgs(argv) {
-  const o = { smoke: false, impls: IMPLS.slice(), reps: null, only: null, write: true, selftest: false, explicitImpl: false, quietWait: null, rsPath: ROOT, scale: 1 };
+  const o = { smoke: false, impls: IMPLS.slice(), reps: null, only: null, write: true, selftest: false, explicitImpl: false, quietWait: null, rsPath: ROOT, scale: 1, nice: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -161,6 +164,9 @@ function parseArgs(argv) {
     } else if (a === "--reps") {
       o.reps = Number(val());
       if (!Number.isInteger(o.reps) || o.reps < 1 || o.reps > 20) usage("--reps must be 1..20");
+    } else if (a === "--nice") {
+      o.nice = Number(val());
+      if (!Number.isInteger(o.nice) || o.nice < -20 || o.nice > 19) usage("--nice must be an integer in -20..19");
     } else if (a === "--scale") {
       o.scale = Number(val());
       if (!(o.scale > 0 && o.scale <= 10)) usage("--scale must be in (0, 10]");
@@ -183,7 +189,7 @@ function parseArgs(argv) {
 function usage(err) {
   if (err) console.error(`bench/run.js: ${err}`);
   console.error(
-    "usage: node bench/run.js [--smoke] [--impl socket.io|socket.io-rs] [--reps N] [--only id,id] [--selftest] [--no-write] [--rs-path DIR] [--quiet-wait S] [--scale F]\n" +
+    "usage: node bench/run.js [--smoke] [--impl socket.io|socket.io-rs] [--reps N] [--only id,id] [--selftest] [--no-write] [--rs-path DIR] [--quiet-wait S] [--scale F] [--nice N]\n" +
       `scenarios: ${SCENARIOS.map((s) => s.id).join(", ")}`,
   );
   process.exit(err ? 2 : 0);
@@ -287,8 +293,12 @@ async function waitQuiet(maxS) {
 // ----------------------------------------------------------------------------------------------
 // One step: a fresh server and a fresh load generator.
 
+let NICE = 0;
+
 function pinned(core, cmd, args, pin) {
-  return pin ? ["taskset", ["-c", String(core), cmd, ...args]] : [cmd, args];
+  let c = pin ? ["taskset", ["-c", String(core), cmd, ...args]] : [cmd, args];
+  if (NICE) c = ["nice", ["-n", String(NICE), c[0], ...c[1]]];
+  return c;
 }
 
 function httpGet(port, p, timeoutMs = 5000) {
@@ -585,12 +595,14 @@ async function selftest(pin, log) {
 async function main() {
   const opt = parseArgs(process.argv.slice(2));
   RS_PATH = opt.rsPath;
+  NICE = opt.nice;
   const t0 = Date.now();
   const mach = machine();
   const pin = canPin(mach.nproc);
   console.log(
     `bench: ${opt.smoke ? "SMOKE (correctness only, numbers mean nothing)" : "full run"}; ${mach.nproc} cores (${mach.cpu}), node ${mach.node}, ${mach.rustc}; ` +
-      (pin ? "server on core 0, loadgen on core 1" : "NOT pinned (taskset missing or fewer than 2 cores)"),
+      (pin ? "server on core 0, loadgen on core 1" : "NOT pinned (taskset missing or fewer than 2 cores)") +
+      (opt.nice ? `, nice ${opt.nice}` : ""),
   );
   if (mach.ulimit_n && mach.ulimit_n < 5200) console.log(`bench: warning: ulimit -n is ${mach.ulimit_n}; the idle scenario needs about 5100 descriptors per process`);
   buildLoadgen();
@@ -690,11 +702,11 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   lines.push("");
   lines.push("_This file is rewritten by `npm run bench` (`node bench/run.js`); edit `bench/run.js` instead._");
   lines.push("");
-  if (skipped["socket.io-rs"] || !impls.includes("socket.io-rs")) {
-    lines.push(
-      `**socket.io-rs numbers are pending**: ${skipped["socket.io-rs"] ? skipped["socket.io-rs"] + "." : "this run was restricted to upstream."} ` +
-        "The harness runs it as soon as `require(\"socket.io-rs\").Server` exists; until then only upstream was measured.",
-    );
+  if (!impls.includes("socket.io-rs")) {
+    const why = skipped["socket.io-rs"]
+      ? `${skipped["socket.io-rs"]}. The harness measures socket.io-rs as soon as \`require("socket.io-rs").Server\` exists.`
+      : "this run was restricted to upstream (`--impl socket.io`); `npm run bench` measures both side by side.";
+    lines.push(`**socket.io-rs numbers are pending**: ${why}`);
     lines.push("");
   }
   if (failed) {
@@ -714,9 +726,13 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   lines.push("## Machine and command");
   lines.push("");
   lines.push(`- \`nproc\`: ${mach.nproc}; CPU: ${mach.cpu} (/proc/cpuinfo); ${mach.mem_gib} GiB RAM; Linux ${mach.kernel}`);
-  lines.push(`- Node ${mach.node}; ${mach.rustc}; upstream socket.io ${mach.socketio}; socket.io-rs at commit ${mach.commit}`);
-  lines.push(`- ${pin ? "server pinned to core 0, load generator to core 1 (`taskset -c`)" : "NOT pinned (no taskset or fewer than 2 cores)"}; \`ulimit -n\` ${mach.ulimit_n}`);
-  lines.push(`- command: \`${cmd}\` (\`npm run bench\`), ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}, took ${Math.round(elapsed)} s`);
+  lines.push(`- Node ${mach.node}; ${mach.rustc}; upstream socket.io ${mach.socketio}; repository at commit ${mach.commit}${impls.includes("socket.io-rs") && mach.addon_built ? ` (socket-io-rs.node built ${mach.addon_built})` : ""}`);
+  lines.push(
+    `- ${pin ? "server pinned to core 0, load generator to core 1 (`taskset -c`)" : "NOT pinned (no taskset or fewer than 2 cores)"}` +
+      `${opt.nice ? `, both under \`nice -n ${opt.nice}\`` : ""}; \`ulimit -n\` ${mach.ulimit_n}`,
+  );
+  const npmCmd = process.argv.length > 2 ? `npm run bench -- ${process.argv.slice(2).join(" ")}` : "npm run bench";
+  lines.push(`- command: \`${cmd}\` (\`${npmCmd}\`), ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}, took ${Math.round(elapsed)} s`);
   const others = results.filter((r) => typeof r.other_util === "number").map((r) => r.other_util);
   if (others.length) {
     const noisy = results.filter((r) => typeof r.server_core_other_util === "number" && r.server_core_other_util > 0.1).length;
@@ -724,6 +740,12 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
       `- other processes on the machine used a median of ${median(others).toFixed(2)} cores (max ${Math.max(...others).toFixed(2)}) during the measured phases; ` +
         `in ${noisy} of ${results.length} steps they took more than 10% of the server's core. Wall-time numbers (deliveries/s, latency, burst and recovery times) suffer most from that; CPU-time numbers much less.`,
     );
+    const steal = results.filter((r) => typeof r.steal_s === "number" && r.wall_s > 0).map((r) => r.steal_s / r.wall_s);
+    if (steal.length && Math.max(...steal) > 0.01) {
+      lines.push(
+        `- the hypervisor took (steal time) a median of ${(median(steal) * 100).toFixed(0)}% (max ${(Math.max(...steal) * 100).toFixed(0)}%) of one core's time during the measured phases.`,
+      );
+    }
   }
   lines.push("");
   lines.push("## Scenarios");
