@@ -96,7 +96,7 @@ class Adapter extends EventEmitter {
         if (attachments) for (const attachment of attachments) conn._packetCreated(attachment, flags.compress !== false);
       }
     }
-    engine._native.sendPacket(engineIds, {
+    engine._sendPacket(engineIds, {
       nsp: this.nsp.name,
       packetType: type,
       ackId: packet.id,
@@ -223,7 +223,7 @@ class SessionAwareAdapter extends Adapter {
     }
     const from = offset === undefined ? session.startOffset : parseOffset(offset);
     if (from === null) return null;
-    if (!this.nsp.server.engine._native.replay(conn.id, this.nsp.name, from, session.rooms)) return null;
+    if (!this.nsp.server.engine._replay(conn.id, this.nsp.name, from, session.rooms)) return null;
     this.sessions.delete(pid);
     return session;
   }

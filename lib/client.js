@@ -88,7 +88,7 @@ class Client {
       this.conn._packetCreated(encodeText(type, attachments, packet.nsp || "/", packet.id, json), compress);
       if (attachments) for (const attachment of attachments) this.conn._packetCreated(attachment, compress);
     }
-    this.server.engine._native.sendPacket([this.conn.id], {
+    this.server.engine._sendPacket([this.conn.id], {
       nsp: packet.nsp || "/",
       packetType: type,
       ackId: packet.id,

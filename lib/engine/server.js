@@ -41,6 +41,11 @@ class Server extends EventEmitter {
     this.clientsCount = 0;
     this.middlewares = [];
     this._busy = new Set();
+    this._flushScheduled = false;
+    this._flush = () => {
+      this._flushScheduled = false;
+      this._native.flush();
+    };
     this.opts = Object.assign({}, DEFAULTS, opts);
     if (opts.cookie) {
       this.opts.cookie = Object.assign(
@@ -70,6 +75,34 @@ class Server extends EventEmitter {
 
   use(fn) {
     this.middlewares.push(fn);
+  }
+
+  /** Queues a Socket.IO packet (see BindingPacket) to the sessions `ids`. */
+  _sendPacket(ids, packet) {
+    this._scheduleFlush();
+    return this._native.sendPacket(ids, packet);
+  }
+
+  /** Queues a raw engine message to one session. */
+  _sendMessage(id, data) {
+    this._scheduleFlush();
+    return this._native.send(id, data);
+  }
+
+  /** Queues to a session what it missed since `offset` (connection-state recovery). */
+  _replay(id, nsp, offset, rooms) {
+    this._scheduleFlush();
+    return this._native.replay(id, nsp, offset, rooms);
+  }
+
+  /**
+   * Rust queues what JS sends without waking the connections' writers; they are woken once, after
+   * this event-loop turn, so that a turn's packets leave each connection in one write.
+   */
+  _scheduleFlush() {
+    if (this._flushScheduled) return;
+    this._flushScheduled = true;
+    setImmediate(this._flush);
   }
 
   /** Marks sockets written to during this tick: they are not writable until the next one. */

@@ -53,7 +53,7 @@ class Socket extends EventEmitter {
     if (this._readyState !== "open") return this;
     const payload = typeof data === "string" || Buffer.isBuffer(data) ? data : toBuffer(data);
     this._packetCreated(payload, !(options && options.compress === false));
-    this.server._native.send(this.id, payload);
+    this.server._sendMessage(this.id, payload);
     if (typeof callback === "function") setImmediate(() => callback(this.transport));
     return this;
   }

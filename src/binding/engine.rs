@@ -345,6 +345,13 @@ impl BindingEngine {
         delivered
     }
 
+    /// Wakes every WebSocket writer that packets were queued to since the last call: JS calls it
+    /// once per event-loop turn, so a turn's packets leave each connection in one write.
+    #[napi]
+    pub fn flush(&self) {
+        self.engine.flush();
+    }
+
     #[napi(getter)]
     pub fn clients_count(&self) -> u32 {
         self.engine.clients_count() as u32

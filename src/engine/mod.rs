@@ -5,6 +5,7 @@ pub mod close_reason;
 pub mod config;
 pub mod handler;
 mod heartbeat;
+mod outbox;
 pub mod session;
 mod websocket;
 
@@ -14,11 +15,14 @@ use close_reason::CloseReason;
 use config::EngineConfig;
 use dashmap::DashMap;
 use handler::EngineHandler;
-use session::{Closed, PollError, PollOutcome, PollReply, Polling, Session, SessionState, Sid};
+use parking_lot::Mutex;
+use session::{
+    Closed, Outbox, PollError, PollOutcome, PollReply, Polling, Sent, Session, SessionState, Sid,
+    WsSender,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Handle;
-use tokio::sync::mpsc;
 use tracing::debug;
 pub use websocket::WebSocketHandoff;
 
@@ -31,6 +35,15 @@ pub struct Engine {
     sessions: DashMap<Sid, Arc<Session>>,
     handler: Arc<dyn EngineHandler>,
     runtime: Handle,
+    /// WebSocket writers with packets queued by `send`, woken together by `flush`.
+    writers_to_wake: Mutex<Vec<WsSender>>,
+}
+
+/// When the writer of a WebSocket that just got a packet is woken.
+#[derive(Clone, Copy)]
+enum Wake {
+    Now,
+    AtFlush,
 }
 
 /// Why a POST body was refused.
@@ -50,6 +63,7 @@ impl Engine {
             sessions: DashMap::new(),
             handler,
             runtime,
+            writers_to_wake: Mutex::new(Vec::new()),
         })
     }
 
@@ -122,7 +136,7 @@ impl Engine {
         sid: &str,
         is_upgrade: bool,
     ) {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let outbox = Outbox::new();
         let sid: Sid = Arc::from(sid);
         if is_upgrade {
             let Some(session) = self.session(&sid) else {
@@ -130,7 +144,7 @@ impl Engine {
                 self.runtime.spawn(websocket::refuse(handoff));
                 return;
             };
-            if !session.begin_upgrade(tx.clone()) {
+            if !session.begin_upgrade(Arc::clone(&outbox)) {
                 debug!(%sid, "transport cannot be upgraded now");
                 self.runtime.spawn(websocket::refuse(handoff));
                 return;
@@ -139,19 +153,17 @@ impl Engine {
                 Arc::clone(self),
                 session,
                 handoff,
-                tx,
-                rx,
+                outbox,
                 true,
             ));
         } else {
             debug!(%sid, "handshake on websocket");
-            let session = self.register(sid, SessionState::WebSocket(tx.clone()));
+            let session = self.register(sid, SessionState::WebSocket(Arc::clone(&outbox)));
             self.runtime.spawn(websocket::run(
                 Arc::clone(self),
                 session,
                 handoff,
-                tx,
-                rx,
+                outbox,
                 false,
             ));
         }
@@ -224,14 +236,26 @@ impl Engine {
     }
 
     fn send_packet(&self, session: &Session, packet: Packet) -> bool {
+        self.queue_packet(session, packet, Wake::Now)
+    }
+
+    fn queue_packet(&self, session: &Session, packet: Packet, wake: Wake) -> bool {
         // Messages come from the handler's side, which reports their creation itself (with
         // options such as `compress` that the engine does not see).
         if self.handler.wants_packets() && !matches!(packet, Packet::Message(_)) {
             self.handler.on_packet(&session.sid, &packet, false);
         }
         match session.send(packet) {
-            Ok(answer) => {
-                self.deliver(&session.sid, answer);
+            Ok(Sent::Queued) => true,
+            Ok(Sent::PollAnswer(body)) => {
+                self.handler.on_poll_answer(&session.sid, body);
+                true
+            }
+            Ok(Sent::Wake(writer)) => {
+                match wake {
+                    Wake::Now => writer.wake(),
+                    Wake::AtFlush => self.writers_to_wake.lock().push(writer),
+                }
                 true
             }
             Err(Closed) => false,
@@ -245,11 +269,20 @@ impl Engine {
         }
     }
 
-    /// Sends a message to one session; false if it is unknown or closing.
+    /// Queues a message to one session (false if it is unknown or closing). Its WebSocket writer
+    /// is woken by the next `flush`, so that everything sent until then goes out in one write.
     pub fn send(&self, sid: &str, message: Message) -> bool {
         match self.session(sid) {
-            Some(session) => self.send_packet(&session, Packet::Message(message)),
+            Some(session) => self.queue_packet(&session, Packet::Message(message), Wake::AtFlush),
             None => false,
+        }
+    }
+
+    /// Wakes the writer of every WebSocket that `send` queued to since the last flush.
+    pub fn flush(&self) {
+        let writers = std::mem::take(&mut *self.writers_to_wake.lock());
+        for writer in writers {
+            writer.wake();
         }
     }
 

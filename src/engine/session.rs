@@ -4,22 +4,14 @@ use crate::protocol::engine_packet::Packet;
 use crate::protocol::payload;
 use parking_lot::Mutex;
 use std::sync::Arc;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tracing::debug;
 
 /// A session id, shared by every structure that names the session.
 pub type Sid = Arc<str>;
 
-/// What a WebSocket connection's task is told to do.
-#[derive(Debug)]
-pub enum Outgoing {
-    Packet(Packet),
-    /// Send a Close frame after what is queued, then end.
-    Close,
-}
-
-pub type WsSender = mpsc::UnboundedSender<Outgoing>;
+pub use super::outbox::{Outbox, Outgoing, WsSender};
 
 /// The long-polling side of a session: at most one GET waits for data.
 #[derive(Debug, Default)]
@@ -107,6 +99,28 @@ pub enum PollError {
     UnknownSid,
 }
 
+/// What a send leaves for the engine to do once the session's lock is released.
+#[derive(Debug)]
+pub enum Sent {
+    /// Nothing: the packet waits for the next GET, or its writer is already due to wake.
+    Queued,
+    /// The body for the waiting long-poll GET.
+    PollAnswer(String),
+    /// The WebSocket's outbox was empty: its writer must be woken, now or at the next flush.
+    Wake(WsSender),
+}
+
+impl PartialEq for Sent {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Sent::Queued, Sent::Queued) => true,
+            (Sent::PollAnswer(a), Sent::PollAnswer(b)) => a == b,
+            (Sent::Wake(a), Sent::Wake(b)) => Outbox::same(a, b),
+            _ => false,
+        }
+    }
+}
+
 /// The session is closing or closed: nothing more is sent on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Closed;
@@ -150,23 +164,26 @@ impl Session {
         std::mem::replace(&mut inner.state, next)
     }
 
-    /// Queues a packet on whatever transport carries the session. Err once it is closing; the
-    /// body for a waiting GET when the packet releases one.
-    pub fn send(&self, packet: Packet) -> Result<Option<String>, Closed> {
+    /// Queues a packet on whatever transport carries the session (Err once it is closing), and
+    /// says what the engine must do next, outside this session's lock.
+    pub fn send(&self, packet: Packet) -> Result<Sent, Closed> {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         match &mut inner.state {
-            SessionState::WebSocket(ws) => ws
-                .send(Outgoing::Packet(packet))
-                .map(|()| None)
-                .map_err(|_| Closed),
+            SessionState::WebSocket(ws) => Ok(if ws.push(Outgoing::Packet(packet))? {
+                Sent::Wake(Arc::clone(ws))
+            } else {
+                Sent::Queued
+            }),
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
                 inner.buffer.push(packet);
-                let answer = polling.answer(&inner.buffer);
-                if answer.is_some() {
-                    inner.buffer.clear();
-                }
-                Ok(answer)
+                Ok(match polling.answer(&inner.buffer) {
+                    Some(body) => {
+                        inner.buffer.clear();
+                        Sent::PollAnswer(body)
+                    }
+                    None => Sent::Queued,
+                })
             }
             SessionState::ClosingPolling | SessionState::Closed => Err(Closed),
         }
@@ -254,7 +271,7 @@ impl Session {
                 polling,
                 websocket: candidate,
                 probed,
-            } if candidate.same_channel(websocket) => {
+            } if Outbox::same(candidate, websocket) => {
                 *probed = true;
                 Ok(if inner.buffer.is_empty() {
                     polling.answer(&[Packet::Noop])
@@ -272,7 +289,7 @@ impl Session {
         let mut inner = self.inner.lock();
         let is_candidate = matches!(
             &inner.state,
-            SessionState::Upgrading { websocket: candidate, .. } if candidate.same_channel(websocket)
+            SessionState::Upgrading { websocket: candidate, .. } if Outbox::same(candidate, websocket)
         );
         if !is_candidate {
             return Err(Closed);
@@ -282,9 +299,7 @@ impl Session {
             _ => None,
         };
         for packet in inner.buffer.drain(..) {
-            websocket
-                .send(Outgoing::Packet(packet))
-                .map_err(|_| Closed)?;
+            websocket.send(Outgoing::Packet(packet))?;
         }
         Ok(answer)
     }
@@ -294,7 +309,7 @@ impl Session {
         let mut inner = self.inner.lock();
         let is_candidate = matches!(
             &inner.state,
-            SessionState::Upgrading { websocket: candidate, .. } if candidate.same_channel(websocket)
+            SessionState::Upgrading { websocket: candidate, .. } if Outbox::same(candidate, websocket)
         );
         if is_candidate {
             if let SessionState::Upgrading { polling, .. } =
@@ -307,7 +322,7 @@ impl Session {
 
     /// Whether `websocket` is the transport carrying this session.
     pub(crate) fn is_carried_by(&self, websocket: &WsSender) -> bool {
-        matches!(&self.inner.lock().state, SessionState::WebSocket(ws) if ws.same_channel(websocket))
+        matches!(&self.inner.lock().state, SessionState::WebSocket(ws) if Outbox::same(ws, websocket))
     }
 
     /// Starts an orderly close requested by the server. Returns true when the session can be
@@ -378,8 +393,8 @@ mod tests {
     #[test]
     fn buffered_packets_answer_the_next_get() {
         let session = polling_session();
-        assert_eq!(session.send(Packet::text("a")), Ok(None));
-        assert_eq!(session.send(Packet::text("b")), Ok(None));
+        assert_eq!(session.send(Packet::text("a")), Ok(Sent::Queued));
+        assert_eq!(session.send(Packet::text("b")), Ok(Sent::Queued));
         assert_eq!(now(session.poll()), "4a\x1e4b");
     }
 
@@ -390,10 +405,13 @@ mod tests {
             session.poll(),
             PollOutcome::Reply(PollReply::Waiting)
         ));
-        assert_eq!(session.send(Packet::text("x")), Ok(Some("4x".to_owned())));
+        assert_eq!(
+            session.send(Packet::text("x")),
+            Ok(Sent::PollAnswer("4x".to_owned()))
+        );
         assert_eq!(
             session.send(Packet::text("y")),
-            Ok(None),
+            Ok(Sent::Queued),
             "buffered for the next GET"
         );
     }
@@ -408,7 +426,7 @@ mod tests {
     #[test]
     fn upgrade_moves_buffered_packets_to_the_websocket() {
         let session = polling_session();
-        let (ws, mut ws_rx) = mpsc::unbounded_channel();
+        let ws = Outbox::new();
         assert!(session.begin_upgrade(ws.clone()));
         assert!(
             !session.begin_upgrade(ws.clone()),
@@ -424,13 +442,18 @@ mod tests {
             "6",
             "a probed session releases GETs at once"
         );
-        assert_eq!(session.send(Packet::text("late")), Ok(None));
+        assert_eq!(session.send(Packet::text("late")), Ok(Sent::Queued));
         assert_eq!(session.finish_upgrade(&ws), Ok(None));
         assert_eq!(session.transport_name(), "websocket");
-        match ws_rx.try_recv() {
-            Ok(Outgoing::Packet(packet)) => assert_eq!(packet, Packet::text("late")),
+        match ws.take_queued().as_slice() {
+            [Outgoing::Packet(packet)] => assert_eq!(packet, &Packet::text("late")),
             other => panic!("unexpected {other:?}"),
         }
+        assert_eq!(
+            session.send(Packet::text("next")),
+            Ok(Sent::Wake(Arc::clone(&ws))),
+            "an empty outbox needs its writer woken"
+        );
         assert!(matches!(
             session.poll(),
             PollOutcome::Err(PollError::TransportMismatch)
@@ -440,7 +463,7 @@ mod tests {
     #[test]
     fn an_abandoned_upgrade_returns_to_polling() {
         let session = polling_session();
-        let (ws, _ws_rx) = mpsc::unbounded_channel();
+        let ws = Outbox::new();
         assert!(session.begin_upgrade(ws.clone()));
         session.abandon_upgrade(&ws);
         assert!(matches!(
@@ -452,7 +475,7 @@ mod tests {
     #[test]
     fn orderly_close_waits_for_a_get_to_carry_the_close_packet() {
         let session = polling_session();
-        assert_eq!(session.send(Packet::text("bye")), Ok(None));
+        assert_eq!(session.send(Packet::text("bye")), Ok(Sent::Queued));
         assert!(!session.begin_close());
         assert_eq!(session.send(Packet::text("ignored")), Err(Closed));
         assert_eq!(now(session.poll()), "4bye");

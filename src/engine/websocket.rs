@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -86,7 +85,6 @@ pub(super) async fn run(
     session: Arc<Session>,
     handoff: WebSocketHandoff,
     own: WsSender,
-    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
     upgrading: bool,
 ) {
     let max = engine.config().max_payload;
@@ -154,10 +152,9 @@ pub(super) async fn run(
                     _ => break Ending::Told,
                 }
             }
-            command = outgoing.recv() => {
-                let Some(Outgoing::Packet(packet)) = command else { break Ending::Told };
-                if let Err(err) = write_batch(&mut ws, packet, &mut outgoing).await {
-                    break err;
+            batch = own.next_batch() => {
+                if let Err(ending) = write_batch(&mut ws, batch).await {
+                    break ending;
                 }
             }
             () = &mut upgrade_deadline, if upgrading => {
@@ -180,28 +177,29 @@ pub(super) async fn run(
     drain_until_closed(&mut ws).await;
 }
 
-/// Writes `first` and everything else already queued, then flushes once.
+/// Writes a batch with one flush (one syscall for the lot, as long as it fits the write buffer);
+/// a Close in it ends the connection after what precedes it.
 async fn write_batch(
     ws: &mut WebSocketStream<TcpStream>,
-    first: Packet,
-    outgoing: &mut mpsc::UnboundedReceiver<Outgoing>,
+    batch: Vec<Outgoing>,
 ) -> Result<(), Ending> {
     let write_failed =
         |err: WsError| Ending::Reason(transport_error(&format!("write error: {err}")));
-    ws.feed(to_frame(first)).await.map_err(write_failed)?;
-    loop {
-        match outgoing.try_recv() {
-            Ok(Outgoing::Packet(packet)) => {
-                ws.feed(to_frame(packet)).await.map_err(write_failed)?
+    let mut closing = false;
+    for item in batch {
+        match item {
+            Outgoing::Packet(packet) => ws.feed(to_frame(packet)).await.map_err(write_failed)?,
+            Outgoing::Close => {
+                closing = true;
+                break;
             }
-            Ok(Outgoing::Close) => {
-                ws.flush().await.map_err(write_failed)?;
-                return Err(Ending::Told);
-            }
-            Err(_) => break,
         }
     }
-    ws.flush().await.map_err(write_failed)
+    ws.flush().await.map_err(write_failed)?;
+    if closing {
+        return Err(Ending::Told);
+    }
+    Ok(())
 }
 
 fn transport_error(description: &str) -> CloseReason {
@@ -240,6 +238,7 @@ fn finish(
     upgrading: bool,
     ending: Ending,
 ) {
+    own.shut();
     if upgrading {
         session.abandon_upgrade(own);
         return;
