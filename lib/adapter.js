@@ -82,21 +82,21 @@ class Adapter extends EventEmitter {
     if (recipients.length === 0 && !stored) return;
     const { type, json, attachments } = encodeData(packet.type, packet.data);
     const engine = this.nsp.server.engine;
-    const engineIds = new Array(recipients.length);
+    const handles = new Float64Array(recipients.length);
     let text;
     for (let i = 0; i < recipients.length; i++) {
       const socket = recipients[i];
       const conn = socket.conn;
-      engineIds[i] = conn.id;
+      handles[i] = conn._handle;
       engine._markBusy(conn);
       if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) socket.notifyOutgoingListeners(packet);
-      if (conn.listenerCount("packetCreate")) {
+      if (conn._packetCreateListened) {
         text = text || encodeText(type, attachments, this.nsp.name, packet.id, json);
         conn._packetCreated(text, flags.compress !== false);
         if (attachments) for (const attachment of attachments) conn._packetCreated(attachment, flags.compress !== false);
       }
     }
-    engine._sendPacket(engineIds, {
+    engine._sendPacket(handles, {
       nsp: this.nsp.name,
       packetType: type,
       ackId: packet.id,
@@ -223,7 +223,7 @@ class SessionAwareAdapter extends Adapter {
     }
     const from = offset === undefined ? session.startOffset : parseOffset(offset);
     if (from === null) return null;
-    if (!this.nsp.server.engine._replay(conn.id, this.nsp.name, from, session.rooms)) return null;
+    if (!this.nsp.server.engine._replay(conn._handle, this.nsp.name, from, session.rooms)) return null;
     this.sessions.delete(pid);
     return session;
   }

@@ -83,12 +83,12 @@ class Client {
     if (opts.volatile && !this.conn._writable) return;
     this.server.engine._markBusy(this.conn);
     const { type, json, attachments } = encodeData(packet.type, packet.data);
-    if (this.conn.listenerCount("packetCreate")) {
+    if (this.conn._packetCreateListened) {
       const compress = opts.compress !== false;
       this.conn._packetCreated(encodeText(type, attachments, packet.nsp || "/", packet.id, json), compress);
       if (attachments) for (const attachment of attachments) this.conn._packetCreated(attachment, compress);
     }
-    this.server.engine._sendPacket([this.conn.id], {
+    this.server.engine._sendPacket(this.conn._target, {
       nsp: packet.nsp || "/",
       packetType: type,
       ackId: packet.id,

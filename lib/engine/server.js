@@ -40,10 +40,12 @@ class Server extends EventEmitter {
     this.clients = {};
     this.clientsCount = 0;
     this.middlewares = [];
-    this._busy = new Set();
+    /** Counts flushes: a socket sent to in the current turn is busy (see Socket#_writable). */
+    this._turn = 0;
     this._flushScheduled = false;
     this._flush = () => {
       this._flushScheduled = false;
+      this._turn++;
       this._native.flush();
     };
     this.opts = Object.assign({}, DEFAULTS, opts);
@@ -77,22 +79,25 @@ class Server extends EventEmitter {
     this.middlewares.push(fn);
   }
 
-  /** Queues a Socket.IO packet (see BindingPacket) to the sessions `ids`. */
-  _sendPacket(ids, packet) {
+  /**
+   * Queues a Socket.IO packet (see BindingPacket) to sessions named by their handles (a
+   * Float64Array: numbers cross to Rust without a conversion per recipient).
+   */
+  _sendPacket(handles, packet) {
     this._scheduleFlush();
-    return this._native.sendPacket(ids, packet);
+    return this._native.sendPacket(handles, packet);
   }
 
   /** Queues a raw engine message to one session. */
-  _sendMessage(id, data) {
+  _sendMessage(handle, data) {
     this._scheduleFlush();
-    return this._native.send(id, data);
+    return this._native.send(handle, data);
   }
 
   /** Queues to a session what it missed since `offset` (connection-state recovery). */
-  _replay(id, nsp, offset, rooms) {
+  _replay(handle, nsp, offset, rooms) {
     this._scheduleFlush();
-    return this._native.replay(id, nsp, offset, rooms);
+    return this._native.replay(handle, nsp, offset, rooms);
   }
 
   /**
@@ -105,10 +110,9 @@ class Server extends EventEmitter {
     setImmediate(this._flush);
   }
 
-  /** Marks sockets written to during this tick: they are not writable until the next one. */
+  /** Marks a socket written to in this turn: it is not writable until the turn's flush. */
   _markBusy(socket) {
-    if (this._busy.size === 0) setImmediate(() => this._busy.clear());
-    this._busy.add(socket);
+    socket._sentInTurn = this._turn;
   }
 
   /** Overridable, possibly async, as upstream: the default is 15 random bytes in base64url. */
@@ -293,19 +297,19 @@ class Server extends EventEmitter {
     }
     req[kSessionId] = id;
     if (transportName === "polling") {
-      this._native.openPolling(id);
-      const socket = this._register(id, "polling", req);
+      const socket = this._register(id, "polling", req, this._native.openPolling(id));
       this._onPollingRequest(socket, req, req.res);
       this.emit("connection", socket);
     } else {
-      if (!this._handOver(req, upgrade.socket, upgrade.head, id, false)) return;
-      this.emit("connection", this._register(id, "websocket", req));
+      const handle = this._handOver(req, upgrade.socket, upgrade.head, id, false);
+      if (handle === null) return;
+      this.emit("connection", this._register(id, "websocket", req, handle));
     }
   }
 
-  _register(id, transportName, req) {
+  _register(id, transportName, req, handle) {
     const remoteAddress = req[kRemoteAddress] || (req.socket && req.socket.remoteAddress);
-    const socket = new Socket(id, this, transportName, req, remoteAddress);
+    const socket = new Socket(id, this, transportName, req, remoteAddress, handle);
     this.clients[id] = socket;
     this.clientsCount++;
     socket.once("close", () => {
@@ -315,15 +319,17 @@ class Server extends EventEmitter {
     return socket;
   }
 
-  /** Passes the upgraded connection to Rust; false (and the connection refused) if it cannot be. */
+  /**
+   * Passes the upgraded connection to Rust: the new session's handle (0 for an upgrade), or null
+   * (and the connection refused) if it cannot be.
+   */
   _handOver(req, socket, head, sid, isUpgrade) {
     const extraHeaders = req[kResponseHeaders] || {};
     delete req[kResponseHeaders];
     if (!req._query.sid) this.emit("initial_headers", extraHeaders, req);
     this.emit("headers", extraHeaders, req);
     try {
-      handOver(this._native, req, socket, head, extraHeaders, sid, isUpgrade);
-      return true;
+      return handOver(this._native, req, socket, head, extraHeaders, sid, isUpgrade);
     } catch (error) {
       this.emit("connection_error", {
         req,
@@ -332,7 +338,7 @@ class Server extends EventEmitter {
         context: { name: "TRANSPORT_HANDSHAKE_ERROR", error },
       });
       abortUpgrade(socket, errors.BAD_REQUEST);
-      return false;
+      return null;
     }
   }
 

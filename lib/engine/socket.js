@@ -15,10 +15,14 @@ class Socket extends EventEmitter {
    * @param {"polling" | "websocket"} transportName
    * @param {import("http").IncomingMessage} req
    * @param {string} [remoteAddress]
+   * @param {number} handle the session's number in Rust
    */
-  constructor(id, server, transportName, req, remoteAddress) {
+  constructor(id, server, transportName, req, remoteAddress, handle) {
     super();
     this.id = id;
+    this._handle = handle;
+    /** The one-recipient target list of every packet sent to this socket alone. */
+    this._target = new Float64Array([handle]);
     this.server = server;
     this.request = req;
     this.protocol = 4;
@@ -31,10 +35,15 @@ class Socket extends EventEmitter {
     this._pendingGet = null;
     this._pendingGetRequest = null;
     this._postInFlight = false;
+    /** The engine's turn in which something was last sent here (volatile packets wait it out). */
+    this._sentInTurn = -1;
+    /** Set once a `packetCreate` listener is added: checked for every packet sent. */
+    this._packetCreateListened = false;
     /** Set by the Socket.IO client bound to this connection. */
     this._onSocketIoPacket = null;
     this._onSocketIoParseError = null;
     this.on("newListener", (event) => {
+      if (event === "packetCreate") this._packetCreateListened = true;
       if (PACKET_EVENTS.has(event)) server._packetListenerAdded();
       else if (MESSAGE_EVENTS.has(event)) server._messageListenerAdded();
     });
@@ -53,7 +62,7 @@ class Socket extends EventEmitter {
     if (this._readyState !== "open") return this;
     const payload = typeof data === "string" || Buffer.isBuffer(data) ? data : toBuffer(data);
     this._packetCreated(payload, !(options && options.compress === false));
-    this.server._sendMessage(this.id, payload);
+    this.server._sendMessage(this._handle, payload);
     if (typeof callback === "function") setImmediate(() => callback(this.transport));
     return this;
   }
@@ -63,13 +72,13 @@ class Socket extends EventEmitter {
    * while a GET waits, and no transport while a send of this tick is still being written.
    */
   get _writable() {
-    if (this._readyState !== "open" || this.server._busy.has(this)) return false;
+    if (this._readyState !== "open" || this._sentInTurn === this.server._turn) return false;
     return this.transport.name === "websocket" || this._pendingGet !== null;
   }
 
   /** Reports a message packet about to be queued, to `packetCreate` listeners only. */
   _packetCreated(data, compress) {
-    if (this.listenerCount("packetCreate")) {
+    if (this._packetCreateListened) {
       this.emit("packetCreate", { type: "message", data, options: { compress } });
     }
   }

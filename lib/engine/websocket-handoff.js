@@ -38,18 +38,23 @@ function switchingProtocols(req, extraHeaders) {
 
 /**
  * Rust duplicates the descriptor, so Node closing its own (socket.destroy) leaves the connection
- * up: no FIN is sent by Node's close of a duplicated descriptor.
+ * up: no FIN is sent by Node's close of a duplicated descriptor. Returns the new session's handle
+ * (0 for an upgrade, whose session already has one).
  */
 function handOver(native, req, socket, head, extraHeaders, sid, isUpgrade) {
-  const handle = socket._handle;
-  if (!handle || typeof handle.fd !== "number" || handle.fd < 0) {
+  const tcp = socket._handle;
+  if (!tcp || typeof tcp.fd !== "number" || tcp.fd < 0) {
     throw new Error("this connection has no file descriptor to hand over (TLS is not supported yet)");
   }
   let bytes = head;
   const buffered = socket.read();
   if (buffered) bytes = Buffer.concat([head, buffered]);
-  native.acceptWebsocket(handle.fd, bytes, switchingProtocols(req, extraHeaders), sid, isUpgrade);
+  const response = switchingProtocols(req, extraHeaders);
+  let handle = 0;
+  if (isUpgrade) native.upgradeWebsocket(tcp.fd, bytes, response, sid);
+  else handle = native.openWebsocket(tcp.fd, bytes, response, sid);
   socket.destroy();
+  return handle;
 }
 
 module.exports = { handOver, validateUpgradeRequest };

@@ -12,7 +12,7 @@ use crate::protocol::socketio_packet::{self, PacketType};
 use crate::recovery::PacketStore;
 use bytes::Bytes;
 use dashmap::DashMap;
-use napi::bindgen_prelude::{Buffer, Either, Function};
+use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
 use napi_derive::napi;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -303,7 +303,7 @@ impl BindingEngine {
     /// costs one call, whatever the number of recipients. A packet with `stored` is also kept for
     /// connection-state recovery. Returns how many sessions took it.
     #[napi]
-    pub fn send_packet(&self, sids: Vec<String>, packet: BindingPacket) -> napi::Result<u32> {
+    pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
         let kind = PacketType::from_number(packet.packet_type)
             .ok_or_else(|| invalid_arg(format!("unknown packet type {}", packet.packet_type)))?;
         let attachments: Vec<Bytes> = packet
@@ -323,22 +323,22 @@ impl BindingEngine {
         frames.push(Message::Text(TextMessage::new(&text)));
         frames.extend(attachments.into_iter().map(Message::Binary));
         let frames: Arc<[Message]> = Arc::from(frames);
-        let delivered = self.send_frames(&sids, &frames);
+        let delivered = self.send_frames(&targets, &frames);
         if let (Some(stored), Some(store)) = (packet.stored, &self.recovery) {
             store.append(&packet.nsp, stored.into_stored(frames));
         }
         Ok(delivered)
     }
 
-    pub(super) fn send_frames(&self, sids: &[String], frames: &[Message]) -> u32 {
+    pub(super) fn send_frames(&self, targets: &[f64], frames: &[Message]) -> u32 {
         let mut delivered = 0;
-        for sid in sids {
+        for &target in targets {
             let mut frames = frames.iter();
             let Some(first) = frames.next() else { break };
-            if self.engine.send(sid, first.clone()) {
+            if self.engine.send_to(target as u64, first.clone()) {
                 delivered += 1;
                 for frame in frames {
-                    self.engine.send(sid, frame.clone());
+                    self.engine.send_to(target as u64, frame.clone());
                 }
             }
         }
@@ -362,9 +362,10 @@ impl BindingEngine {
         self.engine.transport_name(&sid).map(str::to_owned)
     }
 
+    /// Opens a polling session; returns its handle (see `sendPacket`).
     #[napi]
-    pub fn open_polling(&self, sid: String) {
-        self.engine.open_polling(&sid);
+    pub fn open_polling(&self, sid: String) -> f64 {
+        self.engine.open_polling(&sid) as f64
     }
 
     /// A long-poll GET: the body if data is ready, else null and the body comes later as a
@@ -387,13 +388,14 @@ impl BindingEngine {
         self.engine.request_aborted(&sid, &description);
     }
 
+    /// Queues a raw engine message to the session `handle`.
     #[napi]
-    pub fn send(&self, sid: String, data: Either<String, Buffer>) -> bool {
+    pub fn send(&self, handle: f64, data: Either<String, Buffer>) -> bool {
         let message = match data {
             Either::A(text) => Message::Text(TextMessage::new(&text)),
             Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
         };
-        self.engine.send(&sid, message)
+        self.engine.send_to(handle as u64, message)
     }
 
     #[napi]
@@ -406,28 +408,45 @@ impl BindingEngine {
         self.engine.close_all();
     }
 
-    /// Takes over the TCP connection behind `fd` (Node closes its own descriptor afterwards):
-    /// `response` is the complete 101 answer, `head` what Node read past the request.
+    /// Opens a session on the TCP connection behind `fd` (Node closes its own descriptor
+    /// afterwards): `response` is the complete 101 answer, `head` what Node read past the
+    /// request. Returns the session's handle.
     #[napi]
-    pub fn accept_websocket(
+    pub fn open_websocket(
         &self,
         fd: i32,
         head: Buffer,
         response: String,
         sid: String,
-        is_upgrade: bool,
+    ) -> napi::Result<f64> {
+        let handoff = take_over(fd, &head, response)?;
+        Ok(self.engine.open_websocket(handoff, &sid) as f64)
+    }
+
+    /// Upgrades polling session `sid` to the WebSocket behind `fd` (see `openWebsocket`).
+    #[napi]
+    pub fn upgrade_websocket(
+        &self,
+        fd: i32,
+        head: Buffer,
+        response: String,
+        sid: String,
     ) -> napi::Result<()> {
-        // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this
-        // call; we only duplicate it (CLOEXEC) and never close the original.
-        let owned = unsafe { BorrowedFd::borrow_raw(fd as RawFd) }
-            .try_clone_to_owned()
-            .map_err(|err| invalid_arg(format!("cannot take over the connection: {err}")))?;
-        let handoff = WebSocketHandoff {
-            stream: std::net::TcpStream::from(owned),
-            head: head.to_vec(),
-            response: response.into_bytes(),
-        };
-        self.engine.accept_websocket(handoff, &sid, is_upgrade);
+        let handoff = take_over(fd, &head, response)?;
+        self.engine.upgrade_websocket(handoff, &sid);
         Ok(())
     }
+}
+
+fn take_over(fd: i32, head: &[u8], response: String) -> napi::Result<WebSocketHandoff> {
+    // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this call;
+    // we only duplicate it (CLOEXEC) and never close the original.
+    let owned = unsafe { BorrowedFd::borrow_raw(fd as RawFd) }
+        .try_clone_to_owned()
+        .map_err(|err| invalid_arg(format!("cannot take over the connection: {err}")))?;
+    Ok(WebSocketHandoff {
+        stream: std::net::TcpStream::from(owned),
+        head: head.to_vec(),
+        response: response.into_bytes(),
+    })
 }

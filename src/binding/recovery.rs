@@ -53,11 +53,11 @@ impl BindingStoredPacket {
 
 #[napi]
 impl BindingEngine {
-    /// Queues to session `sid` every packet of namespace `nsp` stored after `offset` that its
+    /// Queues to session `handle` every packet of namespace `nsp` stored after `offset` that its
     /// `rooms` would have received, in order. False when that cannot be done completely (packets
     /// were dropped, or the offset is unknown): the client then gets a fresh session.
     #[napi]
-    pub fn replay(&self, sid: String, nsp: String, offset: f64, rooms: Vec<String>) -> bool {
+    pub fn replay(&self, handle: f64, nsp: String, offset: f64, rooms: Vec<String>) -> bool {
         let Some(store) = &self.recovery else {
             return false;
         };
@@ -67,9 +67,9 @@ impl BindingEngine {
         let rooms: Vec<Arc<str>> = rooms.into_iter().map(Arc::from).collect();
         match store.missed_since(&nsp, offset as u64, &rooms) {
             Ok(missed) => {
-                let sids = [sid];
+                let targets = [handle];
                 for packet in missed {
-                    self.send_frames(&sids, &packet.frames);
+                    self.send_frames(&targets, &packet.frames);
                 }
                 true
             }

@@ -16,10 +16,12 @@ use config::EngineConfig;
 use dashmap::DashMap;
 use handler::EngineHandler;
 use parking_lot::Mutex;
+use rustc_hash::FxBuildHasher;
 use session::{
     Closed, Outbox, PollError, PollOutcome, PollReply, Polling, Sent, Session, SessionState, Sid,
     WsSender,
 };
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Handle;
@@ -37,7 +39,14 @@ pub struct Engine {
     runtime: Handle,
     /// WebSocket writers with packets queued by `send`, woken together by `flush`.
     writers_to_wake: Mutex<Vec<WsSender>>,
+    /// Sessions by handle: the number JS names a session by when it sends (no string to convert
+    /// and hash per recipient). Handles are never reused, so a stale one finds nothing.
+    by_handle: DashMap<SessionHandle, Arc<Session>, FxBuildHasher>,
+    next_handle: AtomicU64,
 }
+
+/// A session's number, unique for the engine's life (JS holds it as an exact f64).
+pub type SessionHandle = u64;
 
 /// When the writer of a WebSocket that just got a packet is woken.
 #[derive(Clone, Copy)]
@@ -64,6 +73,8 @@ impl Engine {
             handler,
             runtime,
             writers_to_wake: Mutex::new(Vec::new()),
+            by_handle: DashMap::with_hasher(FxBuildHasher),
+            next_handle: AtomicU64::new(1),
         })
     }
 
@@ -112,8 +123,10 @@ impl Engine {
     /// Registers a new session in `state`, queues its open packet and starts its heartbeat.
     fn register(self: &Arc<Self>, sid: Sid, state: SessionState) -> Arc<Session> {
         let on_polling = matches!(state, SessionState::Polling(_));
-        let session = Arc::new(Session::new(Arc::clone(&sid), state));
+        let handle = self.next_handle.fetch_add(1, Ordering::Relaxed);
+        let session = Arc::new(Session::new(Arc::clone(&sid), handle, state));
         self.sessions.insert(sid, Arc::clone(&session));
+        self.by_handle.insert(handle, Arc::clone(&session));
         self.send_packet(&session, self.open_packet(&session.sid, on_polling));
         let heartbeat = self
             .runtime
@@ -123,50 +136,48 @@ impl Engine {
     }
 
     /// The handshake of a polling session; its first GET is then served by `poll`.
-    pub fn open_polling(self: &Arc<Self>, sid: &str) {
+    pub fn open_polling(self: &Arc<Self>, sid: &str) -> SessionHandle {
         debug!(sid, "handshake on polling");
-        self.register(Arc::from(sid), SessionState::Polling(Polling::default()));
+        self.register(Arc::from(sid), SessionState::Polling(Polling::default()))
+            .handle
     }
 
-    /// A WebSocket connection handed over by the HTTP server: a new session (`sid` not yet
-    /// known) or an upgrade of an existing polling session.
-    pub fn accept_websocket(
-        self: &Arc<Self>,
-        handoff: WebSocketHandoff,
-        sid: &str,
-        is_upgrade: bool,
-    ) {
+    /// The handshake of a session on a WebSocket handed over by the HTTP server.
+    pub fn open_websocket(self: &Arc<Self>, handoff: WebSocketHandoff, sid: &str) -> SessionHandle {
+        debug!(sid, "handshake on websocket");
         let outbox = Outbox::new();
-        let sid: Sid = Arc::from(sid);
-        if is_upgrade {
-            let Some(session) = self.session(&sid) else {
-                debug!(%sid, "upgrade attempt for closed client");
-                self.runtime.spawn(websocket::refuse(handoff));
-                return;
-            };
-            if !session.begin_upgrade(Arc::clone(&outbox)) {
-                debug!(%sid, "transport cannot be upgraded now");
-                self.runtime.spawn(websocket::refuse(handoff));
-                return;
-            }
-            self.runtime.spawn(websocket::run(
-                Arc::clone(self),
-                session,
-                handoff,
-                outbox,
-                true,
-            ));
-        } else {
-            debug!(%sid, "handshake on websocket");
-            let session = self.register(sid, SessionState::WebSocket(Arc::clone(&outbox)));
-            self.runtime.spawn(websocket::run(
-                Arc::clone(self),
-                session,
-                handoff,
-                outbox,
-                false,
-            ));
+        let session = self.register(Arc::from(sid), SessionState::WebSocket(Arc::clone(&outbox)));
+        let handle = session.handle;
+        self.runtime.spawn(websocket::run(
+            Arc::clone(self),
+            session,
+            handoff,
+            outbox,
+            false,
+        ));
+        handle
+    }
+
+    /// A WebSocket handed over by the HTTP server to upgrade the polling session `sid`.
+    pub fn upgrade_websocket(self: &Arc<Self>, handoff: WebSocketHandoff, sid: &str) {
+        let outbox = Outbox::new();
+        let Some(session) = self.session(sid) else {
+            debug!(sid, "upgrade attempt for closed client");
+            self.runtime.spawn(websocket::refuse(handoff));
+            return;
+        };
+        if !session.begin_upgrade(Arc::clone(&outbox)) {
+            debug!(sid, "transport cannot be upgraded now");
+            self.runtime.spawn(websocket::refuse(handoff));
+            return;
         }
+        self.runtime.spawn(websocket::run(
+            Arc::clone(self),
+            session,
+            handoff,
+            outbox,
+            true,
+        ));
     }
 
     /// A long-poll GET.
@@ -278,6 +289,18 @@ impl Engine {
         }
     }
 
+    /// `send` to a session named by its handle.
+    pub fn send_to(&self, handle: SessionHandle, message: Message) -> bool {
+        let session = self
+            .by_handle
+            .get(&handle)
+            .map(|entry| Arc::clone(entry.value()));
+        match session {
+            Some(session) => self.queue_packet(&session, Packet::Message(message), Wake::AtFlush),
+            None => false,
+        }
+    }
+
     /// Wakes the writer of every WebSocket that `send` queued to since the last flush.
     pub fn flush(&self) {
         let writers = std::mem::take(&mut *self.writers_to_wake.lock());
@@ -329,6 +352,7 @@ impl Engine {
         self.sessions.remove_if(&session.sid, |_, registered| {
             Arc::ptr_eq(registered, session)
         });
+        self.by_handle.remove(&session.handle);
         debug!(sid = %session.sid, reason = reason.as_str(), "session closed");
         self.handler.on_close(&session.sid, reason);
     }

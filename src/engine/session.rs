@@ -66,6 +66,8 @@ impl SessionState {
 
 pub struct Session {
     pub sid: Sid,
+    /// See `Engine::send_to`.
+    pub handle: u64,
     inner: Mutex<Inner>,
     /// Signalled by each pong, waited on by the heartbeat.
     pub(crate) pong: Notify,
@@ -134,9 +136,10 @@ pub(crate) enum PollOutcome {
 }
 
 impl Session {
-    pub(crate) fn new(sid: Sid, state: SessionState) -> Self {
+    pub(crate) fn new(sid: Sid, handle: u64, state: SessionState) -> Self {
         Self {
             sid,
+            handle,
             inner: Mutex::new(Inner {
                 state,
                 buffer: Vec::new(),
@@ -380,7 +383,11 @@ mod tests {
     use super::*;
 
     fn polling_session() -> Session {
-        Session::new(Arc::from("sid"), SessionState::Polling(Polling::default()))
+        Session::new(
+            Arc::from("sid"),
+            1,
+            SessionState::Polling(Polling::default()),
+        )
     }
 
     fn now(outcome: PollOutcome) -> String {
