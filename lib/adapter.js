@@ -21,8 +21,14 @@ class Adapter extends EventEmitter {
     return Promise.resolve(1);
   }
 
+  /** The Rust side of the engine, which mirrors the room index to find broadcast recipients. */
+  get _native() {
+    return this.nsp.server.engine._native;
+  }
+
   addAll(id, rooms) {
     if (!this.sids.has(id)) this.sids.set(id, new Set());
+    this._native.join(this.nsp.name, id, [...rooms]);
     for (const room of rooms) {
       this.sids.get(id).add(room);
       if (!this.rooms.has(room)) {
@@ -38,6 +44,7 @@ class Adapter extends EventEmitter {
 
   del(id, room) {
     if (this.sids.has(id)) this.sids.get(id).delete(room);
+    this._native.leave(this.nsp.name, id, [room]);
     this._del(room, id);
   }
 
@@ -50,14 +57,35 @@ class Adapter extends EventEmitter {
   }
 
   delAll(id) {
+    this._native.disconnectSocket(this.nsp.name, id);
     if (!this.sids.has(id)) return;
+    this._native.leave(this.nsp.name, id, [...this.sids.get(id)]);
     for (const room of this.sids.get(id)) this._del(room, id);
     this.sids.delete(id);
+  }
+
+  /** A socket of the namespace is connected: broadcasts reach it from now on. */
+  socketConnected(socket) {
+    this._native.connectSocket(this.nsp.name, socket.id, socket.conn._handle);
   }
 
   /** One native call for all recipients: Rust encodes the packet once and queues it to each. */
   broadcast(packet, opts, stored) {
     const flags = opts.flags || {};
+    const engine = this.nsp.server.engine;
+    if (!flags.volatile && this.nsp._outgoingListenerSockets === 0 && !engine._packetCreateListened) {
+      // Nothing to do per recipient in JS: Rust finds them in its room index.
+      const { type, json, attachments } = encodeData(packet.type, packet.data);
+      engine._broadcast([...opts.rooms], [...(opts.except || [])], {
+        nsp: this.nsp.name,
+        packetType: type,
+        ackId: packet.id,
+        data: json,
+        attachments: attachments || undefined,
+        stored,
+      });
+      return;
+    }
     const recipients = [];
     this.apply(opts, (socket) => {
       if (flags.volatile && !socket.conn._writable) return;

@@ -23,6 +23,8 @@ class Namespace extends EventEmitter {
     this._preConnectSockets = new Map();
     this._fns = [];
     this._ids = 0;
+    /** How many sockets have outgoing listeners: broadcasts then notify them from JS. */
+    this._outgoingListenerSockets = 0;
     this._initAdapter();
   }
 
@@ -118,6 +120,8 @@ class Namespace extends EventEmitter {
   _doConnect(socket, fn) {
     this._preConnectSockets.delete(socket.id);
     this.sockets.set(socket.id, socket);
+    // Adapters of other packages (socket.io-adapter's) keep no room index in Rust.
+    if (typeof this.adapter.socketConnected === "function") this.adapter.socketConnected(socket);
     socket._onconnect();
     if (fn) fn(socket);
     emitLocally.call(this, "connect", socket);

@@ -253,6 +253,7 @@ class Socket extends EventEmitter {
   }
 
   _cleanup() {
+    this.offAnyOutgoing();
     this.leaveAll();
     this.nsp._remove(this);
     this.join = () => {};
@@ -351,26 +352,33 @@ class Socket extends EventEmitter {
   }
 
   onAnyOutgoing(listener) {
-    this._anyOutgoingListeners = this._anyOutgoingListeners || [];
+    this._outgoingListenersChanging();
     this._anyOutgoingListeners.push(listener);
     return this;
   }
 
   prependAnyOutgoing(listener) {
-    this._anyOutgoingListeners = this._anyOutgoingListeners || [];
+    this._outgoingListenersChanging();
     this._anyOutgoingListeners.unshift(listener);
     return this;
   }
 
   offAnyOutgoing(listener) {
-    if (!this._anyOutgoingListeners) return this;
+    if (!this._anyOutgoingListeners || this._anyOutgoingListeners.length === 0) return this;
     if (listener) {
       const i = this._anyOutgoingListeners.indexOf(listener);
       if (i !== -1) this._anyOutgoingListeners.splice(i, 1);
     } else {
       this._anyOutgoingListeners = [];
     }
+    if (this._anyOutgoingListeners.length === 0) this.nsp._outgoingListenerSockets--;
     return this;
+  }
+
+  /** Keeps the namespace's count of sockets with outgoing listeners (see Adapter#broadcast). */
+  _outgoingListenersChanging() {
+    this._anyOutgoingListeners = this._anyOutgoingListeners || [];
+    if (this._anyOutgoingListeners.length === 0) this.nsp._outgoingListenerSockets++;
   }
 
   listenersAnyOutgoing() {

@@ -3,10 +3,12 @@
 //! # Layout
 //! - `protocol`: wire formats (Engine.IO packets, polling payloads); pure, no I/O.
 //! - `engine`: the Engine.IO v4 server: sessions, transports, heartbeat, upgrade.
+//! - `rooms`: the room index behind broadcasts.
 //! - `recovery`: the packet log behind connection-state recovery.
 //! - `binding`: the only module that speaks napi; thin methods over the core.
 pub mod engine;
 pub mod protocol;
 pub mod recovery;
+pub mod rooms;
 
 pub mod binding;

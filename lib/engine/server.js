@@ -42,6 +42,9 @@ class Server extends EventEmitter {
     this.middlewares = [];
     /** Counts flushes: a socket sent to in the current turn is busy (see Socket#_writable). */
     this._turn = 0;
+    this._broadcastTurn = -1;
+    /** Set once any socket listens to `packetCreate`: broadcasts then report every packet in JS. */
+    this._packetCreateListened = false;
     this._flushScheduled = false;
     this._flush = () => {
       this._flushScheduled = false;
@@ -86,6 +89,17 @@ class Server extends EventEmitter {
   _sendPacket(handles, packet) {
     this._scheduleFlush();
     return this._native.sendPacket(handles, packet);
+  }
+
+  /**
+   * Queues a Socket.IO packet to the connected sockets of its namespace in any of `rooms` (all
+   * when empty) and in none of `except`, as Rust's room index finds them.
+   */
+  _broadcast(rooms, except, packet) {
+    this._scheduleFlush();
+    // Which sockets got it is not known here: all are busy for volatile packets this turn.
+    this._broadcastTurn = this._turn;
+    return this._native.broadcast(rooms, except, packet);
   }
 
   /** Queues a raw engine message to one session. */

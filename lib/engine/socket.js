@@ -43,7 +43,7 @@ class Socket extends EventEmitter {
     this._onSocketIoPacket = null;
     this._onSocketIoParseError = null;
     this.on("newListener", (event) => {
-      if (event === "packetCreate") this._packetCreateListened = true;
+      if (event === "packetCreate") this._packetCreateListened = server._packetCreateListened = true;
       if (PACKET_EVENTS.has(event)) server._packetListenerAdded();
       else if (MESSAGE_EVENTS.has(event)) server._messageListenerAdded();
     });
@@ -72,7 +72,10 @@ class Socket extends EventEmitter {
    * while a GET waits, and no transport while a send of this tick is still being written.
    */
   get _writable() {
-    if (this._readyState !== "open" || this._sentInTurn === this.server._turn) return false;
+    const turn = this.server._turn;
+    if (this._readyState !== "open" || this._sentInTurn === turn || this.server._broadcastTurn === turn) {
+      return false;
+    }
     return this.transport.name === "websocket" || this._pendingGet !== null;
   }
 

@@ -10,6 +10,7 @@ use crate::engine::{Engine, WebSocketHandoff};
 use crate::protocol::engine_packet::{Message, Packet, TextMessage};
 use crate::protocol::socketio_packet::{self, PacketType};
 use crate::recovery::PacketStore;
+use crate::rooms::RoomIndex;
 use bytes::Bytes;
 use dashmap::DashMap;
 use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
@@ -248,6 +249,8 @@ pub struct BindingEngine {
     engine: Arc<Engine>,
     handler: Arc<JsHandler>,
     pub(super) recovery: Option<Arc<dyn PacketStore>>,
+    /// Room indexes, by namespace.
+    pub(super) rooms: DashMap<String, Arc<parking_lot::Mutex<RoomIndex>>>,
 }
 
 #[napi]
@@ -275,6 +278,7 @@ impl BindingEngine {
             engine,
             handler,
             recovery,
+            rooms: DashMap::new(),
         })
     }
 
@@ -304,41 +308,34 @@ impl BindingEngine {
     /// connection-state recovery. Returns how many sessions took it.
     #[napi]
     pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
-        let kind = PacketType::from_number(packet.packet_type)
-            .ok_or_else(|| invalid_arg(format!("unknown packet type {}", packet.packet_type)))?;
-        let attachments: Vec<Bytes> = packet
-            .attachments
-            .unwrap_or_default()
-            .iter()
-            .map(|buffer| Bytes::copy_from_slice(buffer))
-            .collect();
-        let text = socketio_packet::encode(
-            kind,
-            attachments.len(),
-            &packet.nsp,
-            packet.ack_id.map(|id| id as u64),
-            &packet.data,
-        );
-        let mut frames = Vec::with_capacity(1 + attachments.len());
-        frames.push(Message::Text(TextMessage::new(&text)));
-        frames.extend(attachments.into_iter().map(Message::Binary));
-        let frames: Arc<[Message]> = Arc::from(frames);
-        let delivered = self.send_frames(&targets, &frames);
+        let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
+        self.deliver_packet(&targets, packet)
+    }
+
+    /// Frames `packet` once, queues it to every session in `targets`, and stores it for recovery
+    /// when it says so.
+    pub(super) fn deliver_packet(
+        &self,
+        targets: &[u64],
+        packet: BindingPacket,
+    ) -> napi::Result<u32> {
+        let frames = encode_frames(&packet)?;
+        let delivered = self.send_frames(targets, &frames);
         if let (Some(stored), Some(store)) = (packet.stored, &self.recovery) {
             store.append(&packet.nsp, stored.into_stored(frames));
         }
         Ok(delivered)
     }
 
-    pub(super) fn send_frames(&self, targets: &[f64], frames: &[Message]) -> u32 {
+    pub(super) fn send_frames(&self, targets: &[u64], frames: &[Message]) -> u32 {
         let mut delivered = 0;
         for &target in targets {
             let mut frames = frames.iter();
             let Some(first) = frames.next() else { break };
-            if self.engine.send_to(target as u64, first.clone()) {
+            if self.engine.send_to(target, first.clone()) {
                 delivered += 1;
                 for frame in frames {
-                    self.engine.send_to(target as u64, frame.clone());
+                    self.engine.send_to(target, frame.clone());
                 }
             }
         }
@@ -449,4 +446,26 @@ fn take_over(fd: i32, head: &[u8], response: String) -> napi::Result<WebSocketHa
         head: head.to_vec(),
         response: response.into_bytes(),
     })
+}
+
+/// The frames of a Socket.IO packet: its text, then each binary attachment.
+fn encode_frames(packet: &BindingPacket) -> napi::Result<Arc<[Message]>> {
+    let kind = PacketType::from_number(packet.packet_type)
+        .ok_or_else(|| invalid_arg(format!("unknown packet type {}", packet.packet_type)))?;
+    let attachments = packet.attachments.as_deref().unwrap_or_default();
+    let text = socketio_packet::encode(
+        kind,
+        attachments.len(),
+        &packet.nsp,
+        packet.ack_id.map(|id| id as u64),
+        &packet.data,
+    );
+    let mut frames = Vec::with_capacity(1 + attachments.len());
+    frames.push(Message::Text(TextMessage::new(&text)));
+    frames.extend(
+        attachments
+            .iter()
+            .map(|buffer| Message::Binary(Bytes::copy_from_slice(buffer))),
+    );
+    Ok(Arc::from(frames))
 }

@@ -6,6 +6,7 @@ mod engine;
 mod error;
 mod event_queue;
 mod recovery;
+mod rooms;
 
 use std::sync::OnceLock;
 use tokio::runtime::Handle;

@@ -67,7 +67,7 @@ impl BindingEngine {
         let rooms: Vec<Arc<str>> = rooms.into_iter().map(Arc::from).collect();
         match store.missed_since(&nsp, offset as u64, &rooms) {
             Ok(missed) => {
-                let targets = [handle];
+                let targets = [handle as u64];
                 for packet in missed {
                     self.send_frames(&targets, &packet.frames);
                 }

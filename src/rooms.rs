@@ -1,0 +1,141 @@
+//! The room index of one namespace: which connected socket is in which room, so that a broadcast's
+//! recipients are found without a call per recipient across the JS boundary. Pure data.
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::Arc;
+
+pub type SocketId = Arc<str>;
+pub type Room = Arc<str>;
+
+#[derive(Default)]
+pub struct RoomIndex {
+    rooms: FxHashMap<Room, FxHashSet<SocketId>>,
+    /// Sockets that receive broadcasts (connected), with the session that carries each.
+    connected: FxHashMap<SocketId, u64>,
+}
+
+impl RoomIndex {
+    pub fn join(&mut self, id: &str, room: &str) {
+        let id = self.shared_id(id);
+        self.rooms.entry(Arc::from(room)).or_default().insert(id);
+    }
+
+    pub fn leave(&mut self, id: &str, room: &str) {
+        if let Some(members) = self.rooms.get_mut(room) {
+            members.remove(id);
+            if members.is_empty() {
+                self.rooms.remove(room);
+            }
+        }
+    }
+
+    pub fn connect(&mut self, id: &str, session: u64) {
+        let id = self.shared_id(id);
+        self.connected.insert(id, session);
+    }
+
+    pub fn disconnect(&mut self, id: &str) {
+        self.connected.remove(id);
+    }
+
+    /// One allocation per socket id, whatever the number of rooms it is in.
+    fn shared_id(&self, id: &str) -> SocketId {
+        match self.connected.get_key_value(id) {
+            Some((shared, _)) => Arc::clone(shared),
+            None => Arc::from(id),
+        }
+    }
+
+    /// The sessions of the connected sockets in any of `rooms` (every connected socket when
+    /// `rooms` is empty) and in none of `except`, each once (upstream's `apply`).
+    pub fn recipients(&self, rooms: &[String], except: &[String]) -> Vec<u64> {
+        let excluded: FxHashSet<&str> = except
+            .iter()
+            .filter_map(|room| self.rooms.get(room.as_str()))
+            .flatten()
+            .map(|id| &**id)
+            .collect();
+        if rooms.is_empty() {
+            return self
+                .connected
+                .iter()
+                .filter(|(id, _)| !excluded.contains(&***id))
+                .map(|(_, session)| *session)
+                .collect();
+        }
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        let mut sessions = Vec::new();
+        for members in rooms
+            .iter()
+            .filter_map(|room| self.rooms.get(room.as_str()))
+        {
+            for id in members {
+                if excluded.contains(&**id) || !seen.insert(id) {
+                    continue;
+                }
+                if let Some(session) = self.connected.get(id) {
+                    sessions.push(*session);
+                }
+            }
+        }
+        sessions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> RoomIndex {
+        let mut index = RoomIndex::default();
+        for (id, session, rooms) in [
+            ("a", 1, ["a", "r1"]),
+            ("b", 2, ["b", "r1"]),
+            ("c", 3, ["c", "r2"]),
+        ] {
+            for room in rooms {
+                index.join(id, room);
+            }
+            index.connect(id, session);
+        }
+        index
+    }
+
+    fn sorted(mut sessions: Vec<u64>) -> Vec<u64> {
+        sessions.sort_unstable();
+        sessions
+    }
+
+    fn strings(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| name.to_string()).collect()
+    }
+
+    #[test]
+    fn everyone_when_no_room_is_named() {
+        assert_eq!(sorted(index().recipients(&[], &[])), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn rooms_are_a_union_without_duplicates_and_except_excludes() {
+        let index = index();
+        assert_eq!(
+            sorted(index.recipients(&strings(&["r1", "a"]), &[])),
+            vec![1, 2]
+        );
+        assert_eq!(
+            sorted(index.recipients(&strings(&["r1", "r2"]), &strings(&["b"]))),
+            vec![1, 3]
+        );
+        assert_eq!(sorted(index.recipients(&[], &strings(&["r1"]))), vec![3]);
+        assert!(index.recipients(&strings(&["nobody"]), &[]).is_empty());
+    }
+
+    #[test]
+    fn only_connected_sockets_receive() {
+        let mut index = index();
+        index.join("pending", "r1");
+        index.disconnect("b");
+        assert_eq!(sorted(index.recipients(&strings(&["r1"]), &[])), vec![1]);
+        index.leave("a", "r1");
+        assert!(index.recipients(&strings(&["r1"]), &[]).is_empty());
+    }
+}
