@@ -73,6 +73,7 @@ class Adapter extends EventEmitter {
   broadcast(packet, opts, stored) {
     const flags = opts.flags || {};
     const engine = this.nsp.server.engine;
+    if (!engine) return; // never attached: no client can be connected
     if (!flags.volatile && this.nsp._outgoingListenerSockets === 0 && !engine._packetCreateListened) {
       // Nothing to do per recipient in JS: Rust finds them in its room index.
       const { type, json, attachments } = encodeData(packet.type, packet.data);
