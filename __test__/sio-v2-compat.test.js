@@ -28,9 +28,6 @@ async function openV3(h, port) {
   return { ws, next, send: (m) => ws.send(m) };
 }
 
-/** Engine.IO v3 / Socket.IO v4 (the v2 client) is not implemented yet: see COMPATIBILITY.md. */
-const NOT_YET = { todo: "allowEIO3 (Engine.IO v3 framing, Socket.IO v4 semantics) is not implemented yet" };
-
 describe("v2 compatibility (allowEIO3)", () => {
   it("refuses Engine.IO v3 clients by default", async (t) => {
     const h = harness(t);
@@ -40,7 +37,7 @@ describe("v2 compatibility (allowEIO3)", () => {
     assert.deepStrictEqual(JSON.parse(res.body), { code: 5, message: "Unsupported protocol version" });
   });
 
-  it("answers a v3 polling handshake in the v3 payload format", NOT_YET, async (t) => {
+  it("answers a v3 polling handshake in the v3 payload format", async (t) => {
     const h = harness(t);
     const { port } = await h.server({ allowEIO3: true });
     const res = await httpRequest(port, { path: "/socket.io/?EIO=3&transport=polling" });
@@ -51,7 +48,7 @@ describe("v2 compatibility (allowEIO3)", () => {
     assert.strictEqual(typeof JSON.parse(m[2]).sid, "string");
   });
 
-  it("connects a v3 client to the main namespace automatically, with the Engine.IO id as socket id", NOT_YET, async (t) => {
+  it("connects a v3 client to the main namespace automatically, with the Engine.IO id as socket id", async (t) => {
     const h = harness(t);
     const { io, port } = await h.server({ allowEIO3: true });
     const connection = waitFor(io, "connection");
@@ -71,7 +68,7 @@ describe("v2 compatibility (allowEIO3)", () => {
     assert.strictEqual(await client.next(), '42["yo",1]');
   });
 
-  it("reads the v3 namespace query as auth, and prefixes the socket id with the namespace", NOT_YET, async (t) => {
+  it("reads the v3 namespace query as auth, and prefixes the socket id with the namespace", async (t) => {
     const h = harness(t);
     const { io, port } = await h.server({ allowEIO3: true });
     const connection = waitFor(io.of("/the-namespace"), "connection");
@@ -85,7 +82,7 @@ describe("v2 compatibility (allowEIO3)", () => {
     assert.strictEqual(socket.id, `/the-namespace#${sid}`);
   });
 
-  it("sends the error data (or message) as the v3 CONNECT_ERROR payload", NOT_YET, async (t) => {
+  it("sends the error data (or message) as the v3 CONNECT_ERROR payload", async (t) => {
     const h = harness(t);
     const { io, port } = await h.server({ allowEIO3: true });
     io.of("/private").use((socket, next) => {

@@ -1,6 +1,7 @@
 /** `Client`: one Engine.IO connection and the namespace sockets multiplexed on it (socket.io/lib/client.ts). */
 "use strict";
 
+const url = require("node:url");
 const { PacketType, encodeData, encodeText, decodeData } = require("./parser");
 
 class Client {
@@ -22,6 +23,8 @@ class Client {
       this.connectTimeout = undefined;
       if (this.nsps.size === 0) this.close();
     }, server._connectTimeout);
+    // Socket.IO v2 clients (Engine.IO v3) are in the main namespace without asking.
+    if (conn.protocol === 3) this.connect("/");
   }
 
   get request() {
@@ -115,9 +118,17 @@ class Client {
     }
     const packet = { type: event.packetType, nsp: event.nsp, data };
     if (event.ackId !== undefined && event.ackId !== null) packet.id = event.ackId;
-    const socket = this.nsps.get(packet.nsp);
+    let namespace = packet.nsp;
+    let auth = packet.data;
+    if (this.conn.protocol === 3) {
+      // v2 clients put their query in the namespace: it is their auth.
+      const parsed = url.parse(packet.nsp, true);
+      namespace = parsed.pathname;
+      auth = parsed.query;
+    }
+    const socket = this.nsps.get(namespace);
     if (!socket && packet.type === PacketType.CONNECT) {
-      this.connect(packet.nsp, packet.data);
+      this.connect(namespace, auth);
     } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
       process.nextTick(() => socket._onpacket(packet));
     } else {

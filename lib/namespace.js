@@ -79,7 +79,8 @@ class Namespace extends EventEmitter {
         }
         if (err) {
           socket._cleanup();
-          socket._error({ message: err.message, data: err.data });
+          if (client.conn.protocol === 3) socket._error(err.data || err.message);
+          else socket._error({ message: err.message, data: err.data });
           return;
         }
         this._doConnect(socket, fn);

@@ -51,7 +51,9 @@ class Socket extends EventEmitter {
       this.data = previousSession.data;
       this.recovered = true;
     } else {
-      this.id = generateId();
+      // Socket.IO v2 clients expect ids derived from the Engine.IO id.
+      if (client.conn.protocol === 3) this.id = nsp.name !== "/" ? nsp.name + "#" + client.id : client.id;
+      else this.id = generateId();
       if (this.server.opts.connectionStateRecovery) {
         this.pid = generateId();
         this._startOffset = this.server._currentOffset();
@@ -184,7 +186,8 @@ class Socket extends EventEmitter {
   _onconnect() {
     this.connected = true;
     this.join(this.id);
-    this.packet({ type: PacketType.CONNECT, data: this.pid ? { sid: this.id, pid: this.pid } : { sid: this.id } });
+    if (this.conn.protocol === 3) this.packet({ type: PacketType.CONNECT });
+    else this.packet({ type: PacketType.CONNECT, data: this.pid ? { sid: this.id, pid: this.pid } : { sid: this.id } });
   }
 
   _onpacket(packet) {

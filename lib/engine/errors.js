@@ -24,6 +24,7 @@ const nativeErrorCodes = Object.freeze({
   UNKNOWN_SID: errors.UNKNOWN_SID,
   TRANSPORT_MISMATCH: errors.BAD_REQUEST,
   OVERLAP: errors.BAD_REQUEST,
+  BINARY_BODY: errors.BAD_REQUEST,
 });
 
 function abortRequest(res, code, context) {

@@ -285,8 +285,8 @@ class Server extends EventEmitter {
   }
 
   async _handshake(transportName, req, closeConnection, upgrade) {
-    if (req._query.EIO !== "4") {
-      const protocol = 3;
+    const protocol = req._query.EIO === "4" ? 4 : 3;
+    if (protocol === 3 && !this.opts.allowEIO3) {
       this.emit("connection_error", {
         req,
         code: errors.UNSUPPORTED_PROTOCOL_VERSION,
@@ -311,19 +311,19 @@ class Server extends EventEmitter {
     }
     req[kSessionId] = id;
     if (transportName === "polling") {
-      const socket = this._register(id, "polling", req, this._native.openPolling(id));
+      const socket = this._register(id, "polling", req, this._native.openPolling(id, protocol), protocol);
       this._onPollingRequest(socket, req, req.res);
       this.emit("connection", socket);
     } else {
-      const handle = this._handOver(req, upgrade.socket, upgrade.head, id, false);
+      const handle = this._handOver(req, upgrade.socket, upgrade.head, id, false, protocol);
       if (handle === null) return;
-      this.emit("connection", this._register(id, "websocket", req, handle));
+      this.emit("connection", this._register(id, "websocket", req, handle, protocol));
     }
   }
 
-  _register(id, transportName, req, handle) {
+  _register(id, transportName, req, handle, protocol) {
     const remoteAddress = req[kRemoteAddress] || (req.socket && req.socket.remoteAddress);
-    const socket = new Socket(id, this, transportName, req, remoteAddress, handle);
+    const socket = new Socket(id, this, transportName, req, remoteAddress, handle, protocol);
     this.clients[id] = socket;
     this.clientsCount++;
     socket.once("close", () => {
@@ -337,13 +337,13 @@ class Server extends EventEmitter {
    * Passes the upgraded connection to Rust: the new session's handle (0 for an upgrade), or null
    * (and the connection refused) if it cannot be.
    */
-  _handOver(req, socket, head, sid, isUpgrade) {
+  _handOver(req, socket, head, sid, isUpgrade, protocol) {
     const extraHeaders = req[kResponseHeaders] || {};
     delete req[kResponseHeaders];
     if (!req._query.sid) this.emit("initial_headers", extraHeaders, req);
     this.emit("headers", extraHeaders, req);
     try {
-      return handOver(this._native, req, socket, head, extraHeaders, sid, isUpgrade);
+      return handOver(this._native, req, socket, head, extraHeaders, sid, isUpgrade, protocol);
     } catch (error) {
       this.emit("connection_error", {
         req,
@@ -394,7 +394,9 @@ class Server extends EventEmitter {
       res.end();
       return;
     }
-    if (req.headers["content-type"] === "application/octet-stream") {
+    // Binary POST bodies exist in Engine.IO v3 only.
+    const isBinary = req.headers["content-type"] === "application/octet-stream";
+    if (isBinary && socket.protocol === 4) {
       this._native.requestAborted(socket.id, "invalid content");
       res.writeHead(400);
       res.end();
@@ -403,6 +405,7 @@ class Server extends EventEmitter {
     socket._postInFlight = true;
     const limit = this.opts.maxHttpBufferSize;
     let body = "";
+    const buffers = [];
     let length = 0;
     let done = false;
     const finish = () => {
@@ -417,15 +420,16 @@ class Server extends EventEmitter {
         res.writeHead(413).end();
         return;
       }
-      body += chunk;
+      if (isBinary) buffers.push(chunk);
+      else body += chunk;
     };
-    req.setEncoding("utf8");
+    if (!isBinary) req.setEncoding("utf8");
     req.on("data", onData);
     req.once("end", () => {
       if (done) return;
       finish();
       try {
-        this._native.post(socket.id, body);
+        this._native.post(socket.id, isBinary ? Buffer.concat(buffers, length) : body);
       } catch (err) {
         this._refuse(req, res, err);
         return;

@@ -16,8 +16,9 @@ class Socket extends EventEmitter {
    * @param {import("http").IncomingMessage} req
    * @param {string} [remoteAddress]
    * @param {number} handle the session's number in Rust
+   * @param {3 | 4} protocol the Engine.IO revision (3 only with allowEIO3)
    */
-  constructor(id, server, transportName, req, remoteAddress, handle) {
+  constructor(id, server, transportName, req, remoteAddress, handle, protocol) {
     super();
     this.id = id;
     this._handle = handle;
@@ -25,9 +26,9 @@ class Socket extends EventEmitter {
     this._target = new Float64Array([handle]);
     this.server = server;
     this.request = req;
-    this.protocol = 4;
+    this.protocol = protocol;
     this.remoteAddress = remoteAddress;
-    this.transport = new Transport(transportName, id);
+    this.transport = new Transport(transportName, id, protocol);
     this.upgrading = false;
     this.upgraded = false;
     this._readyState = "open";
@@ -99,14 +100,14 @@ class Socket extends EventEmitter {
 
   _onUpgrading() {
     this.upgrading = true;
-    this._upgradingTransport = new Transport("websocket", this.id);
+    this._upgradingTransport = new Transport("websocket", this.id, this.protocol);
     this.emit("upgrading", this._upgradingTransport);
   }
 
   _onUpgrade() {
     this.upgrading = false;
     this.upgraded = true;
-    this.transport = this._upgradingTransport || new Transport("websocket", this.id);
+    this.transport = this._upgradingTransport || new Transport("websocket", this.id, this.protocol);
     this._upgradingTransport = null;
     this.emit("upgrade", this.transport);
   }

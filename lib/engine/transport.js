@@ -4,13 +4,13 @@
 const { EventEmitter } = require("node:events");
 
 class Transport extends EventEmitter {
-  constructor(name, sid) {
+  constructor(name, sid, protocol = 4) {
     super();
     this.name = name;
     this.sid = sid;
     this.writable = true;
     this.readyState = "open";
-    this.protocol = 4;
+    this.protocol = protocol;
     this.supportsBinary = true;
   }
 

@@ -41,7 +41,7 @@ function switchingProtocols(req, extraHeaders) {
  * up: no FIN is sent by Node's close of a duplicated descriptor. Returns the new session's handle
  * (0 for an upgrade, whose session already has one).
  */
-function handOver(native, req, socket, head, extraHeaders, sid, isUpgrade) {
+function handOver(native, req, socket, head, extraHeaders, sid, isUpgrade, protocol) {
   const tcp = socket._handle;
   if (!tcp || typeof tcp.fd !== "number" || tcp.fd < 0) {
     throw new Error("this connection has no file descriptor to hand over (TLS is not supported yet)");
@@ -52,7 +52,7 @@ function handOver(native, req, socket, head, extraHeaders, sid, isUpgrade) {
   const response = switchingProtocols(req, extraHeaders);
   let handle = 0;
   if (isUpgrade) native.upgradeWebsocket(tcp.fd, bytes, response, sid);
-  else handle = native.openWebsocket(tcp.fd, bytes, response, sid);
+  else handle = native.openWebsocket(tcp.fd, bytes, response, sid, protocol);
   socket.destroy();
   return handle;
 }

@@ -6,9 +6,10 @@ use crate::engine::close_reason::CloseReason;
 use crate::engine::config::EngineConfig;
 use crate::engine::handler::EngineHandler;
 use crate::engine::session::PollReply;
-use crate::engine::{Engine, WebSocketHandoff};
+use crate::engine::{Engine, PostBody, WebSocketHandoff};
 use crate::protocol::engine_packet::{Message, Packet, TextMessage};
 use crate::protocol::socketio_packet::{self, PacketType};
+use crate::protocol::Revision;
 use crate::recovery::PacketStore;
 use crate::rooms::RoomIndex;
 use bytes::Bytes;
@@ -361,8 +362,8 @@ impl BindingEngine {
 
     /// Opens a polling session; returns its handle (see `sendPacket`).
     #[napi]
-    pub fn open_polling(&self, sid: String) -> f64 {
-        self.engine.open_polling(&sid) as f64
+    pub fn open_polling(&self, sid: String, protocol: u32) -> f64 {
+        self.engine.open_polling(&sid, revision(protocol)) as f64
     }
 
     /// A long-poll GET: the body if data is ready, else null and the body comes later as a
@@ -376,8 +377,12 @@ impl BindingEngine {
     }
 
     #[napi]
-    pub fn post(&self, sid: String, body: String) -> napi::Result<()> {
-        self.engine.post(&sid, &body).map_err(post_error)
+    pub fn post(&self, sid: String, body: Either<String, Buffer>) -> napi::Result<()> {
+        let body = match &body {
+            Either::A(text) => PostBody::Text(text),
+            Either::B(bytes) => PostBody::Binary(bytes),
+        };
+        self.engine.post(&sid, body).map_err(post_error)
     }
 
     #[napi]
@@ -415,9 +420,12 @@ impl BindingEngine {
         head: Buffer,
         response: String,
         sid: String,
+        protocol: u32,
     ) -> napi::Result<f64> {
         let handoff = take_over(fd, &head, response)?;
-        Ok(self.engine.open_websocket(handoff, &sid) as f64)
+        Ok(self
+            .engine
+            .open_websocket(handoff, &sid, revision(protocol)) as f64)
     }
 
     /// Upgrades polling session `sid` to the WebSocket behind `fd` (see `openWebsocket`).
@@ -468,4 +476,13 @@ fn encode_frames(packet: &BindingPacket) -> napi::Result<Arc<[Message]>> {
             .map(|buffer| Message::Binary(Bytes::copy_from_slice(buffer))),
     );
     Ok(Arc::from(frames))
+}
+
+/// The Engine.IO revision JS negotiated (`EIO` query parameter): 3 only with `allowEIO3`.
+fn revision(protocol: u32) -> Revision {
+    if protocol == 3 {
+        Revision::V3
+    } else {
+        Revision::V4
+    }
 }

@@ -14,6 +14,7 @@ pub fn poll_error(err: PollError) -> napi::Error {
 pub fn post_error(err: PostError) -> napi::Error {
     match err {
         PostError::Session(err) => poll_error(err),
+        PostError::BinaryBody => napi::Error::from_reason("BINARY_BODY"),
     }
 }
 

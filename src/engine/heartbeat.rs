@@ -1,12 +1,16 @@
-//! The server-driven heartbeat of Engine.IO v4: a ping every `pingInterval`, a pong expected
-//! within `pingTimeout`, else the session closes with "ping timeout".
+//! The heartbeat: in Engine.IO v4 the server pings every `pingInterval` and expects a pong within
+//! `pingTimeout`; in v3 the client pings. A missed beat closes the session with "ping timeout".
 use super::close_reason::CloseReason;
 use super::session::Session;
 use super::Engine;
 use crate::protocol::engine_packet::Packet;
+use crate::protocol::Revision;
 use std::sync::Arc;
 
 pub(super) async fn run(engine: Arc<Engine>, session: Arc<Session>) {
+    if session.revision == Revision::V3 {
+        return run_v3(engine, session).await;
+    }
     let interval = engine.config().ping_interval;
     let timeout = engine.config().ping_timeout;
     loop {
@@ -38,6 +42,19 @@ pub(super) async fn run(engine: Arc<Engine>, session: Arc<Session>) {
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Engine.IO v3: the client pings; each ping (answered by `Engine::on_packet`) must come within
+/// `pingInterval + pingTimeout` of the previous one.
+async fn run_v3(engine: Arc<Engine>, session: Arc<Session>) {
+    let allowed = engine.config().ping_interval + engine.config().ping_timeout;
+    loop {
+        let ping = session.pong.notified();
+        if tokio::time::timeout(allowed, ping).await.is_err() {
+            engine.close_session(&session, CloseReason::PingTimeout);
+            return;
         }
     }
 }

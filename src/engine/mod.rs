@@ -10,7 +10,7 @@ pub mod session;
 mod websocket;
 
 use crate::protocol::engine_packet::{Message, Packet};
-use crate::protocol::payload;
+use crate::protocol::{payload, payload_v3, Revision};
 use close_reason::CloseReason;
 use config::EngineConfig;
 use dashmap::DashMap;
@@ -59,6 +59,15 @@ enum Wake {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostError {
     Session(PollError),
+    /// Binary POST bodies exist in Engine.IO v3 only.
+    BinaryBody,
+}
+
+/// A POST body: text, or the binary framing of Engine.IO v3.
+#[derive(Debug, Clone, Copy)]
+pub enum PostBody<'a> {
+    Text(&'a str),
+    Binary(&'a [u8]),
 }
 
 impl Engine {
@@ -121,10 +130,15 @@ impl Engine {
     }
 
     /// Registers a new session in `state`, queues its open packet and starts its heartbeat.
-    fn register(self: &Arc<Self>, sid: Sid, state: SessionState) -> Arc<Session> {
+    fn register(
+        self: &Arc<Self>,
+        sid: Sid,
+        revision: Revision,
+        state: SessionState,
+    ) -> Arc<Session> {
         let on_polling = matches!(state, SessionState::Polling(_));
         let handle = self.next_handle.fetch_add(1, Ordering::Relaxed);
-        let session = Arc::new(Session::new(Arc::clone(&sid), handle, state));
+        let session = Arc::new(Session::new(Arc::clone(&sid), revision, handle, state));
         self.sessions.insert(sid, Arc::clone(&session));
         self.by_handle.insert(handle, Arc::clone(&session));
         self.send_packet(&session, self.open_packet(&session.sid, on_polling));
@@ -136,17 +150,30 @@ impl Engine {
     }
 
     /// The handshake of a polling session; its first GET is then served by `poll`.
-    pub fn open_polling(self: &Arc<Self>, sid: &str) -> SessionHandle {
-        debug!(sid, "handshake on polling");
-        self.register(Arc::from(sid), SessionState::Polling(Polling::default()))
-            .handle
+    pub fn open_polling(self: &Arc<Self>, sid: &str, revision: Revision) -> SessionHandle {
+        debug!(sid, ?revision, "handshake on polling");
+        self.register(
+            Arc::from(sid),
+            revision,
+            SessionState::Polling(Polling::default()),
+        )
+        .handle
     }
 
     /// The handshake of a session on a WebSocket handed over by the HTTP server.
-    pub fn open_websocket(self: &Arc<Self>, handoff: WebSocketHandoff, sid: &str) -> SessionHandle {
-        debug!(sid, "handshake on websocket");
+    pub fn open_websocket(
+        self: &Arc<Self>,
+        handoff: WebSocketHandoff,
+        sid: &str,
+        revision: Revision,
+    ) -> SessionHandle {
+        debug!(sid, ?revision, "handshake on websocket");
         let outbox = Outbox::new();
-        let session = self.register(Arc::from(sid), SessionState::WebSocket(Arc::clone(&outbox)));
+        let session = self.register(
+            Arc::from(sid),
+            revision,
+            SessionState::WebSocket(Arc::clone(&outbox)),
+        );
         let handle = session.handle;
         self.runtime.spawn(websocket::run(
             Arc::clone(self),
@@ -208,12 +235,17 @@ impl Engine {
     }
 
     /// A POST body, already bounded by `max_payload` by the HTTP layer.
-    pub fn post(self: &Arc<Self>, sid: &str, body: &str) -> Result<(), PostError> {
+    pub fn post(self: &Arc<Self>, sid: &str, body: PostBody<'_>) -> Result<(), PostError> {
         let session = self
             .session(sid)
             .ok_or(PostError::Session(PollError::UnknownSid))?;
         session.accepts_polling().map_err(PostError::Session)?;
-        let (packets, error) = payload::decode(body);
+        let (packets, error) = match (session.revision, body) {
+            (Revision::V4, PostBody::Text(text)) => payload::decode(text),
+            (Revision::V3, PostBody::Text(text)) => payload_v3::decode(text),
+            (Revision::V3, PostBody::Binary(bytes)) => payload_v3::decode_binary(bytes),
+            (Revision::V4, PostBody::Binary(_)) => return Err(PostError::BinaryBody),
+        };
         for packet in packets {
             if session.is_closed() {
                 return Ok(());
@@ -234,15 +266,20 @@ impl Engine {
         if !matches!(packet, Packet::Pong { .. }) {
             session.activity.notify_waiters();
         }
-        match packet {
-            Packet::Pong { .. } => session.pong.notify_waiters(),
-            Packet::Message(message) => self.handler.on_message(&session.sid, message),
-            Packet::Close => self.close_session(session, CloseReason::TransportClose),
-            Packet::Ping { .. } => self.close_session(
+        // v4: the server pings and the client answers; v3 the other way round.
+        match (packet, session.revision) {
+            (Packet::Pong { .. }, Revision::V4) => session.pong.notify_waiters(),
+            (Packet::Ping { .. }, Revision::V3) => {
+                session.pong.notify_waiters();
+                self.send_packet(session, Packet::Pong { probe: false });
+            }
+            (Packet::Message(message), _) => self.handler.on_message(&session.sid, message),
+            (Packet::Close, _) => self.close_session(session, CloseReason::TransportClose),
+            (Packet::Ping { .. } | Packet::Pong { .. }, _) => self.close_session(
                 session,
                 CloseReason::TransportError("invalid heartbeat direction".into()),
             ),
-            Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
+            (Packet::Open(_) | Packet::Upgrade | Packet::Noop, _) => {}
         }
     }
 

@@ -1,7 +1,7 @@
 //! One Engine.IO session: which transport carries it (one state machine), its write buffer and
 //! the pending long-poll.
 use crate::protocol::engine_packet::Packet;
-use crate::protocol::payload;
+use crate::protocol::{payload, payload_v3, Revision};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -13,6 +13,14 @@ pub type Sid = Arc<str>;
 
 pub use super::outbox::{Outbox, Outgoing, WsSender};
 
+/// A polling response body in the session's protocol revision.
+fn encode_payload(revision: Revision, packets: &[Packet]) -> String {
+    match revision {
+        Revision::V4 => payload::encode(packets),
+        Revision::V3 => payload_v3::encode(packets),
+    }
+}
+
 /// The long-polling side of a session: at most one GET waits for data.
 #[derive(Debug, Default)]
 pub struct Polling {
@@ -21,8 +29,8 @@ pub struct Polling {
 
 impl Polling {
     /// The body for the waiting GET, if one waits (the HTTP layer delivers it).
-    fn answer(&mut self, packets: &[Packet]) -> Option<String> {
-        std::mem::take(&mut self.get_waiting).then(|| payload::encode(packets))
+    fn answer(&mut self, revision: Revision, packets: &[Packet]) -> Option<String> {
+        std::mem::take(&mut self.get_waiting).then(|| encode_payload(revision, packets))
     }
 }
 
@@ -66,6 +74,7 @@ impl SessionState {
 
 pub struct Session {
     pub sid: Sid,
+    pub revision: Revision,
     /// See `Engine::send_to`.
     pub handle: u64,
     inner: Mutex<Inner>,
@@ -136,9 +145,10 @@ pub(crate) enum PollOutcome {
 }
 
 impl Session {
-    pub(crate) fn new(sid: Sid, handle: u64, state: SessionState) -> Self {
+    pub(crate) fn new(sid: Sid, revision: Revision, handle: u64, state: SessionState) -> Self {
         Self {
             sid,
+            revision,
             handle,
             inner: Mutex::new(Inner {
                 state,
@@ -180,7 +190,7 @@ impl Session {
             }),
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
                 inner.buffer.push(packet);
-                Ok(match polling.answer(&inner.buffer) {
+                Ok(match polling.answer(self.revision, &inner.buffer) {
                     Some(body) => {
                         inner.buffer.clear();
                         Sent::PollAnswer(body)
@@ -205,13 +215,16 @@ impl Session {
             }
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
                 if !inner.buffer.is_empty() {
-                    let body = payload::encode(&inner.buffer);
+                    let body = encode_payload(self.revision, &inner.buffer);
                     inner.buffer.clear();
                     return PollOutcome::Reply(PollReply::Now(body));
                 }
                 if probed {
                     // Releases the client's last poll so that it can send the upgrade packet.
-                    return PollOutcome::Reply(PollReply::Now(payload::encode(&[Packet::Noop])));
+                    return PollOutcome::Reply(PollReply::Now(encode_payload(
+                        self.revision,
+                        &[Packet::Noop],
+                    )));
                 }
                 polling.get_waiting = true;
                 PollOutcome::Reply(PollReply::Waiting)
@@ -219,13 +232,14 @@ impl Session {
             // As upstream: what was queued before the close drains first, then a GET of its
             // own carries the close packet.
             SessionState::ClosingPolling if !inner.buffer.is_empty() => {
-                let body = payload::encode(&inner.buffer);
+                let body = encode_payload(self.revision, &inner.buffer);
                 inner.buffer.clear();
                 PollOutcome::Reply(PollReply::Now(body))
             }
-            SessionState::ClosingPolling => {
-                PollOutcome::ReplyThenClose(payload::encode(&[Packet::Noop, Packet::Close]))
-            }
+            SessionState::ClosingPolling => PollOutcome::ReplyThenClose(encode_payload(
+                self.revision,
+                &[Packet::Noop, Packet::Close],
+            )),
             SessionState::WebSocket(_) => PollOutcome::Err(PollError::TransportMismatch),
             SessionState::Closed => PollOutcome::Err(PollError::UnknownSid),
         }
@@ -277,7 +291,7 @@ impl Session {
             } if Outbox::same(candidate, websocket) => {
                 *probed = true;
                 Ok(if inner.buffer.is_empty() {
-                    polling.answer(&[Packet::Noop])
+                    polling.answer(self.revision, &[Packet::Noop])
                 } else {
                     None
                 })
@@ -298,7 +312,9 @@ impl Session {
             return Err(Closed);
         }
         let answer = match self.transition(&mut inner, SessionState::WebSocket(websocket.clone())) {
-            SessionState::Upgrading { mut polling, .. } => polling.answer(&[Packet::Noop]),
+            SessionState::Upgrading { mut polling, .. } => {
+                polling.answer(self.revision, &[Packet::Noop])
+            }
             _ => None,
         };
         for packet in inner.buffer.drain(..) {
@@ -360,14 +376,16 @@ impl Session {
         inner.buffer.clear();
         match previous {
             SessionState::Closed => Err(Closed),
-            SessionState::Polling(mut polling) => Ok(polling.answer(&[closing_packet])),
+            SessionState::Polling(mut polling) => {
+                Ok(polling.answer(self.revision, &[closing_packet]))
+            }
             SessionState::Upgrading {
                 mut polling,
                 websocket,
                 ..
             } => {
                 let _already_gone = websocket.send(Outgoing::Close);
-                Ok(polling.answer(&[closing_packet]))
+                Ok(polling.answer(self.revision, &[closing_packet]))
             }
             SessionState::WebSocket(websocket) => {
                 let _already_gone = websocket.send(Outgoing::Close);
@@ -385,6 +403,7 @@ mod tests {
     fn polling_session() -> Session {
         Session::new(
             Arc::from("sid"),
+            Revision::V4,
             1,
             SessionState::Polling(Polling::default()),
         )

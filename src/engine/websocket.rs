@@ -4,6 +4,7 @@ use super::close_reason::CloseReason;
 use super::session::{Outgoing, Session, WsSender};
 use super::Engine;
 use crate::protocol::engine_packet::{Message as EngineMessage, Packet};
+use crate::protocol::Revision;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,8 +63,15 @@ async fn drain_until_closed(ws: &mut WebSocketStream<TcpStream>) {
     .await;
 }
 
-fn to_frame(packet: Packet) -> Message {
+fn to_frame(packet: Packet, revision: Revision) -> Message {
     match packet {
+        // Engine.IO v3 binary frames start with the packet type.
+        Packet::Message(EngineMessage::Binary(data)) if revision == Revision::V3 => {
+            let mut framed = Vec::with_capacity(data.len() + 1);
+            framed.push(4);
+            framed.extend_from_slice(&data);
+            Message::Binary(framed.into())
+        }
         Packet::Message(EngineMessage::Binary(data)) => Message::Binary(data),
         other => match other.encode_text() {
             Some(text) => Message::Text(text),
@@ -120,10 +128,22 @@ pub(super) async fn run(
         tokio::select! {
             frame = ws.next() => {
                 let packet = match frame {
-                    Some(Ok(Message::Text(text))) => match Packet::decode_text(text) {
-                        Ok(packet) => packet,
-                        Err(_) => break Ending::Reason(CloseReason::ParseError),
-                    },
+                    Some(Ok(Message::Text(text))) => {
+                        let decoded = match session.revision {
+                            Revision::V4 => Packet::decode_text(text),
+                            Revision::V3 => Packet::decode_text_v3(text),
+                        };
+                        match decoded {
+                            Ok(packet) => packet,
+                            Err(_) => break Ending::Reason(CloseReason::ParseError),
+                        }
+                    }
+                    Some(Ok(Message::Binary(data))) if session.revision == Revision::V3 => {
+                        match data.first() {
+                            Some(4) => Packet::Message(EngineMessage::Binary(data.slice(1..))),
+                            _ => break Ending::Reason(CloseReason::ParseError),
+                        }
+                    }
                     Some(Ok(Message::Binary(data))) => Packet::Message(EngineMessage::Binary(data)),
                     Some(Ok(Message::Close(_))) | None => break Ending::Reason(CloseReason::TransportClose),
                     Some(Ok(_)) => continue,
@@ -138,7 +158,7 @@ pub(super) async fn run(
                 }
                 match packet {
                     Packet::Ping { probe: true } => {
-                        if ws.send(to_frame(Packet::Pong { probe: true })).await.is_err() {
+                        if ws.send(to_frame(Packet::Pong { probe: true }, session.revision)).await.is_err() {
                             break Ending::Told;
                         }
                         let Ok(answer) = session.probe_answered(&own) else { break Ending::Told };
@@ -155,7 +175,7 @@ pub(super) async fn run(
                 }
             }
             batch = own.next_batch() => {
-                if let Err(ending) = write_batch(&mut ws, batch).await {
+                if let Err(ending) = write_batch(&mut ws, session.revision, batch).await {
                     break ending;
                 }
             }
@@ -183,6 +203,7 @@ pub(super) async fn run(
 /// a Close in it ends the connection after what precedes it.
 async fn write_batch(
     ws: &mut WebSocketStream<TcpStream>,
+    revision: Revision,
     batch: Vec<Outgoing>,
 ) -> Result<(), Ending> {
     let write_failed =
@@ -190,7 +211,10 @@ async fn write_batch(
     let mut closing = false;
     for item in batch {
         match item {
-            Outgoing::Packet(packet) => ws.feed(to_frame(packet)).await.map_err(write_failed)?,
+            Outgoing::Packet(packet) => ws
+                .feed(to_frame(packet, revision))
+                .await
+                .map_err(write_failed)?,
             Outgoing::Close => {
                 closing = true;
                 break;

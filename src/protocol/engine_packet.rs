@@ -148,6 +148,23 @@ impl Packet {
         })
     }
 
+    /// Decodes a text packet of Engine.IO v3, whose base64 binary form is `b` + type + base64.
+    pub fn decode_text_v3(frame: Utf8Bytes) -> Result<Self, DecodeError> {
+        match frame.as_str().strip_prefix('b') {
+            Some(rest) => {
+                let mut chars = rest.chars();
+                match chars.next() {
+                    Some('4') => Ok(Packet::Message(Message::Binary(decode_base64_leniently(
+                        chars.as_str(),
+                    )))),
+                    Some(other) => Err(DecodeError::UnknownType(other)),
+                    None => Err(DecodeError::Empty),
+                }
+            }
+            None => Self::decode_text(frame),
+        }
+    }
+
     /// Encodes the packet as a WebSocket text frame; binary messages are not text.
     pub fn encode_text(&self) -> Option<Utf8Bytes> {
         Some(match self {
