@@ -77,14 +77,14 @@ class Adapter extends EventEmitter {
     if (!flags.volatile && this.nsp._outgoingListenerSockets === 0 && !engine._packetCreateListened) {
       // Nothing to do per recipient in JS: Rust finds them in its room index.
       const { type, json, attachments } = encodeData(packet.type, packet.data);
-      engine._broadcast([...opts.rooms], [...(opts.except || [])], {
-        nsp: this.nsp.name,
-        packetType: type,
-        ackId: packet.id,
-        data: json,
-        attachments: attachments || undefined,
+      engine._broadcast([...opts.rooms], [...(opts.except || [])], [
+        this.nsp.name,
+        type,
+        packet.id,
+        json,
+        attachments,
         stored,
-      });
+      ]);
       return;
     }
     const recipients = [];
@@ -125,14 +125,7 @@ class Adapter extends EventEmitter {
         if (attachments) for (const attachment of attachments) conn._packetCreated(attachment, flags.compress !== false);
       }
     }
-    engine._sendPacket(handles, {
-      nsp: this.nsp.name,
-      packetType: type,
-      ackId: packet.id,
-      data: json,
-      attachments: attachments || undefined,
-      stored,
-    });
+    engine._sendPacket(handles, [this.nsp.name, type, packet.id, json, attachments, stored]);
   }
 
   sockets(rooms) {

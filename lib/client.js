@@ -17,7 +17,7 @@ class Client {
     this.nsps = new Map();
     this.onclose = this.onclose.bind(this);
     conn.on("close", this.onclose);
-    conn._onSocketIoPacket = (event) => this._ondecoded(event);
+    conn._onSocketIoPacket = (type, nsp, id, json, attachments) => this._ondecoded(type, nsp, id, json, attachments);
     conn._onSocketIoParseError = (message) => this.onerror(new Error(message));
     this.connectTimeout = setTimeout(() => {
       this.connectTimeout = undefined;
@@ -91,13 +91,7 @@ class Client {
       this.conn._packetCreated(encodeText(type, attachments, packet.nsp || "/", packet.id, json), compress);
       if (attachments) for (const attachment of attachments) this.conn._packetCreated(attachment, compress);
     }
-    this.server.engine._sendPacket(this.conn._target, {
-      nsp: packet.nsp || "/",
-      packetType: type,
-      ackId: packet.id,
-      data: json,
-      attachments: attachments || undefined,
-    });
+    this.server.engine._sendPacket(this.conn._target, [packet.nsp || "/", type, packet.id, json, attachments, undefined]);
   }
 
   /**
@@ -108,16 +102,17 @@ class Client {
     this.onerror(new Error("Unknown type: " + (data === null ? "null" : typeof data)));
   }
 
-  _ondecoded(event) {
+  /** A Socket.IO packet whose framing Rust decoded; its JSON data is parsed and checked here. */
+  _ondecoded(type, nsp, id, json, attachments) {
     let data;
     try {
-      data = decodeData(event.packetType, event.text, event.attachments);
+      data = decodeData(type, json, attachments);
     } catch (err) {
       this.onerror(err);
       return;
     }
-    const packet = { type: event.packetType, nsp: event.nsp, data };
-    if (event.ackId !== undefined && event.ackId !== null) packet.id = event.ackId;
+    const packet = { type, nsp, data };
+    if (id !== undefined && id !== null) packet.id = id;
     let namespace = packet.nsp;
     let auth = packet.data;
     if (this.conn.protocol === 3) {

@@ -38,6 +38,8 @@ class Server extends EventEmitter {
   constructor(opts = {}) {
     super();
     this.clients = {};
+    /** Engine sockets by the handle Rust names their session with in events. */
+    this._byHandle = new Map();
     this.clientsCount = 0;
     this.middlewares = [];
     /** Counts flushes: a socket sent to in the current turn is busy (see Socket#_writable). */
@@ -83,8 +85,9 @@ class Server extends EventEmitter {
   }
 
   /**
-   * Queues a Socket.IO packet (see BindingPacket) to sessions named by their handles (a
-   * Float64Array: numbers cross to Rust without a conversion per recipient).
+   * Queues a Socket.IO packet, `[nsp, type, ackId, json, attachments, stored]` (BindingPacket in
+   * src/binding/engine.rs), to sessions named by their handles (a Float64Array: numbers cross to
+   * Rust without a conversion per recipient).
    */
   _sendPacket(handles, packet) {
     this._scheduleFlush();
@@ -325,9 +328,11 @@ class Server extends EventEmitter {
     const remoteAddress = req[kRemoteAddress] || (req.socket && req.socket.remoteAddress);
     const socket = new Socket(id, this, transportName, req, remoteAddress, handle, protocol);
     this.clients[id] = socket;
+    this._byHandle.set(handle, socket);
     this.clientsCount++;
     socket.once("close", () => {
       delete this.clients[id];
+      this._byHandle.delete(handle);
       this.clientsCount--;
     });
     return socket;
@@ -490,33 +495,39 @@ class Server extends EventEmitter {
     this._native.setMessagesListened(true);
   }
 
+  /**
+   * Dispatches what Rust queued. Each event is an array (see src/binding/events.rs):
+   * [kind, session handle, text, binary, detail, packet type, ack id, attachments].
+   */
   _drainEvents() {
     for (const event of this._native.drainEvents()) {
-      const socket = this.clients[event.sid];
+      const socket = this._byHandle.get(event[1]);
       if (!socket) continue;
-      switch (event.kind) {
+      const text = event[2];
+      switch (event[0]) {
+        case EVENT_SOCKETIO_PACKET:
+          // [.., JSON data, _, namespace, packet type, ack id, attachments]
+          if (socket._onSocketIoPacket) socket._onSocketIoPacket(event[5], event[4], event[6], text, event[7]);
+          break;
         case EVENT_MESSAGE:
-          socket._onMessage(event.text !== undefined && event.text !== null ? event.text : event.binary);
+          socket._onMessage(text !== undefined && text !== null ? text : event[3]);
           break;
         case EVENT_POLL_ANSWER: {
           const res = socket._pendingGet;
           if (res) {
             socket._pendingGet = null;
-            this._respond(socket, socket._pendingGetRequest, res, event.text);
+            this._respond(socket, socket._pendingGetRequest, res, text);
           }
           break;
         }
-        case EVENT_SOCKETIO_PACKET:
-          if (socket._onSocketIoPacket) socket._onSocketIoPacket(event);
-          break;
         case EVENT_SOCKETIO_PARSE_ERROR:
-          if (socket._onSocketIoParseError) socket._onSocketIoParseError(event.text);
+          if (socket._onSocketIoParseError) socket._onSocketIoParseError(text);
           break;
         case EVENT_CLOSE: {
           // After the packets of this batch already scheduled on the tick queue, as when the
           // close arrives in an I/O callback of its own upstream.
-          const description = event.detail ? new Error(event.detail) : undefined;
-          process.nextTick(() => socket._onClose(event.text, description));
+          const description = event[4] ? new Error(event[4]) : undefined;
+          process.nextTick(() => socket._onClose(text, description));
           break;
         }
         case EVENT_UPGRADING:
@@ -527,11 +538,11 @@ class Server extends EventEmitter {
           break;
         case EVENT_PACKET:
         case EVENT_PACKET_CREATE: {
-          const packet = { type: event.text };
-          const data = event.binary || event.detail;
+          const packet = { type: text };
+          const data = event[3] || event[4];
           if (data !== undefined && data !== null) packet.data = data;
-          socket.emit(event.kind === EVENT_PACKET ? "packet" : "packetCreate", packet);
-          if (event.kind === EVENT_PACKET && packet.type === "pong") socket.emit("heartbeat");
+          socket.emit(event[0] === EVENT_PACKET ? "packet" : "packetCreate", packet);
+          if (event[0] === EVENT_PACKET && packet.type === "pong") socket.emit("heartbeat");
           break;
         }
       }

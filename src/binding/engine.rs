@@ -1,13 +1,11 @@
 //! `BindingEngine`: the Engine.IO core as the JS facade (lib/engine) drives it.
 use super::error::{invalid_arg, poll_error, post_error};
-use super::event_queue::EventQueue;
+use super::events::{BindingEvent, JsHandler};
 use super::recovery::{BindingRecoveryOptions, BindingStoredPacket};
-use crate::engine::close_reason::CloseReason;
 use crate::engine::config::EngineConfig;
-use crate::engine::handler::EngineHandler;
 use crate::engine::session::PollReply;
 use crate::engine::{Engine, PostBody, WebSocketHandoff};
-use crate::protocol::engine_packet::{Message, Packet, TextMessage};
+use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::socketio_packet::{self, PacketType};
 use crate::protocol::Revision;
 use crate::recovery::PacketStore;
@@ -17,7 +15,7 @@ use dashmap::DashMap;
 use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
 use napi_derive::napi;
 use std::os::fd::{BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,18 +31,17 @@ pub struct BindingEngineOptions {
     pub recovery: Option<BindingRecoveryOptions>,
 }
 
-/// One Socket.IO packet to send: framing fields, the JSON text of its data, and its binary
-/// attachments.
-#[napi(object, object_to_js = false)]
-pub struct BindingPacket {
-    pub nsp: String,
-    pub packet_type: u32,
-    pub ack_id: Option<f64>,
-    pub data: String,
-    pub attachments: Option<Vec<Buffer>>,
-    /// Set when the packet is kept for connection-state recovery.
-    pub stored: Option<BindingStoredPacket>,
-}
+/// One Socket.IO packet to send, positional so that crossing costs no property lookups:
+/// `[namespace, packet type, ack id, JSON text of the data, binary attachments, stored]`, where
+/// `stored` is set when the packet is kept for connection-state recovery.
+pub type BindingPacket = (
+    String,
+    u32,
+    Option<f64>,
+    String,
+    Option<Vec<Buffer>>,
+    Option<BindingStoredPacket>,
+);
 
 fn normalize_options(options: &BindingEngineOptions) -> napi::Result<EngineConfig> {
     let millis = |name: &str, value: f64| {
@@ -71,180 +68,6 @@ fn normalize_options(options: &BindingEngineOptions) -> napi::Result<EngineConfi
     })
 }
 
-/// Event kinds, as lib/engine/server.js names them.
-const EVENT_MESSAGE: u32 = 0;
-const EVENT_CLOSE: u32 = 1;
-const EVENT_UPGRADING: u32 = 2;
-const EVENT_UPGRADE: u32 = 3;
-const EVENT_PACKET: u32 = 4;
-const EVENT_PACKET_CREATE: u32 = 5;
-const EVENT_POLL_ANSWER: u32 = 6;
-const EVENT_SOCKETIO_PACKET: u32 = 7;
-const EVENT_SOCKETIO_PARSE_ERROR: u32 = 8;
-
-/// socket.io-parser's default `maxAttachments`.
-const MAX_ATTACHMENTS: usize = 10;
-
-#[napi(object)]
-pub struct BindingEngineEvent {
-    pub kind: u32,
-    pub sid: String,
-    /// A text message, a close reason, or a packet type.
-    pub text: Option<String>,
-    pub binary: Option<Buffer>,
-    /// The close description, or a packet's text data.
-    pub detail: Option<String>,
-    /// Socket.IO packets: namespace, type, ack id and binary attachments.
-    pub nsp: Option<String>,
-    pub packet_type: Option<u32>,
-    pub ack_id: Option<f64>,
-    pub attachments: Option<Vec<Buffer>>,
-}
-
-impl BindingEngineEvent {
-    fn new(kind: u32, sid: &str) -> Self {
-        Self {
-            kind,
-            sid: sid.to_owned(),
-            text: None,
-            binary: None,
-            detail: None,
-            nsp: None,
-            packet_type: None,
-            ack_id: None,
-            attachments: None,
-        }
-    }
-}
-
-struct JsHandler {
-    events: EventQueue<BindingEngineEvent>,
-    packets_listened: AtomicBool,
-    /// Raw engine messages are forwarded only when JS listens to them on an engine socket.
-    messages_listened: AtomicBool,
-    /// Binary packets waiting for their attachments, per session.
-    partial: DashMap<String, BindingEngineEvent>,
-}
-
-impl JsHandler {
-    fn on_socketio_text(&self, sid: &str, text: &str) {
-        if self.partial.contains_key(sid) {
-            return self.parse_error(sid, "got plaintext data when reconstructing a packet");
-        }
-        let header = match socketio_packet::decode(text, MAX_ATTACHMENTS) {
-            Ok(header) => header,
-            Err(err) => return self.parse_error(sid, &err.to_string()),
-        };
-        let mut event = BindingEngineEvent::new(EVENT_SOCKETIO_PACKET, sid);
-        event.nsp = Some(header.nsp.to_owned());
-        event.packet_type = Some(header.kind as u32);
-        event.ack_id = header.id.map(|id| id as f64);
-        event.text = Some(header.data.to_owned());
-        if header.attachments > 0 {
-            event.attachments = Some(Vec::with_capacity(header.attachments));
-            event.detail = Some(header.attachments.to_string());
-            self.partial.insert(sid.to_owned(), event);
-        } else {
-            self.events.push(event);
-        }
-    }
-
-    fn on_socketio_binary(&self, sid: &str, data: Bytes) {
-        let complete = match self.partial.get_mut(sid) {
-            None => {
-                return self.parse_error(sid, "got binary data when not reconstructing a packet")
-            }
-            Some(mut pending) => {
-                let expected: usize = pending
-                    .detail
-                    .as_deref()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-                let attachments = pending.attachments.get_or_insert_with(Vec::new);
-                attachments.push(data.to_vec().into());
-                attachments.len() >= expected
-            }
-        };
-        if complete {
-            if let Some((_, mut event)) = self.partial.remove(sid) {
-                event.detail = None;
-                self.events.push(event);
-            }
-        }
-    }
-
-    fn parse_error(&self, sid: &str, message: &str) {
-        let mut event = BindingEngineEvent::new(EVENT_SOCKETIO_PARSE_ERROR, sid);
-        event.text = Some(message.to_owned());
-        self.events.push(event);
-    }
-}
-
-impl EngineHandler for JsHandler {
-    fn on_message(&self, sid: &str, message: Message) {
-        if self.messages_listened.load(Ordering::Relaxed) {
-            let mut event = BindingEngineEvent::new(EVENT_MESSAGE, sid);
-            match &message {
-                Message::Text(text) => event.text = Some(text.data().to_owned()),
-                Message::Binary(data) => event.binary = Some(data.to_vec().into()),
-            }
-            self.events.push(event);
-        }
-        match message {
-            Message::Text(text) => self.on_socketio_text(sid, text.data()),
-            Message::Binary(data) => self.on_socketio_binary(sid, data),
-        }
-    }
-
-    fn on_upgrading(&self, sid: &str) {
-        self.events
-            .push(BindingEngineEvent::new(EVENT_UPGRADING, sid));
-    }
-
-    fn on_upgrade(&self, sid: &str) {
-        self.events
-            .push(BindingEngineEvent::new(EVENT_UPGRADE, sid));
-    }
-
-    fn on_close(&self, sid: &str, reason: CloseReason) {
-        self.partial.remove(sid);
-        let mut event = BindingEngineEvent::new(EVENT_CLOSE, sid);
-        event.text = Some(reason.as_str().to_owned());
-        event.detail = reason.description().map(str::to_owned);
-        self.events.push(event);
-    }
-
-    fn on_poll_answer(&self, sid: &str, body: String) {
-        let mut event = BindingEngineEvent::new(EVENT_POLL_ANSWER, sid);
-        event.text = Some(body);
-        self.events.push(event);
-    }
-
-    fn wants_packets(&self) -> bool {
-        self.packets_listened.load(Ordering::Relaxed)
-    }
-
-    fn on_packet(&self, sid: &str, packet: &Packet, incoming: bool) {
-        let kind = if incoming {
-            EVENT_PACKET
-        } else {
-            EVENT_PACKET_CREATE
-        };
-        let mut event = BindingEngineEvent::new(kind, sid);
-        event.text = Some(packet.type_name().to_owned());
-        match packet {
-            Packet::Message(Message::Text(text)) => event.detail = Some(text.data().to_owned()),
-            Packet::Message(Message::Binary(data)) => event.binary = Some(data.to_vec().into()),
-            Packet::Open(json) => event.detail = Some(json.clone()),
-            Packet::Ping { probe: true } | Packet::Pong { probe: true } => {
-                event.detail = Some("probe".to_owned())
-            }
-            _ => {}
-        }
-        self.events.push(event);
-    }
-}
-
 #[napi]
 pub struct BindingEngine {
     engine: Arc<Engine>,
@@ -263,12 +86,7 @@ impl BindingEngine {
         on_events: Function<'_, (), ()>,
     ) -> napi::Result<Self> {
         let config = normalize_options(&options)?;
-        let handler = Arc::new(JsHandler {
-            events: EventQueue::new(&on_events)?,
-            packets_listened: AtomicBool::new(false),
-            messages_listened: AtomicBool::new(false),
-            partial: DashMap::new(),
-        });
+        let handler = Arc::new(JsHandler::new(&on_events)?);
         let engine = Engine::new(config, handler.clone(), super::runtime()?);
         let recovery = options
             .recovery
@@ -284,8 +102,8 @@ impl BindingEngine {
     }
 
     #[napi]
-    pub fn drain_events(&self) -> Vec<BindingEngineEvent> {
-        self.handler.events.drain()
+    pub fn drain_events(&self) -> Vec<BindingEvent> {
+        self.handler.drain()
     }
 
     /// Whether JS listens to `packet` / `packetCreate` events.
@@ -322,8 +140,9 @@ impl BindingEngine {
     ) -> napi::Result<u32> {
         let frames = encode_frames(&packet)?;
         let delivered = self.send_frames(targets, &frames);
-        if let (Some(stored), Some(store)) = (packet.stored, &self.recovery) {
-            store.append(&packet.nsp, stored.into_stored(frames));
+        let (nsp, _, _, _, _, stored) = packet;
+        if let (Some(stored), Some(store)) = (stored, &self.recovery) {
+            store.append(&nsp, stored.into_stored(frames));
         }
         Ok(delivered)
     }
@@ -458,15 +277,16 @@ fn take_over(fd: i32, head: &[u8], response: String) -> napi::Result<WebSocketHa
 
 /// The frames of a Socket.IO packet: its text, then each binary attachment.
 fn encode_frames(packet: &BindingPacket) -> napi::Result<Arc<[Message]>> {
-    let kind = PacketType::from_number(packet.packet_type)
-        .ok_or_else(|| invalid_arg(format!("unknown packet type {}", packet.packet_type)))?;
-    let attachments = packet.attachments.as_deref().unwrap_or_default();
+    let (nsp, packet_type, ack_id, data, attachments, _) = packet;
+    let kind = PacketType::from_number(*packet_type)
+        .ok_or_else(|| invalid_arg(format!("unknown packet type {packet_type}")))?;
+    let attachments = attachments.as_deref().unwrap_or_default();
     let text = socketio_packet::encode(
         kind,
         attachments.len(),
-        &packet.nsp,
-        packet.ack_id.map(|id| id as u64),
-        &packet.data,
+        nsp,
+        ack_id.map(|id| id as u64),
+        data,
     );
     let mut frames = Vec::with_capacity(1 + attachments.len());
     frames.push(Message::Text(TextMessage::new(&text)));

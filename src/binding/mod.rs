@@ -5,6 +5,7 @@
 mod engine;
 mod error;
 mod event_queue;
+mod events;
 mod recovery;
 mod rooms;
 

@@ -45,7 +45,7 @@ impl BindingEngine {
         packet: BindingPacket,
     ) -> napi::Result<u32> {
         let recipients = self
-            .room_index(&packet.nsp)
+            .room_index(&packet.0)
             .lock()
             .recipients(&rooms, &except);
         self.deliver_packet(&recipients, packet)

@@ -1,23 +1,24 @@
 //! The seam between the engine and whatever consumes its sessions (the JS binding today, the
 //! Socket.IO layer later): the engine knows nothing about namespaces or JavaScript.
 use super::close_reason::CloseReason;
+use super::SessionHandle;
 use crate::protocol::engine_packet::{Message, Packet};
 
-/// Receives what happens to the engine's sessions. Called from I/O threads: implementations
-/// must be quick and must not block.
+/// Receives what happens to the engine's sessions, each named by its handle. Called from I/O
+/// threads: implementations must be quick and must not block.
 pub trait EngineHandler: Send + Sync + 'static {
-    fn on_message(&self, sid: &str, message: Message);
+    fn on_message(&self, session: SessionHandle, message: Message);
     /// A WebSocket answered the upgrade probe.
-    fn on_upgrading(&self, sid: &str);
+    fn on_upgrading(&self, session: SessionHandle);
     /// The session now runs over WebSocket.
-    fn on_upgrade(&self, sid: &str);
-    fn on_close(&self, sid: &str, reason: CloseReason);
+    fn on_upgrade(&self, session: SessionHandle);
+    fn on_close(&self, session: SessionHandle, reason: CloseReason);
     /// The body answering the session's waiting long-poll GET.
-    fn on_poll_answer(&self, sid: &str, body: String);
+    fn on_poll_answer(&self, session: SessionHandle, body: String);
     /// Whether `on_packet` is wanted: forwarding every packet costs, so only when listened to.
     fn wants_packets(&self) -> bool {
         false
     }
     /// A packet was received (`incoming`) or created for sending.
-    fn on_packet(&self, _sid: &str, _packet: &Packet, _incoming: bool) {}
+    fn on_packet(&self, _session: SessionHandle, _packet: &Packet, _incoming: bool) {}
 }

@@ -261,7 +261,7 @@ impl Engine {
     /// A packet from the client, on whichever transport carries the session.
     pub(crate) fn on_packet(self: &Arc<Self>, session: &Arc<Session>, packet: Packet) {
         if self.handler.wants_packets() {
-            self.handler.on_packet(&session.sid, &packet, true);
+            self.handler.on_packet(session.handle, &packet, true);
         }
         if !matches!(packet, Packet::Pong { .. }) {
             session.activity.notify_waiters();
@@ -273,7 +273,7 @@ impl Engine {
                 session.pong.notify_waiters();
                 self.send_packet(session, Packet::Pong { probe: false });
             }
-            (Packet::Message(message), _) => self.handler.on_message(&session.sid, message),
+            (Packet::Message(message), _) => self.handler.on_message(session.handle, message),
             (Packet::Close, _) => self.close_session(session, CloseReason::TransportClose),
             (Packet::Ping { .. } | Packet::Pong { .. }, _) => self.close_session(
                 session,
@@ -291,12 +291,12 @@ impl Engine {
         // Messages come from the handler's side, which reports their creation itself (with
         // options such as `compress` that the engine does not see).
         if self.handler.wants_packets() && !matches!(packet, Packet::Message(_)) {
-            self.handler.on_packet(&session.sid, &packet, false);
+            self.handler.on_packet(session.handle, &packet, false);
         }
         match session.send(packet) {
             Ok(Sent::Queued) => true,
             Ok(Sent::PollAnswer(body)) => {
-                self.handler.on_poll_answer(&session.sid, body);
+                self.handler.on_poll_answer(session.handle, body);
                 true
             }
             Ok(Sent::Wake(writer)) => {
@@ -311,9 +311,9 @@ impl Engine {
     }
 
     /// Hands a waiting GET its body, outside the session's lock.
-    fn deliver(&self, sid: &str, answer: Option<String>) {
+    fn deliver(&self, session: SessionHandle, answer: Option<String>) {
         if let Some(body) = answer {
-            self.handler.on_poll_answer(sid, body);
+            self.handler.on_poll_answer(session, body);
         }
     }
 
@@ -385,12 +385,12 @@ impl Engine {
         let Ok(answer) = session.shut(closing_packet) else {
             return;
         };
-        self.deliver(&session.sid, answer);
+        self.deliver(session.handle, answer);
         self.sessions.remove_if(&session.sid, |_, registered| {
             Arc::ptr_eq(registered, session)
         });
         self.by_handle.remove(&session.handle);
         debug!(sid = %session.sid, reason = reason.as_str(), "session closed");
-        self.handler.on_close(&session.sid, reason);
+        self.handler.on_close(session.handle, reason);
     }
 }

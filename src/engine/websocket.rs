@@ -162,14 +162,14 @@ pub(super) async fn run(
                             break Ending::Told;
                         }
                         let Ok(answer) = session.probe_answered(&own) else { break Ending::Told };
-                        engine.deliver(&session.sid, answer);
-                        engine.handler.on_upgrading(&session.sid);
+                        engine.deliver(session.handle, answer);
+                        engine.handler.on_upgrading(session.handle);
                     }
                     Packet::Upgrade => {
                         let Ok(answer) = session.finish_upgrade(&own) else { break Ending::Told };
-                        engine.deliver(&session.sid, answer);
+                        engine.deliver(session.handle, answer);
                         upgrading = false;
-                        engine.handler.on_upgrade(&session.sid);
+                        engine.handler.on_upgrade(session.handle);
                     }
                     _ => break Ending::Told,
                 }

@@ -1,0 +1,224 @@
+//! What the engine tells JS, batched (see event_queue.rs): each event crosses as a positional
+//! array, so that no property name is looked up per event. The Socket.IO framing of incoming
+//! messages is decoded here, and binary packets are reassembled before they reach JS.
+use super::event_queue::EventQueue;
+use crate::engine::close_reason::CloseReason;
+use crate::engine::handler::EngineHandler;
+use crate::engine::SessionHandle;
+use crate::protocol::engine_packet::{Message, Packet};
+use crate::protocol::socketio_packet;
+use bytes::Bytes;
+use dashmap::DashMap;
+use napi::bindgen_prelude::{Buffer, Function};
+use rustc_hash::FxBuildHasher;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Event kinds, as lib/engine/server.js names them.
+const EVENT_MESSAGE: u32 = 0;
+const EVENT_CLOSE: u32 = 1;
+const EVENT_UPGRADING: u32 = 2;
+const EVENT_UPGRADE: u32 = 3;
+const EVENT_PACKET: u32 = 4;
+const EVENT_PACKET_CREATE: u32 = 5;
+const EVENT_POLL_ANSWER: u32 = 6;
+const EVENT_SOCKETIO_PACKET: u32 = 7;
+const EVENT_SOCKETIO_PARSE_ERROR: u32 = 8;
+
+/// socket.io-parser's default `maxAttachments`.
+const MAX_ATTACHMENTS: usize = 10;
+
+/// `[kind, session handle, text, binary, detail, packet type, ack id, attachments]`:
+/// - text: a message, a close reason, a packet type, a poll answer, a Socket.IO packet's JSON data;
+/// - detail: a close description, a packet's data, a Socket.IO packet's namespace.
+pub type BindingEvent = (
+    u32,
+    f64,
+    Option<String>,
+    Option<Buffer>,
+    Option<String>,
+    Option<u32>,
+    Option<f64>,
+    Option<Vec<Buffer>>,
+);
+
+#[derive(Default)]
+struct Event {
+    kind: u32,
+    session: SessionHandle,
+    text: Option<String>,
+    binary: Option<Buffer>,
+    detail: Option<String>,
+    packet_type: Option<u32>,
+    ack_id: Option<f64>,
+    attachments: Option<Vec<Buffer>>,
+}
+
+impl Event {
+    fn new(kind: u32, session: SessionHandle) -> Self {
+        Self {
+            kind,
+            session,
+            ..Self::default()
+        }
+    }
+
+    fn into_binding(self) -> BindingEvent {
+        (
+            self.kind,
+            self.session as f64,
+            self.text,
+            self.binary,
+            self.detail,
+            self.packet_type,
+            self.ack_id,
+            self.attachments,
+        )
+    }
+}
+
+/// A binary Socket.IO packet waiting for its attachments.
+struct Partial {
+    event: Event,
+    expected: usize,
+}
+
+/// The engine's handler on the binding's side: every event becomes a queued `BindingEvent`.
+pub struct JsHandler {
+    events: EventQueue<Event>,
+    pub(super) packets_listened: AtomicBool,
+    /// Raw engine messages are forwarded only when JS listens to them on an engine socket.
+    pub(super) messages_listened: AtomicBool,
+    partial: DashMap<SessionHandle, Partial, FxBuildHasher>,
+}
+
+impl JsHandler {
+    /// `on_events` is called (with no argument) whenever events wait in `drain`.
+    pub fn new(on_events: &Function<'_, (), ()>) -> napi::Result<Self> {
+        Ok(Self {
+            events: EventQueue::new(on_events)?,
+            packets_listened: AtomicBool::new(false),
+            messages_listened: AtomicBool::new(false),
+            partial: DashMap::with_hasher(FxBuildHasher),
+        })
+    }
+
+    /// Everything queued so far, for JS.
+    pub fn drain(&self) -> Vec<BindingEvent> {
+        self.events
+            .drain()
+            .into_iter()
+            .map(Event::into_binding)
+            .collect()
+    }
+
+    fn on_socketio_text(&self, session: SessionHandle, text: &str) {
+        if self.partial.contains_key(&session) {
+            return self.parse_error(session, "got plaintext data when reconstructing a packet");
+        }
+        let header = match socketio_packet::decode(text, MAX_ATTACHMENTS) {
+            Ok(header) => header,
+            Err(err) => return self.parse_error(session, &err.to_string()),
+        };
+        let mut event = Event::new(EVENT_SOCKETIO_PACKET, session);
+        event.detail = Some(header.nsp.to_owned());
+        event.packet_type = Some(header.kind as u32);
+        event.ack_id = header.id.map(|id| id as f64);
+        event.text = Some(header.data.to_owned());
+        if header.attachments > 0 {
+            event.attachments = Some(Vec::with_capacity(header.attachments));
+            let expected = header.attachments;
+            self.partial.insert(session, Partial { event, expected });
+        } else {
+            self.events.push(event);
+        }
+    }
+
+    fn on_socketio_binary(&self, session: SessionHandle, data: Bytes) {
+        let complete = match self.partial.get_mut(&session) {
+            None => {
+                return self
+                    .parse_error(session, "got binary data when not reconstructing a packet")
+            }
+            Some(mut pending) => {
+                let expected = pending.expected;
+                let attachments = pending.event.attachments.get_or_insert_with(Vec::new);
+                attachments.push(data.to_vec().into());
+                attachments.len() >= expected
+            }
+        };
+        if complete {
+            if let Some((_, pending)) = self.partial.remove(&session) {
+                self.events.push(pending.event);
+            }
+        }
+    }
+
+    fn parse_error(&self, session: SessionHandle, message: &str) {
+        let mut event = Event::new(EVENT_SOCKETIO_PARSE_ERROR, session);
+        event.text = Some(message.to_owned());
+        self.events.push(event);
+    }
+}
+
+impl EngineHandler for JsHandler {
+    fn on_message(&self, session: SessionHandle, message: Message) {
+        if self.messages_listened.load(Ordering::Relaxed) {
+            let mut event = Event::new(EVENT_MESSAGE, session);
+            match &message {
+                Message::Text(text) => event.text = Some(text.data().to_owned()),
+                Message::Binary(data) => event.binary = Some(data.to_vec().into()),
+            }
+            self.events.push(event);
+        }
+        match message {
+            Message::Text(text) => self.on_socketio_text(session, text.data()),
+            Message::Binary(data) => self.on_socketio_binary(session, data),
+        }
+    }
+
+    fn on_upgrading(&self, session: SessionHandle) {
+        self.events.push(Event::new(EVENT_UPGRADING, session));
+    }
+
+    fn on_upgrade(&self, session: SessionHandle) {
+        self.events.push(Event::new(EVENT_UPGRADE, session));
+    }
+
+    fn on_close(&self, session: SessionHandle, reason: CloseReason) {
+        self.partial.remove(&session);
+        let mut event = Event::new(EVENT_CLOSE, session);
+        event.text = Some(reason.as_str().to_owned());
+        event.detail = reason.description().map(str::to_owned);
+        self.events.push(event);
+    }
+
+    fn on_poll_answer(&self, session: SessionHandle, body: String) {
+        let mut event = Event::new(EVENT_POLL_ANSWER, session);
+        event.text = Some(body);
+        self.events.push(event);
+    }
+
+    fn wants_packets(&self) -> bool {
+        self.packets_listened.load(Ordering::Relaxed)
+    }
+
+    fn on_packet(&self, session: SessionHandle, packet: &Packet, incoming: bool) {
+        let kind = if incoming {
+            EVENT_PACKET
+        } else {
+            EVENT_PACKET_CREATE
+        };
+        let mut event = Event::new(kind, session);
+        event.text = Some(packet.type_name().to_owned());
+        match packet {
+            Packet::Message(Message::Text(text)) => event.detail = Some(text.data().to_owned()),
+            Packet::Message(Message::Binary(data)) => event.binary = Some(data.to_vec().into()),
+            Packet::Open(json) => event.detail = Some(json.clone()),
+            Packet::Ping { probe: true } | Packet::Pong { probe: true } => {
+                event.detail = Some("probe".to_owned())
+            }
+            _ => {}
+        }
+        self.events.push(event);
+    }
+}
