@@ -113,6 +113,7 @@ class Adapter extends EventEmitter {
     const engine = this.nsp.server.engine;
     const handles = new Float64Array(recipients.length);
     let text;
+    let frame;
     for (let i = 0; i < recipients.length; i++) {
       const socket = recipients[i];
       const conn = socket.conn;
@@ -121,7 +122,10 @@ class Adapter extends EventEmitter {
       if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) socket.notifyOutgoingListeners(packet);
       if (conn._packetCreateListened) {
         text = text || encodeText(type, attachments, this.nsp.name, packet.id, json);
-        conn._packetCreated(text, flags.compress !== false);
+        // As upstream, a text broadcast reports the WebSocket frame it is sent as (built once in
+        // Rust; rebuilt here only for listeners).
+        frame = frame || (attachments ? undefined : webSocketTextFrame("4" + text));
+        conn._packetCreated(text, flags.compress !== false, frame);
         if (attachments) for (const attachment of attachments) conn._packetCreated(attachment, flags.compress !== false);
       }
     }
@@ -260,6 +264,24 @@ class SessionAwareAdapter extends Adapter {
     }
     super.broadcast(packet, opts);
   }
+}
+
+/** An unmasked, final WebSocket text frame, as `[header, payload]` (the `ws` package's form). */
+function webSocketTextFrame(text) {
+  const payload = Buffer.from(text);
+  const length = payload.length;
+  let header;
+  if (length < 126) {
+    header = Buffer.from([0x81, length]);
+  } else if (length < 65536) {
+    header = Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+  } else {
+    header = Buffer.alloc(10);
+    header[0] = 0x81;
+    header[1] = 127;
+    header.writeBigUInt64BE(BigInt(length), 2);
+  }
+  return [header, payload];
 }
 
 function parseOffset(offset) {

@@ -81,9 +81,11 @@ class Socket extends EventEmitter {
   }
 
   /** Reports a message packet about to be queued, to `packetCreate` listeners only. */
-  _packetCreated(data, compress) {
+  _packetCreated(data, compress, wsPreEncodedFrame) {
     if (this._packetCreateListened) {
-      this.emit("packetCreate", { type: "message", data, options: { compress } });
+      const options = { compress };
+      if (wsPreEncodedFrame) options.wsPreEncodedFrame = wsPreEncodedFrame;
+      this.emit("packetCreate", { type: "message", data, options });
     }
   }
 
