@@ -6,7 +6,7 @@ const crypto = require("node:crypto");
 const { BindingEngine } = require("../native");
 const { Socket } = require("./socket");
 const { errors, errorMessages, nativeErrorCodes, abortRequest, abortUpgrade } = require("./errors");
-const { handOver, validateUpgradeRequest } = require("./websocket-handoff");
+const { descriptorOf, handOver, validateUpgradeRequest } = require("./websocket-handoff");
 
 const EVENT_MESSAGE = 0;
 const EVENT_CLOSE = 1;
@@ -208,8 +208,9 @@ class Server extends EventEmitter {
     prepare(req);
     // Read now: once the connection is handed to Rust, Node's socket no longer knows it.
     req[kRemoteAddress] = socket.remoteAddress;
-    // Node must not read what now belongs to the WebSocket; Rust will.
-    if (socket._handle && typeof socket._handle.readStop === "function") socket._handle.readStop();
+    // Node must not read what now belongs to the WebSocket; Rust will (unless the connection is
+    // bridged, when Node keeps reading it for Rust).
+    if (descriptorOf(socket) >= 0) socket._handle.readStop();
     const res = new WebSocketResponse(req, socket);
     const callback = (code, context) => {
       if (code !== undefined) {

@@ -2,6 +2,7 @@
 "use strict";
 
 const crypto = require("node:crypto");
+const net = require("node:net");
 
 const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
@@ -36,25 +37,48 @@ function switchingProtocols(req, extraHeaders) {
   return lines.join("\r\n") + "\r\n\r\n";
 }
 
+/** The descriptor Rust can take over, or -1 for a connection Node must keep (TLS). */
+function descriptorOf(socket) {
+  const tcp = socket._handle;
+  if (socket.encrypted || !tcp || typeof tcp.fd !== "number" || tcp.fd < 0) return -1;
+  return tcp.fd;
+}
+
 /**
- * Rust duplicates the descriptor, so Node closing its own (socket.destroy) leaves the connection
- * up: no FIN is sent by Node's close of a duplicated descriptor. Returns the new session's handle
+ * Hands the upgraded connection to Rust, which answers 101 and runs the WebSocket. A plain TCP
+ * connection is handed over by its descriptor: Rust duplicates it, and Node closing its own
+ * (socket.destroy) leaves the connection up, since closing a duplicated descriptor sends no FIN.
+ * A connection Node must keep (TLS: Node decrypts) is bridged instead: Rust speaks through one end
+ * of a socket pair, and Node pipes the connection to the other. Returns the new session's handle
  * (0 for an upgrade, whose session already has one).
  */
 function handOver(native, req, socket, head, extraHeaders, sid, isUpgrade, protocol) {
-  const tcp = socket._handle;
-  if (!tcp || typeof tcp.fd !== "number" || tcp.fd < 0) {
-    throw new Error("this connection has no file descriptor to hand over (TLS is not supported yet)");
-  }
   let bytes = head;
   const buffered = socket.read();
   if (buffered) bytes = Buffer.concat([head, buffered]);
   const response = switchingProtocols(req, extraHeaders);
+  const fd = descriptorOf(socket);
   let handle = 0;
-  if (isUpgrade) native.upgradeWebsocket(tcp.fd, bytes, response, sid);
-  else handle = native.openWebsocket(tcp.fd, bytes, response, sid, protocol);
-  socket.destroy();
+  let bridge;
+  if (isUpgrade) bridge = native.upgradeWebsocket(fd, bytes, response, sid);
+  else [handle, bridge] = native.openWebsocket(fd, bytes, response, sid, protocol);
+  if (fd >= 0) socket.destroy();
+  else pipeTo(socket, bridge);
   return handle;
 }
 
-module.exports = { handOver, validateUpgradeRequest };
+function pipeTo(socket, bridgeFd) {
+  const bridge = new net.Socket({ fd: bridgeFd, readable: true, writable: true });
+  const closeBoth = () => {
+    socket.destroy();
+    bridge.destroy();
+  };
+  for (const end of [socket, bridge]) {
+    end.on("error", closeBoth);
+    end.on("close", closeBoth);
+  }
+  socket.pipe(bridge);
+  bridge.pipe(socket);
+}
+
+module.exports = { descriptorOf, handOver, validateUpgradeRequest };

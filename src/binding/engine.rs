@@ -4,6 +4,7 @@ use super::events::{BindingEvent, JsHandler};
 use super::recovery::{BindingRecoveryOptions, BindingStoredPacket};
 use crate::engine::config::EngineConfig;
 use crate::engine::session::PollReply;
+use crate::engine::stream::HandedStream;
 use crate::engine::{Engine, PostBody, WebSocketHandoff};
 use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::socketio_packet::{self, PacketType};
@@ -14,7 +15,7 @@ use bytes::Bytes;
 use dashmap::DashMap;
 use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
 use napi_derive::napi;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{BorrowedFd, IntoRawFd, RawFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -229,9 +230,12 @@ impl BindingEngine {
         self.engine.close_all();
     }
 
-    /// Opens a session on the TCP connection behind `fd` (Node closes its own descriptor
-    /// afterwards): `response` is the complete 101 answer, `head` what Node read past the
-    /// request. Returns the session's handle.
+    /// Opens a session on a WebSocket whose upgrade request Node read: `response` is the complete
+    /// 101 answer, `head` what Node read past the request. `fd` is the connection's descriptor
+    /// (Rust takes a duplicate; Node closes its own afterwards), or -1 when Node must keep the
+    /// connection (TLS): then Rust speaks through a socket pair, and the second element returned
+    /// is the descriptor of the pair's end for Node to pipe the connection to (-1 otherwise).
+    /// The first is the session's handle.
     #[napi]
     pub fn open_websocket(
         &self,
@@ -240,14 +244,16 @@ impl BindingEngine {
         response: String,
         sid: String,
         protocol: u32,
-    ) -> napi::Result<f64> {
-        let handoff = take_over(fd, &head, response)?;
-        Ok(self
+    ) -> napi::Result<(f64, i32)> {
+        let (handoff, bridge) = take_over(fd, &head, response)?;
+        let handle = self
             .engine
-            .open_websocket(handoff, &sid, revision(protocol)) as f64)
+            .open_websocket(handoff, &sid, revision(protocol));
+        Ok((handle as f64, bridge))
     }
 
-    /// Upgrades polling session `sid` to the WebSocket behind `fd` (see `openWebsocket`).
+    /// Upgrades polling session `sid` to a WebSocket (see `openWebsocket`); returns the bridge's
+    /// descriptor, or -1.
     #[napi]
     pub fn upgrade_websocket(
         &self,
@@ -255,24 +261,35 @@ impl BindingEngine {
         head: Buffer,
         response: String,
         sid: String,
-    ) -> napi::Result<()> {
-        let handoff = take_over(fd, &head, response)?;
+    ) -> napi::Result<i32> {
+        let (handoff, bridge) = take_over(fd, &head, response)?;
         self.engine.upgrade_websocket(handoff, &sid);
-        Ok(())
+        Ok(bridge)
     }
 }
 
-fn take_over(fd: i32, head: &[u8], response: String) -> napi::Result<WebSocketHandoff> {
-    // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this call;
-    // we only duplicate it (CLOEXEC) and never close the original.
-    let owned = unsafe { BorrowedFd::borrow_raw(fd as RawFd) }
-        .try_clone_to_owned()
-        .map_err(|err| invalid_arg(format!("cannot take over the connection: {err}")))?;
-    Ok(WebSocketHandoff {
-        stream: std::net::TcpStream::from(owned),
+/// The stream Rust will own: a duplicate of `fd`, or (for -1) one end of a new socket pair whose
+/// other end's descriptor is returned for Node.
+fn take_over(fd: i32, head: &[u8], response: String) -> napi::Result<(WebSocketHandoff, i32)> {
+    let refused =
+        |err: std::io::Error| invalid_arg(format!("cannot take over the connection: {err}"));
+    let (stream, bridge) = if fd >= 0 {
+        // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this
+        // call; we only duplicate it (CLOEXEC) and never close the original.
+        let owned = unsafe { BorrowedFd::borrow_raw(fd as RawFd) }
+            .try_clone_to_owned()
+            .map_err(refused)?;
+        (HandedStream::Tcp(std::net::TcpStream::from(owned)), -1)
+    } else {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(refused)?;
+        (HandedStream::Bridged(ours), theirs.into_raw_fd())
+    };
+    let handoff = WebSocketHandoff {
+        stream,
         head: head.to_vec(),
         response: response.into_bytes(),
-    })
+    };
+    Ok((handoff, bridge))
 }
 
 /// The frames of a Socket.IO packet: its text, then each binary attachment.

@@ -7,6 +7,7 @@ pub mod handler;
 mod heartbeat;
 mod outbox;
 pub mod session;
+pub mod stream;
 mod websocket;
 
 use crate::protocol::engine_packet::{Message, Packet};

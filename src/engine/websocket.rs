@@ -2,6 +2,7 @@
 //! response, the probe/upgrade exchange and the read/write loop.
 use super::close_reason::CloseReason;
 use super::session::{Outgoing, Session, WsSender};
+use super::stream::{ByteStream, HandedStream};
 use super::Engine;
 use crate::protocol::engine_packet::{Message as EngineMessage, Packet};
 use crate::protocol::Revision;
@@ -9,7 +10,6 @@ use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -24,9 +24,9 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// still arrive whole (the buffer grows to the frame), in reads of this size.
 const READ_BUFFER_SIZE: usize = 1024;
 
-/// A TCP connection taken over from Node after its HTTP upgrade request was read.
+/// A connection taken over from Node after its HTTP upgrade request was read.
 pub struct WebSocketHandoff {
-    pub stream: std::net::TcpStream,
+    pub stream: HandedStream,
     /// Bytes Node had already read past the request head.
     pub head: Vec<u8>,
     /// The complete `101 Switching Protocols` response, extra headers included.
@@ -45,10 +45,8 @@ pub(super) async fn refuse(handoff: WebSocketHandoff) {
 async fn accept(
     handoff: WebSocketHandoff,
     config: WebSocketConfig,
-) -> std::io::Result<WebSocketStream<TcpStream>> {
-    handoff.stream.set_nonblocking(true)?;
-    let mut stream = TcpStream::from_std(handoff.stream)?;
-    stream.set_nodelay(true)?;
+) -> std::io::Result<WebSocketStream<ByteStream>> {
+    let mut stream = handoff.stream.into_async()?;
     stream.write_all(&handoff.response).await?;
     Ok(
         WebSocketStream::from_partially_read(stream, handoff.head, Role::Server, Some(config))
@@ -56,7 +54,7 @@ async fn accept(
     )
 }
 
-async fn drain_until_closed(ws: &mut WebSocketStream<TcpStream>) {
+async fn drain_until_closed(ws: &mut WebSocketStream<ByteStream>) {
     let _ = tokio::time::timeout(CLOSE_GRACE, async {
         while let Some(Ok(_)) = ws.next().await {}
     })
@@ -202,7 +200,7 @@ pub(super) async fn run(
 /// Writes a batch with one flush (one syscall for the lot, as long as it fits the write buffer);
 /// a Close in it ends the connection after what precedes it.
 async fn write_batch(
-    ws: &mut WebSocketStream<TcpStream>,
+    ws: &mut WebSocketStream<ByteStream>,
     revision: Revision,
     batch: Vec<Outgoing>,
 ) -> Result<(), Ending> {
