@@ -147,7 +147,7 @@ export interface EngineOptions {
   allowUpgrades?: boolean;
   /** Parameters of the WebSocket permessage-deflate extension (not supported yet). @default false */
   perMessageDeflate?: boolean | object;
-  /** Parameters of the http compression for the polling transports (not supported yet). */
+  /** Parameters of the http compression for the polling transports. @default { threshold: 1024 } */
   httpCompression?: boolean | object;
   /** An optional packet which will be concatenated to the handshake packet. */
   initialPacket?: any;

@@ -3,6 +3,8 @@
 
 const { EventEmitter } = require("node:events");
 const crypto = require("node:crypto");
+const zlib = require("node:zlib");
+const accepts = require("accepts");
 const { BindingEngine } = require("../native");
 const { Socket } = require("./socket");
 const { errors, errorMessages, nativeErrorCodes, abortRequest, abortUpgrade } = require("./errors");
@@ -463,13 +465,29 @@ class Server extends EventEmitter {
     }
   }
 
+  /** Answers a long-poll GET, compressed as upstream's `httpCompression` says. */
   _respond(socket, req, res, body) {
-    const headers = {
-      "Content-Type": "text/plain; charset=UTF-8",
-      "Content-Length": Buffer.byteLength(body),
+    const headers = { "Content-Type": "text/plain; charset=UTF-8" };
+    const send = (data) => {
+      headers["Content-Length"] = Buffer.byteLength(data);
+      res.writeHead(200, this._pollingHeaders(req, headers));
+      res.end(data);
     };
-    res.writeHead(200, this._pollingHeaders(req, headers));
-    res.end(body);
+    const compression = this.opts.httpCompression;
+    const encoding =
+      compression && Buffer.byteLength(body) >= (compression.threshold ?? 1024)
+        ? accepts(req).encodings(["gzip", "deflate"])
+        : false;
+    if (!encoding) return send(body);
+    zlib[encoding === "gzip" ? "gzip" : "deflate"](body, compression, (err, compressed) => {
+      if (err) {
+        res.writeHead(500);
+        res.end();
+        return;
+      }
+      headers["Content-Encoding"] = encoding;
+      send(compressed);
+    });
   }
 
   /** Response headers of a polling request, after the user's `initial_headers`/`headers` hooks. */
