@@ -2,7 +2,7 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
-const crypto = require("node:crypto");
+const { generateId } = require("./ids");
 const { PacketType } = require("./parser");
 const { RESERVED_EVENTS } = require("./reserved-events");
 const { BroadcastOperator } = require("./broadcast-operator");
@@ -20,9 +20,7 @@ const RECOVERABLE_DISCONNECT_REASONS = new Set([
   "forced server close",
 ]);
 
-function generateId() {
-  return crypto.randomBytes(15).toString("base64url");
-}
+
 
 class Socket extends EventEmitter {
   /**

@@ -2,11 +2,11 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
-const crypto = require("node:crypto");
 const zlib = require("node:zlib");
 const accepts = require("accepts");
 const { BindingEngine } = require("../native");
 const { Socket } = require("./socket");
+const { generateId } = require("../ids");
 const { errors, errorMessages, nativeErrorCodes, abortRequest, abortUpgrade } = require("./errors");
 const { descriptorOf, handOver, validateUpgradeRequest } = require("./websocket-handoff");
 
@@ -136,7 +136,7 @@ class Server extends EventEmitter {
 
   /** Overridable, possibly async, as upstream: the default is 15 random bytes in base64url. */
   generateId() {
-    return crypto.randomBytes(15).toString("base64url");
+    return generateId();
   }
 
   upgrades(transport) {

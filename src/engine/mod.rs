@@ -143,10 +143,14 @@ impl Engine {
         self.sessions.insert(sid, Arc::clone(&session));
         self.by_handle.insert(handle, Arc::clone(&session));
         self.send_packet(&session, self.open_packet(&session.sid, on_polling));
-        let heartbeat = self
-            .runtime
-            .spawn(heartbeat::run(Arc::clone(self), Arc::clone(&session)));
-        session.set_heartbeat(heartbeat.abort_handle());
+        // A WebSocket session's heartbeat runs inside its connection's task (one task less per
+        // connection); a polling session has no task of its own, so its heartbeat gets one.
+        if on_polling {
+            let heartbeat = self
+                .runtime
+                .spawn(heartbeat::run(Arc::clone(self), Arc::clone(&session)));
+            session.set_heartbeat(heartbeat.abort_handle());
+        }
         session
     }
 

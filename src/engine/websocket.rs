@@ -114,6 +114,10 @@ pub(super) async fn run(
             return;
         }
     };
+    // A session born on this WebSocket beats here; an upgraded one keeps its polling heartbeat.
+    let heartbeat = super::heartbeat::run(Arc::clone(&engine), Arc::clone(&session));
+    tokio::pin!(heartbeat);
+    let mut beating = !upgrading;
     let upgrade_deadline = tokio::time::sleep(if upgrading {
         engine.config().upgrade_timeout
     } else {
@@ -177,6 +181,8 @@ pub(super) async fn run(
                     break ending;
                 }
             }
+            // It returns only after closing the session, whose Close then ends this loop.
+            () = &mut heartbeat, if beating => beating = false,
             () = &mut upgrade_deadline, if upgrading => {
                 debug!(sid = %session.sid, "client did not complete upgrade - closing transport");
                 break Ending::Told;
