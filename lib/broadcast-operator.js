@@ -96,16 +96,7 @@ class BroadcastOperator {
   }
 
   emitWithAck(ev, ...args) {
-    return new Promise((resolve, reject) => {
-      args.push((err, responses) => {
-        if (err) {
-          err.responses = responses;
-          return reject(err);
-        }
-        return resolve(responses);
-      });
-      this.emit(ev, ...args);
-    });
+    return collectResponses((ack) => this.emit(ev, ...args, ack));
   }
 
   allSockets() {
@@ -136,6 +127,23 @@ class BroadcastOperator {
   disconnectSockets(close = false) {
     this.adapter.disconnectSockets({ rooms: this.rooms, except: this.exceptRooms, flags: this.flags }, close);
   }
+}
+
+/**
+ * Sends with `send(ack)` and settles with the responses the ack gets; on error (a timeout), rejects
+ * with the error, which carries the responses received so far.
+ */
+function collectResponses(send) {
+  return new Promise((resolve, reject) => {
+    send((err, responses) => {
+      if (err) {
+        err.responses = responses;
+        reject(err);
+      } else {
+        resolve(responses);
+      }
+    });
+  });
 }
 
 /** A socket of another node, as `fetchSockets` returns it (only with a cluster adapter). */
@@ -170,4 +178,4 @@ class RemoteSocket {
   }
 }
 
-module.exports = { BroadcastOperator, RemoteSocket };
+module.exports = { BroadcastOperator, RemoteSocket, collectResponses };

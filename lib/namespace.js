@@ -3,7 +3,7 @@
 
 const { EventEmitter } = require("node:events");
 const { Socket } = require("./socket");
-const { BroadcastOperator } = require("./broadcast-operator");
+const { BroadcastOperator, collectResponses } = require("./broadcast-operator");
 
 /** Names reserved on a namespace, which `serverSideEmit` refuses. */
 const RESERVED_EVENTS = new Set(["connect", "connection", "new_namespace"]);
@@ -154,16 +154,7 @@ class Namespace extends EventEmitter {
   }
 
   serverSideEmitWithAck(ev, ...args) {
-    return new Promise((resolve, reject) => {
-      args.push((err, responses) => {
-        if (err) {
-          err.responses = responses;
-          return reject(err);
-        }
-        return resolve(responses);
-      });
-      this.serverSideEmit(ev, ...args);
-    });
+    return collectResponses((ack) => this.serverSideEmit(ev, ...args, ack));
   }
 
   allSockets() {
