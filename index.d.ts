@@ -145,8 +145,8 @@ export interface EngineOptions {
   transports?: Array<"polling" | "websocket">;
   /** Whether to allow transport upgrades. @default true */
   allowUpgrades?: boolean;
-  /** Parameters of the WebSocket permessage-deflate extension (not supported yet). @default false */
-  perMessageDeflate?: boolean | object;
+  /** The WebSocket permessage-deflate extension: `true` or `{ threshold }`. @default false */
+  perMessageDeflate?: boolean | { threshold?: number };
   /** Parameters of the http compression for the polling transports. @default { threshold: 1024 } */
   httpCompression?: boolean | object;
   /** An optional packet which will be concatenated to the handshake packet. */

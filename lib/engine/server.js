@@ -63,6 +63,10 @@ class Server extends EventEmitter {
       );
     }
     if (this.opts.cors) this.use(require("cors")(this.opts.cors));
+    /** The size from which WebSocket messages are compressed; undefined: perMessageDeflate off. */
+    this._deflateThreshold = opts.perMessageDeflate
+      ? Object.assign({ threshold: 1024 }, opts.perMessageDeflate).threshold
+      : undefined;
     this._native = new BindingEngine(
       {
         pingInterval: this.opts.pingInterval,
@@ -351,7 +355,12 @@ class Server extends EventEmitter {
     if (!req._query.sid) this.emit("initial_headers", extraHeaders, req);
     this.emit("headers", extraHeaders, req);
     try {
-      return handOver(this._native, req, socket, head, extraHeaders, sid, isUpgrade, protocol);
+      return handOver(this._native, req, socket, head, extraHeaders, {
+        sid,
+        isUpgrade,
+        protocol,
+        deflateThreshold: this._deflateThreshold,
+      });
     } catch (error) {
       this.emit("connection_error", {
         req,

@@ -20,7 +20,19 @@ function validateUpgradeRequest(req) {
   );
 }
 
-function switchingProtocols(req, extraHeaders) {
+/**
+ * Whether the client offers permessage-deflate in a form this server speaks: any offer that does
+ * not cap the server's window below the default (Rust compresses with a 32 KiB window).
+ */
+function acceptsDeflate(req) {
+  const offers = String(req.headers["sec-websocket-extensions"] || "").split(",");
+  return offers.some((offer) => {
+    const [name, ...params] = offer.split(";").map((part) => part.trim());
+    return name === "permessage-deflate" && !params.some((p) => /^server_max_window_bits=(?!15$)/.test(p));
+  });
+}
+
+function switchingProtocols(req, extraHeaders, deflate) {
   const accept = crypto
     .createHash("sha1")
     .update(req.headers["sec-websocket-key"] + WEBSOCKET_GUID)
@@ -31,6 +43,8 @@ function switchingProtocols(req, extraHeaders) {
     "Connection: Upgrade",
     `Sec-WebSocket-Accept: ${accept}`,
   ];
+  // Each server message is compressed on its own; the client keeps its context if it wants.
+  if (deflate) lines.push("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover");
   for (const [name, value] of Object.entries(extraHeaders)) {
     for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
   }
@@ -52,16 +66,18 @@ function descriptorOf(socket) {
  * of a socket pair, and Node pipes the connection to the other. Returns the new session's handle
  * (0 for an upgrade, whose session already has one).
  */
-function handOver(native, req, socket, head, extraHeaders, sid, isUpgrade, protocol) {
+function handOver(native, req, socket, head, extraHeaders, session) {
   let bytes = head;
   const buffered = socket.read();
   if (buffered) bytes = Buffer.concat([head, buffered]);
-  const response = switchingProtocols(req, extraHeaders);
+  // `session.deflateThreshold` is set when the server enables perMessageDeflate.
+  const threshold = session.deflateThreshold !== undefined && acceptsDeflate(req) ? session.deflateThreshold : undefined;
+  const response = switchingProtocols(req, extraHeaders, threshold !== undefined);
   const fd = descriptorOf(socket);
   let handle = 0;
   let bridge;
-  if (isUpgrade) bridge = native.upgradeWebsocket(fd, bytes, response, sid);
-  else [handle, bridge] = native.openWebsocket(fd, bytes, response, sid, protocol);
+  if (session.isUpgrade) bridge = native.upgradeWebsocket(fd, bytes, response, session.sid, threshold);
+  else [handle, bridge] = native.openWebsocket(fd, bytes, response, session.sid, session.protocol, threshold);
   if (fd >= 0) socket.destroy();
   else pipeTo(socket, bridge);
   return handle;

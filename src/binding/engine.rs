@@ -235,7 +235,8 @@ impl BindingEngine {
     /// (Rust takes a duplicate; Node closes its own afterwards), or -1 when Node must keep the
     /// connection (TLS): then Rust speaks through a socket pair, and the second element returned
     /// is the descriptor of the pair's end for Node to pipe the connection to (-1 otherwise).
-    /// The first is the session's handle.
+    /// The first is the session's handle. `deflate_threshold` is set when the 101 answer accepted
+    /// permessage-deflate.
     #[napi]
     pub fn open_websocket(
         &self,
@@ -244,8 +245,9 @@ impl BindingEngine {
         response: String,
         sid: String,
         protocol: u32,
+        deflate_threshold: Option<u32>,
     ) -> napi::Result<(f64, i32)> {
-        let (handoff, bridge) = take_over(fd, &head, response)?;
+        let (handoff, bridge) = take_over(fd, &head, response, deflate_threshold)?;
         let handle = self
             .engine
             .open_websocket(handoff, &sid, revision(protocol));
@@ -261,8 +263,9 @@ impl BindingEngine {
         head: Buffer,
         response: String,
         sid: String,
+        deflate_threshold: Option<u32>,
     ) -> napi::Result<i32> {
-        let (handoff, bridge) = take_over(fd, &head, response)?;
+        let (handoff, bridge) = take_over(fd, &head, response, deflate_threshold)?;
         self.engine.upgrade_websocket(handoff, &sid);
         Ok(bridge)
     }
@@ -270,7 +273,12 @@ impl BindingEngine {
 
 /// The stream Rust will own: a duplicate of `fd`, or (for -1) one end of a new socket pair whose
 /// other end's descriptor is returned for Node.
-fn take_over(fd: i32, head: &[u8], response: String) -> napi::Result<(WebSocketHandoff, i32)> {
+fn take_over(
+    fd: i32,
+    head: &[u8],
+    response: String,
+    deflate_threshold: Option<u32>,
+) -> napi::Result<(WebSocketHandoff, i32)> {
     let refused =
         |err: std::io::Error| invalid_arg(format!("cannot take over the connection: {err}"));
     let (stream, bridge) = if fd >= 0 {
@@ -288,6 +296,7 @@ fn take_over(fd: i32, head: &[u8], response: String) -> napi::Result<(WebSocketH
         stream,
         head: head.to_vec(),
         response: response.into_bytes(),
+        deflate_threshold: deflate_threshold.map(|threshold| threshold as usize),
     };
     Ok((handoff, bridge))
 }

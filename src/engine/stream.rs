@@ -1,6 +1,7 @@
 //! The byte stream under a WebSocket: the client's TCP connection itself (handed over by its
 //! descriptor), or one end of a socket pair whose other end Node pipes to a connection it must
 //! keep, such as a TLS one (Node decrypts, Rust speaks WebSocket).
+use crate::protocol::permessage_deflate::{Deflater, InflateError, Inflater};
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -34,6 +35,8 @@ impl HandedStream {
 pub enum ByteStream {
     Tcp(TcpStream),
     Bridged(UnixStream),
+    /// permessage-deflate negotiated: frames are transcoded on their way in and out.
+    Deflate(Box<DeflateStream>),
 }
 
 impl AsyncRead for ByteStream {
@@ -45,6 +48,7 @@ impl AsyncRead for ByteStream {
         match self.get_mut() {
             ByteStream::Tcp(stream) => Pin::new(stream).poll_read(cx, buf),
             ByteStream::Bridged(stream) => Pin::new(stream).poll_read(cx, buf),
+            ByteStream::Deflate(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -58,6 +62,7 @@ impl AsyncWrite for ByteStream {
         match self.get_mut() {
             ByteStream::Tcp(stream) => Pin::new(stream).poll_write(cx, buf),
             ByteStream::Bridged(stream) => Pin::new(stream).poll_write(cx, buf),
+            ByteStream::Deflate(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -69,6 +74,7 @@ impl AsyncWrite for ByteStream {
         match self.get_mut() {
             ByteStream::Tcp(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
             ByteStream::Bridged(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
+            ByteStream::Deflate(stream) => Pin::new(stream.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -80,6 +86,7 @@ impl AsyncWrite for ByteStream {
         match self.get_mut() {
             ByteStream::Tcp(stream) => Pin::new(stream).poll_flush(cx),
             ByteStream::Bridged(stream) => Pin::new(stream).poll_flush(cx),
+            ByteStream::Deflate(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
         }
     }
 
@@ -87,6 +94,134 @@ impl AsyncWrite for ByteStream {
         match self.get_mut() {
             ByteStream::Tcp(stream) => Pin::new(stream).poll_shutdown(cx),
             ByteStream::Bridged(stream) => Pin::new(stream).poll_shutdown(cx),
+            ByteStream::Deflate(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
         }
     }
+}
+
+impl ByteStream {
+    /// Wraps the stream in the permessage-deflate transcoder: server messages of `threshold`
+    /// bytes or more are compressed, client messages inflate up to `max_message` bytes. `head`,
+    /// what was read before the switch, goes through the transcoder first.
+    pub fn deflating(self, threshold: usize, max_message: usize, head: &[u8]) -> io::Result<Self> {
+        let mut stream = DeflateStream {
+            inner: self,
+            inflater: Inflater::new(max_message),
+            deflater: Deflater::new(threshold),
+            readable: Vec::new(),
+            read_at: 0,
+            writable: Vec::new(),
+            written: 0,
+        };
+        stream
+            .inflater
+            .push(head, &mut stream.readable)
+            .map_err(inflate_error)?;
+        Ok(ByteStream::Deflate(Box::new(stream)))
+    }
+}
+
+pub struct DeflateStream {
+    inner: ByteStream,
+    inflater: Inflater,
+    deflater: Deflater,
+    /// Plain frames ready for tungstenite to read, from `read_at` on.
+    readable: Vec<u8>,
+    read_at: usize,
+    /// Frames to send, from `written` on.
+    writable: Vec<u8>,
+    written: usize,
+}
+
+impl DeflateStream {
+    fn poll_send_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.written < self.writable.len() {
+            let n = match Pin::new(&mut self.inner).poll_write(cx, &self.writable[self.written..]) {
+                Poll::Ready(Ok(n)) => n,
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                Poll::Pending => return Poll::Pending,
+            };
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.written += n;
+        }
+        self.writable.clear();
+        self.written = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncRead for DeflateStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            if this.read_at < this.readable.len() {
+                let n = buf.remaining().min(this.readable.len() - this.read_at);
+                buf.put_slice(&this.readable[this.read_at..this.read_at + n]);
+                this.read_at += n;
+                return Poll::Ready(Ok(()));
+            }
+            this.readable.clear();
+            this.read_at = 0;
+            let mut chunk = [0u8; 4096];
+            let mut received = ReadBuf::new(&mut chunk);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut received) {
+                Poll::Ready(Ok(())) => {}
+                other => return other,
+            }
+            if received.filled().is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            this.inflater
+                .push(received.filled(), &mut this.readable)
+                .map_err(inflate_error)?;
+        }
+    }
+}
+
+impl AsyncWrite for DeflateStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.deflater.push(buf, &mut this.writable);
+        // Sent as far as the socket takes it now; the rest goes with the next write or flush.
+        if let Poll::Ready(Err(err)) = this.poll_send_pending(cx) {
+            return Poll::Ready(Err(err));
+        }
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match this.poll_send_pending(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_flush(cx),
+            other => other,
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match this.poll_send_pending(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_shutdown(cx),
+            other => other,
+        }
+    }
+}
+
+fn inflate_error(err: InflateError) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        match err {
+            InflateError::TooLarge => "inflated message too large",
+            InflateError::Corrupt => "invalid compressed data",
+        },
+    )
 }

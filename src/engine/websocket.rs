@@ -31,6 +31,8 @@ pub struct WebSocketHandoff {
     pub head: Vec<u8>,
     /// The complete `101 Switching Protocols` response, extra headers included.
     pub response: Vec<u8>,
+    /// The size from which messages are compressed, when permessage-deflate was negotiated.
+    pub deflate_threshold: Option<usize>,
 }
 
 /// Completes the handshake and then closes: the session it named cannot take a WebSocket now
@@ -48,10 +50,17 @@ async fn accept(
 ) -> std::io::Result<WebSocketStream<ByteStream>> {
     let mut stream = handoff.stream.into_async()?;
     stream.write_all(&handoff.response).await?;
-    Ok(
-        WebSocketStream::from_partially_read(stream, handoff.head, Role::Server, Some(config))
-            .await,
-    )
+    let (stream, head) = match handoff.deflate_threshold {
+        Some(threshold) => {
+            let limit = config.max_message_size.unwrap_or(usize::MAX);
+            (
+                stream.deflating(threshold, limit, &handoff.head)?,
+                Vec::new(),
+            )
+        }
+        None => (stream, handoff.head),
+    };
+    Ok(WebSocketStream::from_partially_read(stream, head, Role::Server, Some(config)).await)
 }
 
 async fn drain_until_closed(ws: &mut WebSocketStream<ByteStream>) {

@@ -3,6 +3,7 @@
 pub mod engine_packet;
 pub mod payload;
 pub mod payload_v3;
+pub mod permessage_deflate;
 pub mod socketio_packet;
 
 /// The Engine.IO protocol revision a session speaks: 4, or 3 for socket.io-client 2.x
