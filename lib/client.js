@@ -102,6 +102,14 @@ class Client {
     this.onerror(new Error("Unknown type: " + (data === null ? "null" : typeof data)));
   }
 
+  /** Writes packets already encoded by `io.encoder` (the path of socket.io-adapter's adapters). */
+  writeToEngine(encodedPackets, opts = {}) {
+    if (opts.volatile && !this.conn._writable) return;
+    for (const encoded of Array.isArray(encodedPackets) ? encodedPackets : [encodedPackets]) {
+      this.conn.write(encoded, opts);
+    }
+  }
+
   /** A Socket.IO packet whose framing Rust decoded; its JSON data is parsed and checked here. */
   _ondecoded(type, nsp, id, json, attachments) {
     let data;

@@ -136,4 +136,16 @@ function encodeText(type, attachments, nsp, id, json) {
   return text + json;
 }
 
-module.exports = { PacketType, encodeData, encodeText, decodeData, hasBinary };
+/**
+ * socket.io-parser's `Encoder` shape (`io.encoder`), for adapters of the socket.io-adapter family,
+ * which encode a packet once and write it to each client with `client.writeToEngine`.
+ */
+class Encoder {
+  encode(packet) {
+    const { type, json, attachments } = encodeData(packet.type, packet.data);
+    const text = encodeText(type, attachments, packet.nsp || "/", packet.id, json);
+    return attachments ? [text, ...attachments] : [text];
+  }
+}
+
+module.exports = { PacketType, Encoder, encodeData, encodeText, decodeData, hasBinary };

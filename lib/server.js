@@ -16,6 +16,7 @@ const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const { BroadcastOperator } = require("./broadcast-operator");
 const { Socket } = require("./socket");
 const { attachServe } = require("./serve-client");
+const { Encoder } = require("./parser");
 
 class Server extends EventEmitter {
   /**
@@ -29,6 +30,7 @@ class Server extends EventEmitter {
       srv = undefined;
     }
     this._nsps = new Map();
+    this.encoder = new Encoder();
     this.parentNsps = new Map();
     this.parentNamespacesFromRegExp = new Map();
     this.path(opts.path || "/socket.io");
