@@ -11,6 +11,8 @@ use bytes::Bytes;
 use dashmap::DashMap;
 use napi::bindgen_prelude::{Buffer, Function};
 use rustc_hash::FxBuildHasher;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Event kinds, as lib/engine/server.js names them.
@@ -196,6 +198,13 @@ impl EngineHandler for JsHandler {
         let mut event = Event::new(EVENT_POLL_ANSWER, session);
         event.text = Some(body);
         self.events.push(event);
+    }
+
+    fn room(&self) -> Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> {
+        let backlog = self.events.backlog();
+        backlog.is_full().then(|| {
+            Box::pin(backlog.wait_for_room()) as Pin<Box<dyn Future<Output = ()> + Send + '_>>
+        })
     }
 
     fn wants_packets(&self) -> bool {

@@ -3,6 +3,8 @@
 use super::close_reason::CloseReason;
 use super::SessionHandle;
 use crate::protocol::engine_packet::{Message, Packet};
+use std::future::Future;
+use std::pin::Pin;
 
 /// Receives what happens to the engine's sessions, each named by its handle. Called from I/O
 /// threads: implementations must be quick and must not block.
@@ -15,6 +17,11 @@ pub trait EngineHandler: Send + Sync + 'static {
     fn on_close(&self, session: SessionHandle, reason: CloseReason);
     /// The body answering the session's waiting long-poll GET.
     fn on_poll_answer(&self, session: SessionHandle, body: String);
+    /// Resolves once the consumer has room for more events; connections wait on it before
+    /// reading further, so a flood cannot grow the process's memory without bound.
+    fn room(&self) -> Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> {
+        None
+    }
     /// Whether `on_packet` is wanted: forwarding every packet costs, so only when listened to.
     fn wants_packets(&self) -> bool {
         false

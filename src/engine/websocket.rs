@@ -165,6 +165,9 @@ pub(super) async fn run(
                     if packet != Packet::Close {
                         engine.on_packet(&session, packet);
                     }
+                    if let Some(room) = engine.handler.room() {
+                        room.await;
+                    }
                     continue;
                 }
                 match packet {
