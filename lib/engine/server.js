@@ -97,7 +97,7 @@ class Server extends EventEmitter {
    */
   _sendPacket(handles, packet) {
     this._scheduleFlush();
-    return this._native.sendPacket(handles, packet);
+    if (this._native.sendPacket(handles, packet) > 0) this._answerPolls();
   }
 
   /**
@@ -108,19 +108,40 @@ class Server extends EventEmitter {
     this._scheduleFlush();
     // Which sockets got it is not known here: all are busy for volatile packets this turn.
     this._broadcastTurn = this._turn;
-    return this._native.broadcast(rooms, except, packet);
+    if (this._native.broadcast(rooms, except, packet) > 0) this._answerPolls();
   }
 
   /** Queues a raw engine message to one session. */
   _sendMessage(handle, data) {
     this._scheduleFlush();
-    return this._native.send(handle, data);
+    if (this._native.send(handle, data) > 0) this._answerPolls();
   }
 
   /** Queues to a session what it missed since `offset` (connection-state recovery). */
   _replay(handle, nsp, offset, rooms) {
     this._scheduleFlush();
-    return this._native.replay(handle, nsp, offset, rooms);
+    const replayed = this._native.replay(handle, nsp, offset, rooms);
+    this._answerPolls();
+    return replayed;
+  }
+
+  /**
+   * Answers the long-poll GETs that JS's own sends released, right away, as upstream writes the
+   * response within `send` (the others arrive as events).
+   */
+  _answerPolls() {
+    for (const [handle, body] of this._native.takePollAnswers()) {
+      const socket = this._byHandle.get(handle);
+      if (socket) this._answerPoll(socket, body);
+    }
+  }
+
+  _answerPoll(socket, body) {
+    const res = socket._pendingGet;
+    if (res) {
+      socket._pendingGet = null;
+      this._respond(socket, socket._pendingGetRequest, res, body);
+    }
   }
 
   /**
@@ -528,6 +549,7 @@ class Server extends EventEmitter {
    * [kind, session handle, text, binary, detail, packet type, ack id, attachments].
    */
   _drainEvents() {
+    this._answerPolls();
     for (const event of this._native.drainEvents()) {
       const socket = this._byHandle.get(event[1]);
       if (!socket) continue;
@@ -540,14 +562,9 @@ class Server extends EventEmitter {
         case EVENT_MESSAGE:
           socket._onMessage(text !== undefined && text !== null ? text : event[3]);
           break;
-        case EVENT_POLL_ANSWER: {
-          const res = socket._pendingGet;
-          if (res) {
-            socket._pendingGet = null;
-            this._respond(socket, socket._pendingGetRequest, res, text);
-          }
+        case EVENT_POLL_ANSWER:
+          this._answerPoll(socket, text);
           break;
-        }
         case EVENT_SOCKETIO_PARSE_ERROR:
           if (socket._onSocketIoParseError) socket._onSocketIoParseError(text);
           break;

@@ -72,7 +72,7 @@ fn normalize_options(options: &BindingEngineOptions) -> napi::Result<EngineConfi
 #[napi]
 pub struct BindingEngine {
     engine: Arc<Engine>,
-    handler: Arc<JsHandler>,
+    pub(super) handler: Arc<JsHandler>,
     pub(super) recovery: Option<Arc<dyn PacketStore>>,
     /// Room indexes, by namespace.
     pub(super) rooms: DashMap<String, Arc<parking_lot::Mutex<RoomIndex>>>,
@@ -125,11 +125,19 @@ impl BindingEngine {
 
     /// Encodes one Socket.IO packet once and queues it to every session in `sids`: a broadcast
     /// costs one call, whatever the number of recipients. A packet with `stored` is also kept for
-    /// connection-state recovery. Returns how many sessions took it.
+    /// connection-state recovery. Returns how many poll answers wait in `takePollAnswers`.
     #[napi]
     pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
         let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
-        self.deliver_packet(&targets, packet)
+        self.deliver_packet(&targets, packet)?;
+        Ok(self.handler.answers_waiting())
+    }
+
+    /// Long-poll answers that sends from JS released: `[session handle, body]` each. The sending
+    /// calls return how many wait here.
+    #[napi]
+    pub fn take_poll_answers(&self) -> Vec<(f64, String)> {
+        self.handler.take_answers()
     }
 
     /// Frames `packet` once, queues it to every session in `targets`, and stores it for recovery
@@ -210,14 +218,16 @@ impl BindingEngine {
         self.engine.request_aborted(&sid, &description);
     }
 
-    /// Queues a raw engine message to the session `handle`.
+    /// Queues a raw engine message to the session `handle`; returns how many poll answers wait in
+    /// `takePollAnswers`.
     #[napi]
-    pub fn send(&self, handle: f64, data: Either<String, Buffer>) -> bool {
+    pub fn send(&self, handle: f64, data: Either<String, Buffer>) -> u32 {
         let message = match data {
             Either::A(text) => Message::Text(TextMessage::new(&text)),
             Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
         };
-        self.engine.send_to(handle as u64, message)
+        self.engine.send_to(handle as u64, message);
+        self.handler.answers_waiting()
     }
 
     #[napi]

@@ -43,6 +43,11 @@ impl<E> EventQueue<E> {
             .full
             .store(pending.len() >= HIGH_WATER, Ordering::Release);
         drop(pending);
+        self.wake();
+    }
+
+    /// Makes sure JS drains soon, even with no event queued (see `JsHandler::on_poll_answer`).
+    pub fn wake(&self) {
         if !self.scheduled.swap(true, Ordering::AcqRel) {
             self.wakeup
                 .call((), ThreadsafeFunctionCallMode::NonBlocking);

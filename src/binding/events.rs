@@ -10,6 +10,7 @@ use crate::protocol::socketio_packet;
 use bytes::Bytes;
 use dashmap::DashMap;
 use napi::bindgen_prelude::{Buffer, Function};
+use parking_lot::Mutex;
 use rustc_hash::FxBuildHasher;
 use std::future::Future;
 use std::pin::Pin;
@@ -91,6 +92,9 @@ pub struct JsHandler {
     /// Raw engine messages are forwarded only when JS listens to them on an engine socket.
     pub(super) messages_listened: AtomicBool,
     partial: DashMap<SessionHandle, Partial, FxBuildHasher>,
+    /// The thread JS runs on (where the handler is made), and the poll answers released there.
+    js_thread: std::thread::ThreadId,
+    answers: Mutex<Vec<(f64, String)>>,
 }
 
 impl JsHandler {
@@ -101,7 +105,19 @@ impl JsHandler {
             packets_listened: AtomicBool::new(false),
             messages_listened: AtomicBool::new(false),
             partial: DashMap::with_hasher(FxBuildHasher),
+            js_thread: std::thread::current().id(),
+            answers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Poll answers released by JS's own calls: `[session handle, body]` each.
+    pub fn take_answers(&self) -> Vec<(f64, String)> {
+        std::mem::take(&mut *self.answers.lock())
+    }
+
+    /// How many poll answers wait for `take_answers`.
+    pub fn answers_waiting(&self) -> u32 {
+        self.answers.lock().len() as u32
     }
 
     /// Everything queued so far, for JS.
@@ -195,6 +211,14 @@ impl EngineHandler for JsHandler {
     }
 
     fn on_poll_answer(&self, session: SessionHandle, body: String) {
+        // Released by a send from JS: JS answers the GET as soon as that call returns, as
+        // upstream writes the response within `send`. The wake-up covers a caller that does not
+        // look (the next drain takes them).
+        if std::thread::current().id() == self.js_thread {
+            self.answers.lock().push((session as f64, body));
+            self.events.wake();
+            return;
+        }
         let mut event = Event::new(EVENT_POLL_ANSWER, session);
         event.text = Some(body);
         self.events.push(event);

@@ -36,7 +36,8 @@ impl BindingEngine {
     }
 
     /// Sends `packet` to the connected sockets of `nsp` in any of `rooms` (all when empty) and in
-    /// none of `except`: one call, whatever the number of recipients. Returns how many got it.
+    /// none of `except`: one call, whatever the number of recipients. Returns how many poll
+    /// answers wait in `takePollAnswers`.
     #[napi]
     pub fn broadcast(
         &self,
@@ -48,7 +49,8 @@ impl BindingEngine {
             .room_index(&packet.0)
             .lock()
             .recipients(&rooms, &except);
-        self.deliver_packet(&recipients, packet)
+        self.deliver_packet(&recipients, packet)?;
+        Ok(self.handler.answers_waiting())
     }
 }
 
