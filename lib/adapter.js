@@ -125,8 +125,7 @@ class Adapter extends EventEmitter {
         // As upstream, a text broadcast reports the WebSocket frame it is sent as (built once in
         // Rust; rebuilt here only for listeners).
         frame = frame || (attachments ? undefined : webSocketTextFrame("4" + text));
-        conn._packetCreated(text, flags.compress !== false, frame);
-        if (attachments) for (const attachment of attachments) conn._packetCreated(attachment, flags.compress !== false);
+        conn._socketIoPacketCreated(text, attachments, flags.compress !== false, frame);
       }
     }
     engine._sendPacket(handles, [this.nsp.name, type, packet.id, json, attachments, stored]);

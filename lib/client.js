@@ -87,9 +87,8 @@ class Client {
     this.server.engine._markBusy(this.conn);
     const { type, json, attachments } = encodeData(packet.type, packet.data);
     if (this.conn._packetCreateListened) {
-      const compress = opts.compress !== false;
-      this.conn._packetCreated(encodeText(type, attachments, packet.nsp || "/", packet.id, json), compress);
-      if (attachments) for (const attachment of attachments) this.conn._packetCreated(attachment, compress);
+      const text = encodeText(type, attachments, packet.nsp || "/", packet.id, json);
+      this.conn._socketIoPacketCreated(text, attachments, opts.compress !== false);
     }
     this.server.engine._sendPacket(this.conn._target, [packet.nsp || "/", type, packet.id, json, attachments, undefined]);
   }

@@ -80,6 +80,15 @@ class Socket extends EventEmitter {
     return this.transport.name === "websocket" || this._pendingGet !== null;
   }
 
+  /**
+   * Reports a Socket.IO packet's messages (its text, then each attachment) to `packetCreate`
+   * listeners; only called when `_packetCreateListened`.
+   */
+  _socketIoPacketCreated(text, attachments, compress, wsPreEncodedFrame) {
+    this._packetCreated(text, compress, wsPreEncodedFrame);
+    if (attachments) for (const attachment of attachments) this._packetCreated(attachment, compress);
+  }
+
   /** Reports a message packet about to be queued, to `packetCreate` listeners only. */
   _packetCreated(data, compress, wsPreEncodedFrame) {
     if (this._packetCreateListened) {

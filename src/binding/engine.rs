@@ -71,7 +71,7 @@ fn normalize_options(options: &BindingEngineOptions) -> napi::Result<EngineConfi
 
 #[napi]
 pub struct BindingEngine {
-    engine: Arc<Engine>,
+    pub(super) engine: Arc<Engine>,
     pub(super) handler: Arc<JsHandler>,
     pub(super) recovery: Option<Arc<dyn PacketStore>>,
     /// Room indexes, by namespace.
@@ -123,9 +123,10 @@ impl BindingEngine {
             .store(listened, Ordering::Relaxed);
     }
 
-    /// Encodes one Socket.IO packet once and queues it to every session in `sids`: a broadcast
-    /// costs one call, whatever the number of recipients. A packet with `stored` is also kept for
-    /// connection-state recovery. Returns how many poll answers wait in `takePollAnswers`.
+    /// Encodes one Socket.IO packet once and queues it to every session in `targets`: a
+    /// broadcast costs one call, whatever the number of recipients. A packet with `stored` is also
+    /// kept for connection-state recovery. Returns how many poll answers wait in
+    /// `takePollAnswers`.
     #[napi]
     pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
         let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
@@ -146,29 +147,16 @@ impl BindingEngine {
         &self,
         targets: &[u64],
         packet: BindingPacket,
-    ) -> napi::Result<u32> {
+    ) -> napi::Result<()> {
         let frames = encode_frames(&packet)?;
-        let delivered = self.send_frames(targets, &frames);
+        for &target in targets {
+            self.engine.send_to(target, &frames);
+        }
         let (nsp, _, _, _, _, stored) = packet;
         if let (Some(stored), Some(store)) = (stored, &self.recovery) {
             store.append(&nsp, stored.into_stored(frames));
         }
-        Ok(delivered)
-    }
-
-    pub(super) fn send_frames(&self, targets: &[u64], frames: &[Message]) -> u32 {
-        let mut delivered = 0;
-        for &target in targets {
-            let mut frames = frames.iter();
-            let Some(first) = frames.next() else { break };
-            if self.engine.send_to(target, first.clone()) {
-                delivered += 1;
-                for frame in frames {
-                    self.engine.send_to(target, frame.clone());
-                }
-            }
-        }
-        delivered
+        Ok(())
     }
 
     /// Wakes every WebSocket writer that packets were queued to since the last call: JS calls it
@@ -176,16 +164,6 @@ impl BindingEngine {
     #[napi]
     pub fn flush(&self) {
         self.engine.flush();
-    }
-
-    #[napi(getter)]
-    pub fn clients_count(&self) -> u32 {
-        self.engine.clients_count() as u32
-    }
-
-    #[napi]
-    pub fn transport_name(&self, sid: String) -> Option<String> {
-        self.engine.transport_name(&sid).map(str::to_owned)
     }
 
     /// Opens a polling session; returns its handle (see `sendPacket`).
@@ -226,18 +204,13 @@ impl BindingEngine {
             Either::A(text) => Message::Text(TextMessage::new(&text)),
             Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
         };
-        self.engine.send_to(handle as u64, message);
+        self.engine.send_to(handle as u64, &[message]);
         self.handler.answers_waiting()
     }
 
     #[napi]
     pub fn close(&self, sid: String, discard: bool) {
         self.engine.close(&sid, discard);
-    }
-
-    #[napi]
-    pub fn close_all(&self) {
-        self.engine.close_all();
     }
 
     /// Opens a session on a WebSocket whose upgrade request Node read: `response` is the complete

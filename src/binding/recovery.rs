@@ -67,9 +67,8 @@ impl BindingEngine {
         let rooms: Vec<Arc<str>> = rooms.into_iter().map(Arc::from).collect();
         match store.missed_since(&nsp, offset as u64, &rooms) {
             Ok(missed) => {
-                let targets = [handle as u64];
                 for packet in missed {
-                    self.send_frames(&targets, &packet.frames);
+                    self.engine.send_to(handle as u64, &packet.frames);
                 }
                 true
             }

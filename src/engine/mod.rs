@@ -92,19 +92,10 @@ impl Engine {
         &self.config
     }
 
-    pub fn clients_count(&self) -> usize {
-        self.sessions.len()
-    }
-
     fn session(&self, sid: &str) -> Option<Arc<Session>> {
         self.sessions
             .get(sid)
             .map(|entry| Arc::clone(entry.value()))
-    }
-
-    /// The transport carrying a session, or None for an unknown sid.
-    pub fn transport_name(&self, sid: &str) -> Option<&'static str> {
-        self.session(sid).map(|session| session.transport_name())
     }
 
     fn open_packet(&self, sid: &str, on_polling: bool) -> Packet {
@@ -322,28 +313,23 @@ impl Engine {
         }
     }
 
-    /// Queues a message to one session (false if it is unknown or closing). Its WebSocket writer
-    /// is woken by the next `flush`, so that everything sent until then goes out in one write.
-    pub fn send(&self, sid: &str, message: Message) -> bool {
-        match self.session(sid) {
-            Some(session) => self.queue_packet(&session, Packet::Message(message), Wake::AtFlush),
-            None => false,
-        }
-    }
-
-    /// `send` to a session named by its handle.
-    pub fn send_to(&self, handle: SessionHandle, message: Message) -> bool {
-        let session = self
+    /// Queues messages, in order, to the session named by `handle` (false if it is unknown or
+    /// closing). Its WebSocket writer is woken by the next `flush`, so that everything sent until
+    /// then goes out in one write.
+    pub fn send_to(&self, handle: SessionHandle, messages: &[Message]) -> bool {
+        let Some(session) = self
             .by_handle
             .get(&handle)
-            .map(|entry| Arc::clone(entry.value()));
-        match session {
-            Some(session) => self.queue_packet(&session, Packet::Message(message), Wake::AtFlush),
-            None => false,
-        }
+            .map(|entry| Arc::clone(entry.value()))
+        else {
+            return false;
+        };
+        messages.iter().all(|message| {
+            self.queue_packet(&session, Packet::Message(message.clone()), Wake::AtFlush)
+        })
     }
 
-    /// Wakes the writer of every WebSocket that `send` queued to since the last flush.
+    /// Wakes the writer of every WebSocket that `send_to` queued to since the last flush.
     pub fn flush(&self) {
         let writers = std::mem::take(&mut *self.writers_to_wake.lock());
         for writer in writers {
@@ -366,18 +352,6 @@ impl Engine {
             tokio::time::sleep(POLLING_CLOSE_TIMEOUT).await;
             engine.close_session(&session, CloseReason::ForcedClose);
         });
-    }
-
-    /// Closes every session (`engine.close()`).
-    pub fn close_all(self: &Arc<Self>) {
-        let sids: Vec<Sid> = self
-            .sessions
-            .iter()
-            .map(|entry| Arc::clone(entry.key()))
-            .collect();
-        for sid in sids {
-            self.close(&sid, true);
-        }
     }
 
     /// The only way a session ends.
