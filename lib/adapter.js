@@ -231,15 +231,21 @@ class SessionAwareAdapter extends Adapter {
   }
 
   persistSession(session) {
-    session.disconnectedAt = Date.now();
-    this.sessions.set(session.pid, session);
+    const socket = this.nsp.sockets.get(session.sid);
+    this.sessions.set(session.pid, {
+      ...session,
+      startOffset: socket && socket._startOffset,
+      disconnectedAt: Date.now(),
+    });
   }
 
   /**
-   * Restores a session once: what the client missed since `offset` (or, with no offset, since
-   * its connection began) is queued to `conn` before anything else. Null for a fresh session.
+   * Restores a session once, synchronously (no packet can be broadcast between this answer and
+   * the replay): what the client missed since `offset` (or, with no offset, since its
+   * connection began) is queued by Rust when the socket is rebuilt (`replayMissedPackets`),
+   * ahead of anything else. Null for a fresh session.
    */
-  restoreSession(pid, offset, conn) {
+  restoreSession(pid, offset) {
     const session = this.sessions.get(pid);
     if (!session) return null;
     if (session.disconnectedAt + this.maxDisconnectionDuration < Date.now()) {
@@ -247,10 +253,16 @@ class SessionAwareAdapter extends Adapter {
       return null;
     }
     const from = offset === undefined ? session.startOffset : parseOffset(offset);
-    if (from === null) return null;
-    if (!this.nsp.server.engine._replay(conn._handle, this.nsp.name, from, session.rooms)) return null;
+    if (from === null || from === undefined) return null;
+    if (!this._native.recoverable(this.nsp.name, from)) return null;
+    const engine = this.nsp.server.engine;
     this.sessions.delete(pid);
-    return session;
+    const { disconnectedAt, ...restored } = session;
+    return {
+      ...restored,
+      missedPackets: [],
+      [replayMissedPackets]: (socket) => engine._replay(socket.conn._handle, this.nsp.name, from, session.rooms),
+    };
   }
 
   broadcast(packet, opts) {
@@ -264,6 +276,12 @@ class SessionAwareAdapter extends Adapter {
     super.broadcast(packet, opts);
   }
 }
+
+/**
+ * Set on a session this package's adapter restored: Rust queues the missed packets from its own
+ * log, instead of the `missedPackets` array other adapters fill.
+ */
+const replayMissedPackets = Symbol("replayMissedPackets");
 
 /** An unmasked, final WebSocket text frame, as `[header, payload]` (the `ws` package's form). */
 function webSocketTextFrame(text) {
@@ -287,4 +305,4 @@ function parseOffset(offset) {
   return /^\d{1,15}$/.test(offset) ? Number(offset) : null;
 }
 
-module.exports = { Adapter, SessionAwareAdapter, PacketType };
+module.exports = { Adapter, SessionAwareAdapter, PacketType, replayMissedPackets };

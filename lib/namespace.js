@@ -2,7 +2,9 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
+const debug = require("debug")("socket.io:namespace");
 const { Socket } = require("./socket");
+const { SessionAwareAdapter } = require("./adapter");
 const { BroadcastOperator, collectResponses } = require("./broadcast-operator");
 
 /** Names reserved on a namespace, which `serverSideEmit` refuses. */
@@ -64,12 +66,29 @@ class Namespace extends EventEmitter {
   }
 
   _add(client, auth, fn) {
-    const socket = this._createSocket(client, auth || {});
+    auth = auth || {};
+    const session = this._restoreSession(auth);
+    if (session && typeof session.then === "function") {
+      // A cluster adapter looks the session up elsewhere (upstream awaits it the same way); a
+      // rejection means no recovery, never an error.
+      session
+        .then(undefined, (err) => {
+          debug("could not restore session %s: %s", auth.pid, err);
+          return null;
+        })
+        .then((restored) => this._addSocket(client, auth, restored, fn));
+    } else {
+      this._addSocket(client, auth, session, fn);
+    }
+  }
+
+  _addSocket(client, auth, session, fn) {
+    const socket = session ? new Socket(this, client, auth, session) : new Socket(this, client, auth);
     this._preConnectSockets.set(socket.id, socket);
     const recovery = this.server.opts.connectionStateRecovery;
     if (recovery && recovery.skipMiddlewares && socket.recovered && client.conn.readyState === "open") {
       this._doConnect(socket, fn);
-      return socket;
+      return;
     }
     this.run(socket, (err) => {
       process.nextTick(() => {
@@ -86,21 +105,25 @@ class Namespace extends EventEmitter {
         this._doConnect(socket, fn);
       });
     });
-    return socket;
   }
 
-  _createSocket(client, auth) {
+  /**
+   * The session a CONNECT with a private id asks for, from the adapter: a session, null, or a
+   * Promise of either (adapters of other packages). This package's adapter also restores a
+   * client that has no offset yet (it had received no event).
+   */
+  _restoreSession(auth) {
     const { pid, offset } = auth;
-    if (
-      this.server.opts.connectionStateRecovery &&
-      typeof pid === "string" &&
-      (typeof offset === "string" || offset === undefined)
-    ) {
-      this._takeOverStaleSocket(pid);
-      const session = this.adapter.restoreSession(pid, offset, client.conn);
-      if (session) return new Socket(this, client, auth, session);
+    if (!this.server.opts.connectionStateRecovery || typeof pid !== "string") return null;
+    const ownAdapter = this.adapter instanceof SessionAwareAdapter;
+    if (typeof offset !== "string" && !(ownAdapter && offset === undefined)) return null;
+    this._takeOverStaleSocket(pid);
+    try {
+      return this.adapter.restoreSession(pid, offset);
+    } catch (err) {
+      debug("could not restore session %s: %s", pid, err);
+      return null;
     }
-    return new Socket(this, client, auth);
   }
 
   /**
@@ -151,6 +174,11 @@ class Namespace extends EventEmitter {
     args.unshift(ev);
     this.adapter.serverSideEmit(args);
     return true;
+  }
+
+  /** An event another node of the cluster sent with `serverSideEmit` (called by the adapter). */
+  _onServerSideEmit(args) {
+    emitLocally.apply(this, args);
   }
 
   serverSideEmitWithAck(ev, ...args) {

@@ -2,10 +2,12 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
+const debug = require("debug")("socket.io:socket");
 const { generateId } = require("./ids");
 const { PacketType } = require("./parser");
 const { RESERVED_EVENTS } = require("./reserved-events");
 const { BroadcastOperator } = require("./broadcast-operator");
+const { replayMissedPackets } = require("./adapter");
 
 const emitLocally = EventEmitter.prototype.emit;
 const noop = () => {};
@@ -41,12 +43,14 @@ class Socket extends EventEmitter {
     this.fns = [];
     this.flags = {};
     if (previousSession) {
-      // What it missed was already queued by the adapter, ahead of the CONNECT answer.
       this.id = previousSession.sid;
       this.pid = previousSession.pid;
       this._startOffset = previousSession.startOffset;
       previousSession.rooms.forEach((room) => this.join(room));
       this.data = previousSession.data;
+      // What it missed goes out ahead of the CONNECT answer.
+      if (previousSession[replayMissedPackets]) previousSession[replayMissedPackets](this);
+      for (const data of previousSession.missedPackets || []) this.packet({ type: PacketType.EVENT, data });
       this.recovered = true;
     } else {
       // Socket.IO v2 clients expect ids derived from the Engine.IO id.
@@ -239,18 +243,29 @@ class Socket extends EventEmitter {
     if (!this.connected) return this;
     emitLocally.call(this, "disconnecting", reason, description);
     if (this.server.opts.connectionStateRecovery && RECOVERABLE_DISCONNECT_REASONS.has(reason)) {
-      this.adapter.persistSession({
-        sid: this.id,
-        pid: this.pid,
-        rooms: [...this.rooms],
-        data: this.data,
-        startOffset: this._startOffset,
-      });
+      this._persistSession();
     }
     this._cleanup();
     this.client._remove(this);
     this.connected = false;
     emitLocally.call(this, "disconnect", reason, description);
+  }
+
+  /**
+   * Hands the session to the adapter, which may store it elsewhere (a cluster adapter's
+   * `persistSession` may be async): a failure there loses this session's recovery, never the
+   * disconnection.
+   */
+  _persistSession() {
+    const session = { sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data };
+    try {
+      const persisted = this.adapter.persistSession(session);
+      if (persisted && typeof persisted.then === "function") {
+        persisted.then(undefined, (err) => debug("could not persist session %s: %s", this.id, err));
+      }
+    } catch (err) {
+      debug("could not persist session %s: %s", this.id, err);
+    }
   }
 
   _cleanup() {

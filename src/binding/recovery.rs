@@ -53,6 +53,16 @@ impl BindingStoredPacket {
 
 #[napi]
 impl BindingEngine {
+    /// Whether a session of namespace `nsp` can be restored from `offset`: nothing stored after
+    /// it was dropped, and the offset was issued.
+    #[napi]
+    pub fn recoverable(&self, nsp: String, offset: f64) -> bool {
+        let Some(store) = &self.recovery else {
+            return false;
+        };
+        offset.is_finite() && offset >= 0.0 && store.covers(&nsp, offset as u64).is_ok()
+    }
+
     /// Queues to session `handle` every packet of namespace `nsp` stored after `offset` that its
     /// `rooms` would have received, in order. False when that cannot be done completely (packets
     /// were dropped, or the offset is unknown): the client then gets a fresh session.

@@ -27,6 +27,18 @@ struct NamespaceLog {
 }
 
 impl NamespaceLog {
+    fn covers(&self, offset: u64) -> Result<(), Unrecoverable> {
+        if offset > self.newest {
+            return Err(Unrecoverable::UnknownOffset);
+        }
+        // Everything after `offset` must still be here; whether `offset` itself is does not
+        // matter (a quiet client's last packet may have aged out with nothing after it).
+        if self.evicted_up_to > offset {
+            return Err(Unrecoverable::Evicted);
+        }
+        Ok(())
+    }
+
     fn evict(&mut self, retention: &Retention, now: Instant) {
         while let Some((at, weight, packet)) = self.packets.front() {
             let too_old = now.duration_since(*at) > retention.max_age;
@@ -67,6 +79,13 @@ impl MemoryPacketLog {
 }
 
 impl PacketStore for MemoryPacketLog {
+    fn covers(&self, nsp: &str, offset: u64) -> Result<(), Unrecoverable> {
+        let log = self.namespace(nsp);
+        let mut log = log.lock();
+        log.evict(&self.retention, Instant::now());
+        log.covers(offset)
+    }
+
     fn append(&self, nsp: &str, packet: StoredPacket) {
         let log = self.namespace(nsp);
         let mut log = log.lock();
@@ -86,14 +105,7 @@ impl PacketStore for MemoryPacketLog {
         let log = self.namespace(nsp);
         let mut log = log.lock();
         log.evict(&self.retention, Instant::now());
-        if offset > log.newest {
-            return Err(Unrecoverable::UnknownOffset);
-        }
-        // Everything after `offset` must still be here; whether `offset` itself is does not
-        // matter (a quiet client's last packet may have aged out with nothing after it).
-        if log.evicted_up_to > offset {
-            return Err(Unrecoverable::Evicted);
-        }
+        log.covers(offset)?;
         let start = log
             .packets
             .partition_point(|(_, _, packet)| packet.offset <= offset);
@@ -189,6 +201,19 @@ mod tests {
             offsets(log.missed_since("/", 2, &rooms(&["x"])).expect("ok")),
             vec![3, 4]
         );
+    }
+
+    #[test]
+    fn covers_answers_as_missed_since_would() {
+        let one = packet(1, &[], &[]).weight();
+        let log = log(one * 2);
+        for offset in 1..=4 {
+            log.append("/", packet(offset, &[], &[]));
+        }
+        assert_eq!(log.covers("/", 1), Err(Unrecoverable::Evicted));
+        assert_eq!(log.covers("/", 2), Ok(()));
+        assert_eq!(log.covers("/", 4), Ok(()));
+        assert_eq!(log.covers("/", 5), Err(Unrecoverable::UnknownOffset));
     }
 
     #[test]

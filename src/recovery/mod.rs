@@ -61,6 +61,9 @@ pub enum Unrecoverable {
 /// Where a namespace's packets are kept for recovery.
 pub trait PacketStore: Send + Sync {
     fn append(&self, nsp: &str, packet: StoredPacket);
+    /// Whether everything stored after `offset` is still here, so that a session can be restored
+    /// from it.
+    fn covers(&self, nsp: &str, offset: u64) -> Result<(), Unrecoverable>;
     /// Every stored packet after `offset` that reaches `rooms`, in order.
     fn missed_since(
         &self,
