@@ -4,7 +4,7 @@
 const { EventEmitter } = require("node:events");
 const debug = require("debug")("socket.io:namespace");
 const { Socket } = require("./socket");
-const { SessionAwareAdapter } = require("./adapter");
+const { Adapter, SessionAwareAdapter } = require("./adapter");
 const { BroadcastOperator, collectResponses } = require("./broadcast-operator");
 
 /** Names reserved on a namespace, which `serverSideEmit` refuses. */
@@ -33,6 +33,8 @@ class Namespace extends EventEmitter {
   _initAdapter() {
     const AdapterClass = this.server.adapter();
     this.adapter = new AdapterClass(this);
+    // A cluster adapter starts here (subscriptions, heartbeats), as upstream calls it.
+    Promise.resolve(this.adapter.init()).catch((err) => debug("error while initializing adapter: %s", err));
   }
 
   use(fn) {
@@ -229,13 +231,9 @@ class ParentNamespace extends Namespace {
     this.children = new Set();
   }
 
+  /** Its broadcasts go to the children's adapters; it joins no cluster itself (as upstream). */
   _initAdapter() {
-    const parent = this;
-    this.adapter = new (class extends this.server.adapter() {
-      broadcast(packet, opts) {
-        parent.children.forEach((nsp) => nsp.adapter.broadcast(packet, opts));
-      }
-    })(this);
+    this.adapter = new ParentBroadcastAdapter(this);
   }
 
   emit(ev, ...args) {
@@ -270,5 +268,11 @@ class ParentNamespace extends Namespace {
   }
 }
 ParentNamespace.count = 0;
+
+class ParentBroadcastAdapter extends Adapter {
+  broadcast(packet, opts) {
+    this.nsp.children.forEach((nsp) => nsp.adapter.broadcast(packet, opts));
+  }
+}
 
 module.exports = { Namespace, ParentNamespace };
