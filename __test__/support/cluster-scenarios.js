@@ -169,12 +169,15 @@ function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-r
       await eventually(() => [a, b, c].map((s) => valuesOf(s, "ev").length), (n) => n.join() === "4,3,2", "deliveries");
       await nodes[2].run(`io.to("blue").emit("ev", "from-node2")`);
       await eventually(() => [a, b, c].map((s) => valuesOf(s, "ev").length), (n) => n.join() === "4,4,3", "deliveries");
-      assert.deepStrictEqual(valuesOf(a, "ev").slice(0, 3), ["all", "red", "not-blue"]);
+      // One emit's packets may overtake another's within a step: a cluster adapter delivers
+      // locally once its publish resolves (the PostgreSQL adapter publishes on a pool).
+      assert.deepStrictEqual(valuesOf(a, "ev").slice(0, 3).sort(), ["all", "not-blue", "red"]);
       assert.deepStrictEqual(Buffer.from(valuesOf(a, "ev")[3].binary), Buffer.from([1, 2, 3]));
-      assert.deepStrictEqual(valuesOf(b, "ev").slice(0, 2), ["all", "red"]);
+      assert.deepStrictEqual(valuesOf(b, "ev").slice(0, 2).sort(), ["all", "red"]);
       assert.deepStrictEqual(Buffer.from(valuesOf(b, "ev")[2].binary), Buffer.from([1, 2, 3]));
       assert.strictEqual(valuesOf(b, "ev")[3], "from-node2");
-      assert.deepStrictEqual(valuesOf(c, "ev"), ["all", "blue-not-red", "from-node2"]);
+      assert.deepStrictEqual(valuesOf(c, "ev").slice(0, 2).sort(), ["all", "blue-not-red"]);
+      assert.strictEqual(valuesOf(c, "ev")[2], "from-node2");
     });
 
     it("remote operations: fetchSockets, socketsJoin, socketsLeave, disconnectSockets", async () => {
