@@ -36,12 +36,14 @@ describe("fake suite: passing file", () => {
   it("imports the package under test from '..'", () => {
     expect(sio).to.be.an("object");
   });
-  it("gets the implementation chosen with --impl", () => {
+  it("gets the implementation chosen with --impl, beside its own package.json", () => {
     if (process.env.COMPAT_SELFCHECK_IMPL === "socket.io") {
       expect(require("..").Server).to.be.a("function");
+      expect(require("../package.json")).to.eql(require("socket.io/package.json"));
       expect(require("../package.json").version).to.be("4.8.4");
     } else {
       expect(require("..")).to.be(require(process.env.COMPAT_SELFCHECK_REPO));
+      expect(require("../package.json")).to.eql(require(process.env.COMPAT_SELFCHECK_REPO + "/package.json"));
     }
   });
   it("has the generated fixture", () => {

@@ -18,10 +18,10 @@ const CLIENT_FILES = new Set([
   "socket.io.msgpack.min.js.map",
 ]);
 
-const clientPackage = require.resolve("socket.io-client/package.json");
-const clientDist = path.join(path.dirname(clientPackage), "dist");
-// Named by the version of the client it is, as upstream names it by its own release's.
-const expectedEtag = '"' + require(clientPackage).version + '"';
+const clientDist = path.join(path.dirname(require.resolve("socket.io-client/package.json")), "dist");
+// This package's own version, as upstream: socket.io-client is pinned to one exact version, so a
+// new bundle comes only with a new release of this package, and the ETag changes with it.
+const expectedEtag = '"' + require("../package.json").version + '"';
 const weakEtag = "W/" + expectedEtag;
 
 const compressors = {

@@ -5,10 +5,12 @@
 //! - `engine`: the Engine.IO v4 server: sessions, transports, heartbeat, upgrade.
 //! - `rooms`: the room index behind broadcasts.
 //! - `recovery`: the packet log behind connection-state recovery.
-//! - `binding`: the only module that speaks napi; thin methods over the core.
+//! - `binding`: the only module that speaks napi; thin methods over the core. Behind the `napi`
+//!   feature (on by default), so that the core alone builds into executables (the fuzz targets).
 pub mod engine;
 pub mod protocol;
 pub mod recovery;
 pub mod rooms;
 
+#[cfg(feature = "napi")]
 pub mod binding;

@@ -1,13 +1,13 @@
 //! What the engine tells JS, batched (see event_queue.rs): each event crosses as a positional
-//! array, so that no property name is looked up per event. The Socket.IO framing of incoming
-//! messages is decoded here, and binary packets are reassembled before they reach JS.
+//! array, so that no property name is looked up per event. Incoming messages are decoded as
+//! Socket.IO packets and binary ones reassembled (protocol/socketio_reassembly.rs) on their way.
 use super::event_queue::EventQueue;
 use crate::engine::close_reason::CloseReason;
 use crate::engine::handler::EngineHandler;
 use crate::engine::SessionHandle;
 use crate::protocol::engine_packet::{Message, Packet};
-use crate::protocol::socketio_packet;
-use bytes::Bytes;
+use crate::protocol::socketio_reassembly::{IncomingPacket, Reassembler, ReassemblyError};
+use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use napi::bindgen_prelude::{Buffer, Function};
 use parking_lot::Mutex;
@@ -65,6 +65,24 @@ impl Event {
         }
     }
 
+    fn socketio_packet(session: SessionHandle, packet: IncomingPacket) -> Self {
+        let mut event = Event::new(EVENT_SOCKETIO_PACKET, session);
+        event.detail = Some(packet.nsp);
+        event.packet_type = Some(packet.kind as u32);
+        event.ack_id = packet.id.map(|id| id as f64);
+        event.text = Some(packet.data);
+        if !packet.attachments.is_empty() {
+            event.attachments = Some(
+                packet
+                    .attachments
+                    .iter()
+                    .map(|data| data.to_vec().into())
+                    .collect(),
+            );
+        }
+        event
+    }
+
     fn into_binding(self) -> BindingEvent {
         (
             self.kind,
@@ -79,19 +97,14 @@ impl Event {
     }
 }
 
-/// A binary Socket.IO packet waiting for its attachments.
-struct Partial {
-    event: Event,
-    expected: usize,
-}
-
 /// The engine's handler on the binding's side: every event becomes a queued `BindingEvent`.
 pub struct JsHandler {
     events: EventQueue<Event>,
     pub(super) packets_listened: AtomicBool,
     /// Raw engine messages are forwarded only when JS listens to them on an engine socket.
     pub(super) messages_listened: AtomicBool,
-    partial: DashMap<SessionHandle, Partial, FxBuildHasher>,
+    /// The sessions whose binary packet waits for attachments.
+    reassembling: DashMap<SessionHandle, Reassembler, FxBuildHasher>,
     /// The thread JS runs on (where the handler is made), and the poll answers released there.
     js_thread: std::thread::ThreadId,
     answers: Mutex<Vec<(f64, String)>>,
@@ -104,7 +117,7 @@ impl JsHandler {
             events: EventQueue::new(on_events)?,
             packets_listened: AtomicBool::new(false),
             messages_listened: AtomicBool::new(false),
-            partial: DashMap::with_hasher(FxBuildHasher),
+            reassembling: DashMap::with_hasher(FxBuildHasher),
             js_thread: std::thread::current().id(),
             answers: Mutex::new(Vec::new()),
         })
@@ -129,45 +142,36 @@ impl JsHandler {
             .collect()
     }
 
-    fn on_socketio_text(&self, session: SessionHandle, text: &str) {
-        if self.partial.contains_key(&session) {
-            return self.parse_error(session, "got plaintext data when reconstructing a packet");
-        }
-        let header = match socketio_packet::decode(text, MAX_ATTACHMENTS) {
-            Ok(header) => header,
-            Err(err) => return self.parse_error(session, &err.to_string()),
-        };
-        let mut event = Event::new(EVENT_SOCKETIO_PACKET, session);
-        event.detail = Some(header.nsp.to_owned());
-        event.packet_type = Some(header.kind as u32);
-        event.ack_id = header.id.map(|id| id as f64);
-        event.text = Some(header.data.to_owned());
-        if header.attachments > 0 {
-            event.attachments = Some(Vec::with_capacity(header.attachments));
-            let expected = header.attachments;
-            self.partial.insert(session, Partial { event, expected });
-        } else {
-            self.events.push(event);
-        }
-    }
-
-    fn on_socketio_binary(&self, session: SessionHandle, data: Bytes) {
-        let complete = match self.partial.get_mut(&session) {
-            None => {
-                return self
-                    .parse_error(session, "got binary data when not reconstructing a packet")
+    /// Runs one step of the session's reassembly, which is kept only while it waits for
+    /// attachments, and queues what it yields.
+    fn reassemble(
+        &self,
+        session: SessionHandle,
+        step: impl FnOnce(&mut Reassembler) -> Result<Option<IncomingPacket>, ReassemblyError>,
+    ) {
+        // The entry holds its shard's lock: a session's messages are reassembled one at a time
+        // even when two transports deliver them during an upgrade.
+        let result = match self.reassembling.entry(session) {
+            Entry::Occupied(mut waiting) => {
+                let result = step(waiting.get_mut());
+                if waiting.get().is_idle() {
+                    waiting.remove();
+                }
+                result
             }
-            Some(mut pending) => {
-                let expected = pending.expected;
-                let attachments = pending.event.attachments.get_or_insert_with(Vec::new);
-                attachments.push(data.to_vec().into());
-                attachments.len() >= expected
+            Entry::Vacant(vacant) => {
+                let mut reassembler = Reassembler::default();
+                let result = step(&mut reassembler);
+                if !reassembler.is_idle() {
+                    vacant.insert(reassembler);
+                }
+                result
             }
         };
-        if complete {
-            if let Some((_, pending)) = self.partial.remove(&session) {
-                self.events.push(pending.event);
-            }
+        match result {
+            Ok(Some(packet)) => self.events.push(Event::socketio_packet(session, packet)),
+            Ok(None) => {}
+            Err(err) => self.parse_error(session, &err.to_string()),
         }
     }
 
@@ -189,8 +193,12 @@ impl EngineHandler for JsHandler {
             self.events.push(event);
         }
         match message {
-            Message::Text(text) => self.on_socketio_text(session, text.data()),
-            Message::Binary(data) => self.on_socketio_binary(session, data),
+            Message::Text(text) => self.reassemble(session, |reassembler| {
+                reassembler.text(text.data(), MAX_ATTACHMENTS)
+            }),
+            Message::Binary(data) => {
+                self.reassemble(session, |reassembler| reassembler.binary(data))
+            }
         }
     }
 
@@ -203,7 +211,7 @@ impl EngineHandler for JsHandler {
     }
 
     fn on_close(&self, session: SessionHandle, reason: CloseReason) {
-        self.partial.remove(&session);
+        self.reassembling.remove(&session);
         let mut event = Event::new(EVENT_CLOSE, session);
         event.text = Some(reason.as_str().to_owned());
         event.detail = reason.description().map(str::to_owned);

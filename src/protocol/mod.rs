@@ -5,6 +5,7 @@ pub mod payload;
 pub mod payload_v3;
 pub mod permessage_deflate;
 pub mod socketio_packet;
+pub mod socketio_reassembly;
 
 /// The Engine.IO protocol revision a session speaks: 4, or 3 for socket.io-client 2.x
 /// (`allowEIO3`).

@@ -19,6 +19,15 @@ pub enum InflateError {
     Corrupt,
 }
 
+/// A frame's header: enough to know how long its payload is before the payload arrives.
+struct Header {
+    first: u8,
+    mask: Option<[u8; 4]>,
+    /// Where the payload starts.
+    payload_at: usize,
+    payload_len: u64,
+}
+
 struct Frame<'a> {
     first: u8,
     payload: &'a [u8],
@@ -27,11 +36,11 @@ struct Frame<'a> {
     raw: &'a [u8],
 }
 
-/// Parses the frame at the start of `buf`, or None if it is not complete yet.
-fn parse(buf: &[u8]) -> Option<Frame<'_>> {
+/// Parses the header of the frame at the start of `buf`, or None if it is not complete yet.
+fn parse_header(buf: &[u8]) -> Option<Header> {
     let first = *buf.first()?;
     let second = *buf.get(1)?;
-    let (len, mut at) = match second & 0x7f {
+    let (payload_len, mut at) = match second & 0x7f {
         126 => (
             u64::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
             4,
@@ -49,12 +58,25 @@ fn parse(buf: &[u8]) -> Option<Frame<'_>> {
     } else {
         None
     };
-    let end = at.checked_add(usize::try_from(len).ok()?)?;
-    let payload = buf.get(at..end)?;
-    Some(Frame {
+    Some(Header {
         first,
-        payload,
         mask,
+        payload_at: at,
+        payload_len,
+    })
+}
+
+/// Parses the frame at the start of `buf`, or None if it is not complete yet.
+fn parse(buf: &[u8]) -> Option<Frame<'_>> {
+    let header = parse_header(buf)?;
+    let end = header
+        .payload_at
+        .checked_add(usize::try_from(header.payload_len).ok()?)?;
+    let payload = buf.get(header.payload_at..end)?;
+    Some(Frame {
+        first: header.first,
+        payload,
+        mask: header.mask,
         raw: &buf[..end],
     })
 }
@@ -98,6 +120,9 @@ pub struct Inflater {
     message: Option<(u8, Vec<u8>)>,
     decompress: Decompress,
     max_message: usize,
+    /// Set once the header of a plain frame over the limit was passed on alone: tungstenite
+    /// refuses the frame at its header (close code 1009, as `ws`), so what follows is dropped.
+    refused: bool,
 }
 
 impl Inflater {
@@ -107,11 +132,21 @@ impl Inflater {
             message: None,
             decompress: Decompress::new(false),
             max_message,
+            refused: false,
         }
+    }
+
+    /// Bytes received and held back until their frame is complete: less than a frame header
+    /// plus the message limit, since a longer frame is refused at its header.
+    pub fn buffered(&self) -> usize {
+        self.pending.len()
     }
 
     /// Takes received bytes and appends to `out` the frames tungstenite may read.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), InflateError> {
+        if self.refused {
+            return Ok(());
+        }
         let mut pending = std::mem::take(&mut self.pending);
         pending.extend_from_slice(input);
         let mut consumed = 0;
@@ -127,13 +162,32 @@ impl Inflater {
         consumed: &mut usize,
         out: &mut Vec<u8>,
     ) -> Result<(), InflateError> {
-        while let Some(frame) = parse(&pending[*consumed..]) {
-            let opcode = frame.first & 0x0f;
+        loop {
+            let rest = &pending[*consumed..];
+            let Some(header) = parse_header(rest) else {
+                return Ok(());
+            };
+            let opcode = header.first & 0x0f;
+            let rsv1 = header.first & RSV1 != 0;
+            let compressed =
+                (opcode == 1 || opcode == 2) && rsv1 || opcode == 0 && self.message.is_some();
+            // A frame is held here until it is complete, so one over the limit is refused at
+            // its header rather than buffered whole.
+            if header.payload_len > self.max_message as u64 {
+                if compressed {
+                    return Err(InflateError::TooLarge);
+                }
+                out.extend_from_slice(&rest[..header.payload_at]);
+                self.refused = true;
+                *consumed = pending.len();
+                return Ok(());
+            }
+            let Some(frame) = parse(rest) else {
+                return Ok(());
+            };
             let fin = frame.first & FIN != 0;
-            let rsv1 = frame.first & RSV1 != 0;
             let length = frame.raw.len();
-            let gathering = self.message.is_some();
-            if (opcode == 1 || opcode == 2) && rsv1 || opcode == 0 && gathering {
+            if compressed {
                 let data = unmask(frame.payload, frame.mask);
                 let (kind, mut gathered) = self.message.take().unwrap_or((opcode, Vec::new()));
                 gathered.extend_from_slice(&data);
@@ -151,7 +205,6 @@ impl Inflater {
             }
             *consumed += length;
         }
-        Ok(())
     }
 
     fn inflate(&mut self, compressed: &[u8]) -> Result<Vec<u8>, InflateError> {
@@ -313,6 +366,41 @@ mod tests {
             inflater.push(&client_frame(FIN | RSV1 | 1, &bomb), &mut Vec::new()),
             Err(InflateError::TooLarge)
         );
+    }
+
+    #[test]
+    fn a_frame_over_the_limit_is_refused_at_its_header() {
+        // the header (4 bytes), the mask key and the first bytes of the payload
+        let start_of = |first| client_frame(first, &[b'x'; 1001])[..12].to_vec();
+        for first in [FIN | RSV1 | 1, RSV1 | 2] {
+            let mut inflater = Inflater::new(1000);
+            assert_eq!(
+                inflater.push(&start_of(first), &mut Vec::new()),
+                Err(InflateError::TooLarge),
+                "frame {first:#x}"
+            );
+        }
+        // A plain one goes on by its header alone, for tungstenite to refuse; nothing after it.
+        let mut inflater = Inflater::new(1000);
+        let mut out = Vec::new();
+        inflater
+            .push(&start_of(FIN | 1), &mut out)
+            .expect("passed on");
+        assert_eq!(out, start_of(FIN | 1)[..8]);
+        inflater.push(&[b'x'; 2000], &mut out).expect("dropped");
+        assert_eq!((out.len(), inflater.buffered()), (8, 0));
+
+        let mut inflater = Inflater::new(1000);
+        let mut out = Vec::new();
+        let frame = client_frame(FIN | 2, &[b'x'; 1000]);
+        inflater
+            .push(&frame[..500], &mut out)
+            .expect("within the limit");
+        assert_eq!(inflater.buffered(), 500);
+        inflater
+            .push(&frame[500..], &mut out)
+            .expect("within the limit");
+        assert_eq!((out, inflater.buffered()), (frame, 0));
     }
 
     #[test]
