@@ -15,6 +15,10 @@
 #   --impl-dir DIR        the socket.io-rs checkout to test (default: the repo
 #                         this script lives in; its addon must be built)
 #   --grep PATTERN        only the tests whose full title matches (mocha --grep)
+#   --no-typecheck        redis suite: ts-node without type-checking (upstream's
+#                         runner type-checks the tests against the types of the
+#                         implementation, so its types can keep every test from
+#                         loading; this shows the run-time results regardless)
 #   --suite-timeout SECS  bound on each suite's mocha process (default 600)
 #   --log-dir DIR         where logs go (default: a new temp dir; printed)
 #   --keep                keep the throw-away workspace (path printed)
@@ -70,7 +74,7 @@ die() { echo "run-adapters: $*" >&2; exit 2; }
 usage() { sed -n '2,/^set -uo/p' "$0" | sed -e '/^set -uo/d' -e 's/^# \{0,1\}//' >&2; exit 2; }
 
 # ---------------------------------------------------------------- arguments
-SRC="" KIND="" IMPL="socket.io-rs" IMPL_DIR="" GREP="" SUITE_TIMEOUT=600 LOG_DIR="" KEEP=0
+SRC="" KIND="" IMPL="socket.io-rs" IMPL_DIR="" GREP="" SUITE_TIMEOUT=600 LOG_DIR="" KEEP=0 TYPECHECK=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --adapter) KIND="${2:-}"; shift 2 ;;
@@ -86,6 +90,7 @@ while [ $# -gt 0 ]; do
     --log-dir) LOG_DIR="${2:-}"; shift 2 ;;
     --log-dir=*) LOG_DIR="${1#*=}"; shift ;;
     --keep) KEEP=1; shift ;;
+    --no-typecheck) TYPECHECK=0; shift ;;
     -h|--help) usage ;;
     -*) die "unknown option $1 (try --help)" ;;
     *) [ -z "$SRC" ] || die "one adapter repository at a time"; SRC="$1"; shift ;;
@@ -140,6 +145,10 @@ case "$KIND" in
     PKG_PATH=packages/socket.io-cluster-adapter SPEC=(test/index.ts) COMPILE=1; PORTS=(40001 40002 40003) ;;
   *) die "--adapter must be redis-streams, redis, postgres or cluster, not '$KIND'" ;;
 esac
+if [ "$TYPECHECK" = 0 ]; then
+  [ "$KIND" = redis ] || die "--no-typecheck is for the redis suite (ts-node); the others run with tsx, which never type-checks"
+  export TS_NODE_TRANSPILE_ONLY=true
+fi
 PKG_JSON="${PKG_PATH:+$PKG_PATH/}package.json"
 COMMIT="$("${GIT[@]}" log -1 --format='%h %cs' HEAD)"
 echo "adapter: $(pkg_field "$PKG_JSON" name) $(pkg_field "$PKG_JSON" version) ($SRC, commit $COMMIT)"
@@ -266,6 +275,7 @@ fi
 RESOLVED="$(cd "$PKG/test" && node -e 'console.log(require("fs").realpathSync(require.resolve("socket.io")))')"
 case "$RESOLVED" in "$(realpath "$IMPL_DIR")"/*) ;; *) die "require(\"socket.io\") resolves to $RESOLVED, not into $IMPL_DIR" ;; esac
 echo "impl: $IMPL_DESC ($IMPL_DIR)"
+[ "$TYPECHECK" = 1 ] || echo "ts-node without type-checking (--no-typecheck)"
 
 # ---------------------------------------------------------------- services
 await() { # <what> <seconds> <pid that must stay alive> <command...>: poll the command until it succeeds

@@ -96,13 +96,11 @@ function shortError(text) {
     .join("\n");
 }
 
-function tail(file, lines) {
+// a load failure's cause is at the top of the output (e.g. ts-node's type errors); a crash's at the end
+function excerpt(file, lines, fromStart) {
   if (!fs.existsSync(file)) return "";
-  const all = fs.readFileSync(file, "utf8").trimEnd().split("\n");
-  return all
-    .slice(-lines)
-    .map((l) => "      | " + l)
-    .join("\n");
+  const all = fs.readFileSync(file, "utf8").trim().split("\n");
+  return (fromStart ? all.slice(0, lines) : all.slice(-lines)).map((l) => "      | " + l).join("\n");
 }
 
 function suite([planDir, index, eventsFile, rcText, timeoutSecs, failuresLog, resultsFile, outputLog]) {
@@ -161,7 +159,8 @@ function suite([planDir, index, eventsFile, rcText, timeoutSecs, failuresLog, re
     }
     if (running) log.push(`  FAIL: ${key(running)}\n      (still running when the suite ${timedOut ? "timed out" : "crashed"})`);
     if (notRun) log.push(`  ${notRun} more test(s) did not run`);
-    if (status === "crashed") log.push(`  last lines of the output:\n${tail(outputLog, 20)}`);
+    if (status === "crashed" && !start) log.push(`  first lines of the output:\n${excerpt(outputLog, 20, true)}`);
+    else if (status === "crashed") log.push(`  last lines of the output:\n${excerpt(outputLog, 20, false)}`);
     log.push(`  full output: ${outputLog}`, "");
     fs.appendFileSync(failuresLog, log.join("\n") + "\n");
   }
