@@ -267,7 +267,15 @@ class SessionAwareAdapter extends Adapter {
 
   broadcast(packet, opts) {
     const flags = opts.flags || {};
-    if (packet.type === PacketType.EVENT && packet.id === undefined && !flags.volatile) {
+    if (packet.type === PacketType.EVENT && packet.id === undefined) {
+      if (flags.volatile) {
+        // Not stored, but the client takes the last string argument of any event as its
+        // offset: it gets the newest offset issued, from which it can still be restored (every
+        // stored packet it should have had was sent to it before this one).
+        packet.data.push(String(this.nsp.server._currentOffset()));
+        super.broadcast(packet, opts);
+        return;
+      }
       const offset = this.nsp.server._nextOffset();
       packet.data.push(String(offset));
       super.broadcast(packet, opts, { offset, rooms: [...opts.rooms], except: [...(opts.except || [])] });

@@ -4,6 +4,7 @@ use super::{PacketStore, StoredPacket, Unrecoverable};
 use dashmap::DashMap;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,14 +22,13 @@ pub struct Retention {
 struct NamespaceLog {
     packets: VecDeque<(Instant, usize, StoredPacket)>,
     bytes: usize,
-    /// The highest offset ever appended, and the highest ever evicted.
-    newest: u64,
+    /// The highest offset ever evicted.
     evicted_up_to: u64,
 }
 
 impl NamespaceLog {
-    fn covers(&self, offset: u64) -> Result<(), Unrecoverable> {
-        if offset > self.newest {
+    fn covers(&self, offset: u64, newest: u64) -> Result<(), Unrecoverable> {
+        if offset > newest {
             return Err(Unrecoverable::UnknownOffset);
         }
         // Everything after `offset` must still be here; whether `offset` itself is does not
@@ -55,6 +55,9 @@ impl NamespaceLog {
 pub struct MemoryPacketLog {
     retention: Retention,
     namespaces: DashMap<String, Arc<Mutex<NamespaceLog>>>,
+    /// The highest offset appended in any namespace: offsets are one sequence for the server, and
+    /// a client may hold one issued in another namespace (a volatile event carries the newest).
+    newest: AtomicU64,
 }
 
 impl MemoryPacketLog {
@@ -62,6 +65,7 @@ impl MemoryPacketLog {
         Self {
             retention,
             namespaces: DashMap::new(),
+            newest: AtomicU64::new(0),
         }
     }
 
@@ -83,14 +87,14 @@ impl PacketStore for MemoryPacketLog {
         let log = self.namespace(nsp);
         let mut log = log.lock();
         log.evict(&self.retention, Instant::now());
-        log.covers(offset)
+        log.covers(offset, self.newest.load(Ordering::Relaxed))
     }
 
     fn append(&self, nsp: &str, packet: StoredPacket) {
         let log = self.namespace(nsp);
         let mut log = log.lock();
         let weight = packet.weight();
-        log.newest = log.newest.max(packet.offset);
+        self.newest.fetch_max(packet.offset, Ordering::Relaxed);
         log.bytes += weight;
         log.packets.push_back((Instant::now(), weight, packet));
         log.evict(&self.retention, Instant::now());
@@ -105,7 +109,7 @@ impl PacketStore for MemoryPacketLog {
         let log = self.namespace(nsp);
         let mut log = log.lock();
         log.evict(&self.retention, Instant::now());
-        log.covers(offset)?;
+        log.covers(offset, self.newest.load(Ordering::Relaxed))?;
         let start = log
             .packets
             .partition_point(|(_, _, packet)| packet.offset <= offset);
@@ -200,6 +204,22 @@ mod tests {
         assert_eq!(
             offsets(log.missed_since("/", 2, &rooms(&["x"])).expect("ok")),
             vec![3, 4]
+        );
+    }
+
+    #[test]
+    fn an_offset_issued_in_another_namespace_is_known() {
+        let log = log(usize::MAX);
+        log.append("/", packet(1, &[], &[]));
+        log.append("/chat", packet(2, &[], &[]));
+        log.append("/", packet(3, &[], &[]));
+        assert_eq!(
+            offsets(log.missed_since("/chat", 3, &rooms(&["x"])).expect("ok")),
+            Vec::<u64>::new()
+        );
+        assert_eq!(
+            offsets(log.missed_since("/", 2, &rooms(&["x"])).expect("ok")),
+            vec![3]
         );
     }
 
