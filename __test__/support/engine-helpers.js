@@ -485,6 +485,46 @@ function nextEngineConnection(server, timeout = WAIT_MS) {
   return waitFor1(server.io.engine, "connection", { timeout });
 }
 
+/**
+ * A loopback TCP proxy to `port` that delays what the server sends on HTTP connections by
+ * `delayMs` (WebSocket connections pass at once): network latency on the polling transport only.
+ * Resolves with { port, base, close }.
+ */
+async function pollingLatencyProxy(port, delayMs) {
+  const sockets = new Set();
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    let delay = 0;
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.on("close", () => upstream.destroy());
+    // What the server sent before it closed still arrives late.
+    upstream.on("close", () => setTimeout(() => client.destroy(), delay));
+    client.once("data", (first) => {
+      if (!/transport=websocket/.test(first.toString("latin1").split("\r\n")[0])) delay = delayMs;
+      upstream.write(first);
+      client.pipe(upstream);
+    });
+    upstream.on("data", (chunk) => {
+      if (delay) setTimeout(() => client.write(chunk), delay);
+      else client.write(chunk);
+    });
+  });
+  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const proxyPort = proxy.address().port;
+  return {
+    port: proxyPort,
+    base: `http://127.0.0.1:${proxyPort}`,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    },
+  };
+}
+
 module.exports = {
   Server,
   EioClient,
@@ -524,4 +564,5 @@ module.exports = {
   upgradeRequest,
   engineClosed,
   nextEngineConnection,
+  pollingLatencyProxy,
 };

@@ -8,7 +8,7 @@ const { BindingEngine } = require("../native");
 const { Socket } = require("./socket");
 const { generateId } = require("../ids");
 const { errors, errorMessages, nativeErrorCodes, abortRequest, abortUpgrade } = require("./errors");
-const { descriptorOf, handOver, validateUpgradeRequest } = require("./websocket-handoff");
+const { HandedOffConnections, descriptorOf, handOver, validateUpgradeRequest } = require("./websocket-handoff");
 
 const EVENT_MESSAGE = 0;
 const EVENT_CLOSE = 1;
@@ -19,6 +19,7 @@ const EVENT_PACKET_CREATE = 5;
 const EVENT_POLL_ANSWER = 6;
 const EVENT_SOCKETIO_PACKET = 7;
 const EVENT_SOCKETIO_PARSE_ERROR = 8;
+const EVENT_CONNECTION_CLOSED = 9;
 
 const kResponseHeaders = Symbol("responseHeaders");
 const kSessionId = Symbol("sessionId");
@@ -42,6 +43,7 @@ class Server extends EventEmitter {
     this.clients = {};
     /** Engine sockets by the handle Rust names their session with in events. */
     this._byHandle = new Map();
+    this._handedOff = new HandedOffConnections();
     this.clientsCount = 0;
     this.middlewares = [];
     /** Counts flushes: a socket sent to in the current turn is busy (see Socket#_writable). */
@@ -376,7 +378,7 @@ class Server extends EventEmitter {
     if (!req._query.sid) this.emit("initial_headers", extraHeaders, req);
     this.emit("headers", extraHeaders, req);
     try {
-      return handOver(this._native, req, socket, head, extraHeaders, {
+      return handOver(this._native, this._handedOff, req, socket, head, extraHeaders, {
         sid,
         isUpgrade,
         protocol,
@@ -551,6 +553,10 @@ class Server extends EventEmitter {
   _drainEvents() {
     this._answerPolls();
     for (const event of this._native.drainEvents()) {
+      if (event[0] === EVENT_CONNECTION_CLOSED) {
+        this._handedOff.release(event[1]);
+        continue;
+      }
       const socket = this._byHandle.get(event[1]);
       if (!socket) continue;
       const text = event[2];
