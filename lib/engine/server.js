@@ -199,11 +199,11 @@ class Server extends EventEmitter {
         if (check(req)) {
           this.handleUpgrade(req, socket, head);
         } else if (options.destroyUpgrade !== false) {
+          // As upstream: ours to end unless another listener answers; with destroyUpgrade: false
+          // it is left, errors included, to the other listeners.
+          socket.on("error", destroyOnError);
           setTimeout(() => {
-            if (socket.writable && socket.bytesWritten <= 0) {
-              socket.on("error", () => {});
-              socket.end();
-            }
+            if (socket.writable && socket.bytesWritten <= 0) socket.end();
           }, destroyUpgradeTimeout);
         }
       });
@@ -235,6 +235,7 @@ class Server extends EventEmitter {
 
   handleUpgrade(req, socket, head) {
     prepare(req);
+    socket.on("error", destroyOnError);
     // Read now: once the connection is handed to Rust, Node's socket no longer knows it.
     req[kRemoteAddress] = socket.remoteAddress;
     // Node must not read what now belongs to the WebSocket; Rust will (unless the connection is
@@ -373,6 +374,9 @@ class Server extends EventEmitter {
    * (and the connection refused) if it cannot be.
    */
   _handOver(req, socket, head, sid, isUpgrade, protocol) {
+    // Gone while the request was verified (a reset): nothing to hand over, as upstream's `ws`
+    // refuses a socket that is no longer readable and writable.
+    if (socket.destroyed) return null;
     const extraHeaders = req[kResponseHeaders] || {};
     delete req[kResponseHeaders];
     if (!req._query.sid) this.emit("initial_headers", extraHeaders, req);
@@ -631,6 +635,14 @@ class WebSocketResponse {
   end() {
     this.socket.destroy();
   }
+}
+
+/**
+ * Node stops handling the errors of a socket it emits with `upgrade`: without a listener, a reset
+ * (ECONNRESET) would be an uncaught `error` event and end the process.
+ */
+function destroyOnError() {
+  this.destroy();
 }
 
 function prepare(req) {
