@@ -6,8 +6,13 @@
  */
 "use strict";
 
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
 const http = require("node:http");
+const https = require("node:https");
 const net = require("node:net");
+const { execFileSync } = require("node:child_process");
 const assert = require("node:assert/strict");
 const { Server } = require("./impl");
 const { Socket: EioClient } = require("engine.io-client");
@@ -113,11 +118,17 @@ function delay(ms) {
  *   (requests outside the io path must reach it).
  * - `echo` (default true): every socket.io socket answers `echo` events through their ack, so a client
  *   can prove a full round trip with `421["echo",x]` -> `431[x]` (wire format).
+ * - `credentials` ({ key, cert }): an https.Server instead; clients made by these helpers then
+ *   accept its certificate.
  *
  * Returns { io, httpServer, port, base, wsBase, path, close }.
  */
-async function startServer(opts = {}, { requestHandler, echo = true } = {}) {
-  const httpServer = requestHandler ? http.createServer(requestHandler) : http.createServer();
+async function startServer(opts = {}, { requestHandler, echo = true, credentials } = {}) {
+  const httpServer = credentials
+    ? https.createServer(credentials, requestHandler)
+    : requestHandler
+      ? http.createServer(requestHandler)
+      : http.createServer();
   const io = new Server(httpServer, opts);
   if (echo) {
     io.on("connection", (socket) => {
@@ -143,8 +154,10 @@ async function startServer(opts = {}, { requestHandler, echo = true } = {}) {
     httpServer,
     port,
     path,
-    base: `http://127.0.0.1:${port}`,
-    wsBase: `ws://127.0.0.1:${port}`,
+    base: `${credentials ? "https" : "http"}://127.0.0.1:${port}`,
+    wsBase: `${credentials ? "wss" : "ws"}://127.0.0.1:${port}`,
+    /** Options every client of this server needs (a self-signed certificate is accepted). */
+    clientOptions: credentials ? { rejectUnauthorized: false } : {},
     /** Tracks a client (engine.io-client socket, ws socket, ...) so close() disposes of it. */
     track(client) {
       clients.add(client);
@@ -348,7 +361,7 @@ async function pollingSioConnect(server, sid) {
 
 /** Creates an engine.io-client socket pointed at `server` (path defaults to the server's path). */
 function eioClient(server, opts = {}) {
-  const client = new EioClient(server.base, { path: server.path, reconnection: false, ...opts });
+  const client = new EioClient(server.base, { path: server.path, reconnection: false, ...server.clientOptions, ...opts });
   server.track(client);
   return client;
 }
@@ -485,6 +498,62 @@ function nextEngineConnection(server, timeout = WAIT_MS) {
   return waitFor1(server.io.engine, "connection", { timeout });
 }
 
+/** A throw-away self-signed certificate for `localhost`, or null where openssl is missing. */
+function selfSignedCredentials() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "socket-io-rs-tls-"));
+  try {
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+      "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
+    ], { stdio: "ignore" });
+    return { key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) };
+  } catch {
+    return null;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A loopback TCP proxy to `port` that delays what the server sends on HTTP connections by
+ * `delayMs` (WebSocket connections pass at once): network latency on the polling transport only.
+ * Resolves with { port, base, close }.
+ */
+async function pollingLatencyProxy(port, delayMs) {
+  const sockets = new Set();
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    let delay = 0;
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.on("close", () => upstream.destroy());
+    // What the server sent before it closed still arrives late.
+    upstream.on("close", () => setTimeout(() => client.destroy(), delay));
+    client.once("data", (first) => {
+      if (!/transport=websocket/.test(first.toString("latin1").split("\r\n")[0])) delay = delayMs;
+      upstream.write(first);
+      client.pipe(upstream);
+    });
+    upstream.on("data", (chunk) => {
+      if (delay) setTimeout(() => client.write(chunk), delay);
+      else client.write(chunk);
+    });
+  });
+  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const proxyPort = proxy.address().port;
+  return {
+    port: proxyPort,
+    base: `http://127.0.0.1:${proxyPort}`,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    },
+  };
+}
+
 module.exports = {
   Server,
   EioClient,
@@ -524,4 +593,6 @@ module.exports = {
   upgradeRequest,
   engineClosed,
   nextEngineConnection,
+  pollingLatencyProxy,
+  selfSignedCredentials,
 };

@@ -8,7 +8,7 @@ const { BindingEngine } = require("../native");
 const { Socket } = require("./socket");
 const { generateId } = require("../ids");
 const { errors, errorMessages, nativeErrorCodes, abortRequest, abortUpgrade } = require("./errors");
-const { descriptorOf, handOver, validateUpgradeRequest } = require("./websocket-handoff");
+const { HandedOffConnections, descriptorOf, handOver, validateUpgradeRequest } = require("./websocket-handoff");
 
 const EVENT_MESSAGE = 0;
 const EVENT_CLOSE = 1;
@@ -19,6 +19,7 @@ const EVENT_PACKET_CREATE = 5;
 const EVENT_POLL_ANSWER = 6;
 const EVENT_SOCKETIO_PACKET = 7;
 const EVENT_SOCKETIO_PARSE_ERROR = 8;
+const EVENT_CONNECTION_CLOSED = 9;
 
 const kResponseHeaders = Symbol("responseHeaders");
 const kSessionId = Symbol("sessionId");
@@ -42,6 +43,7 @@ class Server extends EventEmitter {
     this.clients = {};
     /** Engine sockets by the handle Rust names their session with in events. */
     this._byHandle = new Map();
+    this._handedOff = new HandedOffConnections();
     this.clientsCount = 0;
     this.middlewares = [];
     /** Counts flushes: a socket sent to in the current turn is busy (see Socket#_writable). */
@@ -197,11 +199,11 @@ class Server extends EventEmitter {
         if (check(req)) {
           this.handleUpgrade(req, socket, head);
         } else if (options.destroyUpgrade !== false) {
+          // As upstream: ours to end unless another listener answers; with destroyUpgrade: false
+          // it is left, errors included, to the other listeners.
+          socket.on("error", destroyOnError);
           setTimeout(() => {
-            if (socket.writable && socket.bytesWritten <= 0) {
-              socket.on("error", () => {});
-              socket.end();
-            }
+            if (socket.writable && socket.bytesWritten <= 0) socket.end();
           }, destroyUpgradeTimeout);
         }
       });
@@ -233,6 +235,7 @@ class Server extends EventEmitter {
 
   handleUpgrade(req, socket, head) {
     prepare(req);
+    socket.on("error", destroyOnError);
     // Read now: once the connection is handed to Rust, Node's socket no longer knows it.
     req[kRemoteAddress] = socket.remoteAddress;
     // Node must not read what now belongs to the WebSocket; Rust will (unless the connection is
@@ -371,12 +374,15 @@ class Server extends EventEmitter {
    * (and the connection refused) if it cannot be.
    */
   _handOver(req, socket, head, sid, isUpgrade, protocol) {
+    // Gone while the request was verified (a reset): nothing to hand over, as upstream's `ws`
+    // refuses a socket that is no longer readable and writable.
+    if (socket.destroyed) return null;
     const extraHeaders = req[kResponseHeaders] || {};
     delete req[kResponseHeaders];
     if (!req._query.sid) this.emit("initial_headers", extraHeaders, req);
     this.emit("headers", extraHeaders, req);
     try {
-      return handOver(this._native, req, socket, head, extraHeaders, {
+      return handOver(this._native, this._handedOff, req, socket, head, extraHeaders, {
         sid,
         isUpgrade,
         protocol,
@@ -551,6 +557,10 @@ class Server extends EventEmitter {
   _drainEvents() {
     this._answerPolls();
     for (const event of this._native.drainEvents()) {
+      if (event[0] === EVENT_CONNECTION_CLOSED) {
+        this._handedOff.release(event[1]);
+        continue;
+      }
       const socket = this._byHandle.get(event[1]);
       if (!socket) continue;
       const text = event[2];
@@ -625,6 +635,14 @@ class WebSocketResponse {
   end() {
     this.socket.destroy();
   }
+}
+
+/**
+ * Node stops handling the errors of a socket it emits with `upgrade`: without a listener, a reset
+ * (ECONNRESET) would be an uncaught `error` event and end the process.
+ */
+function destroyOnError() {
+  this.destroy();
 }
 
 function prepare(req) {

@@ -58,15 +58,66 @@ function descriptorOf(socket) {
   return tcp.fd;
 }
 
+/** Longest timer Node accepts: the keep-alive timer below exists to be pending, not to fire. */
+const KEEP_ALIVE_INTERVAL = 2 ** 31 - 1;
+
+/**
+ * The connections handed to Rust by descriptor, which Node no longer sees once its socket is
+ * destroyed at the hand-off. Upstream's sockets stay Node's, so two things are kept as they would
+ * be until Rust reports the connection closed:
+ * - its server keeps counting it in `_connections` (a net.Server internal: what
+ *   `getConnections()` reports and what `server.close()` waits for before it emits `close`, on
+ *   which the engine closes what is left);
+ * - the process stays alive, as a socket would keep it (Rust's threads do not).
+ */
+class HandedOffConnections {
+  constructor() {
+    /** The server counting each connection (null if none does), by the id Rust reports. */
+    this._servers = new Map();
+    this._nextId = 1;
+    this._keepAlive = null;
+  }
+
+  /** An id for a connection about to be handed over. */
+  nextId() {
+    return this._nextId++;
+  }
+
+  /** Keeps connection `id` counted and the process alive after `socket` itself is destroyed. */
+  hold(id, socket) {
+    const server = socket._server;
+    const counts = server && typeof server._connections === "number" && typeof server._emitCloseIfDrained === "function";
+    if (counts) server._connections++;
+    this._servers.set(id, counts ? server : null);
+    if (!this._keepAlive) this._keepAlive = setInterval(() => {}, KEEP_ALIVE_INTERVAL);
+  }
+
+  /** Rust closed connection `id`: as for a destroyed socket of Node's own. */
+  release(id) {
+    if (!this._servers.has(id)) return;
+    const server = this._servers.get(id);
+    this._servers.delete(id);
+    if (this._servers.size === 0) {
+      clearInterval(this._keepAlive);
+      this._keepAlive = null;
+    }
+    if (server) {
+      server._connections--;
+      server._emitCloseIfDrained();
+    }
+  }
+}
+
 /**
  * Hands the upgraded connection to Rust, which answers 101 and runs the WebSocket. A plain TCP
  * connection is handed over by its descriptor: Rust duplicates it, and Node closing its own
- * (socket.destroy) leaves the connection up, since closing a duplicated descriptor sends no FIN.
- * A connection Node must keep (TLS: Node decrypts) is bridged instead: Rust speaks through one end
- * of a socket pair, and Node pipes the connection to the other. Returns the new session's handle
- * (0 for an upgrade, whose session already has one).
+ * (socket.destroy) leaves the connection up, since closing a duplicated descriptor sends no FIN;
+ * `handedOff` keeps it counted by its server meanwhile. A connection Node must keep (TLS: Node
+ * decrypts) is bridged instead: Rust speaks through one end of a socket pair, and Node pipes the
+ * connection to the other. Returns the new session's handle (0 for an upgrade, whose session
+ * already has one).
  */
-function handOver(native, req, socket, head, extraHeaders, session) {
+function handOver(native, handedOff, req, socket, head, extraHeaders, session) {
   let bytes = head;
   const buffered = socket.read();
   if (buffered) bytes = Buffer.concat([head, buffered]);
@@ -74,12 +125,18 @@ function handOver(native, req, socket, head, extraHeaders, session) {
   const threshold = session.deflateThreshold !== undefined && acceptsDeflate(req) ? session.deflateThreshold : undefined;
   const response = switchingProtocols(req, extraHeaders, threshold !== undefined);
   const fd = descriptorOf(socket);
+  const connection = { fd, head: bytes, response, deflateThreshold: threshold, connection: handedOff.nextId() };
   let handle = 0;
   let bridge;
-  if (session.isUpgrade) bridge = native.upgradeWebsocket(fd, bytes, response, session.sid, threshold);
-  else [handle, bridge] = native.openWebsocket(fd, bytes, response, session.sid, session.protocol, threshold);
-  if (fd >= 0) socket.destroy();
-  else pipeTo(socket, bridge);
+  if (session.isUpgrade) bridge = native.upgradeWebsocket(connection, session.sid);
+  else [handle, bridge] = native.openWebsocket(connection, session.sid, session.protocol);
+  if (fd >= 0) {
+    // Before the destroy: the server must not see a moment without the connection.
+    handedOff.hold(connection.connection, socket);
+    socket.destroy();
+  } else {
+    pipeTo(socket, bridge);
+  }
   return handle;
 }
 
@@ -97,4 +154,4 @@ function pipeTo(socket, bridgeFd) {
   bridge.pipe(socket);
 }
 
-module.exports = { descriptorOf, handOver, validateUpgradeRequest };
+module.exports = { HandedOffConnections, descriptorOf, handOver, validateUpgradeRequest };

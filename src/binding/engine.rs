@@ -213,24 +213,17 @@ impl BindingEngine {
         self.engine.close(&sid, discard);
     }
 
-    /// Opens a session on a WebSocket whose upgrade request Node read: `response` is the complete
-    /// 101 answer, `head` what Node read past the request. `fd` is the connection's descriptor
-    /// (Rust takes a duplicate; Node closes its own afterwards), or -1 when Node must keep the
-    /// connection (TLS): then Rust speaks through a socket pair, and the second element returned
-    /// is the descriptor of the pair's end for Node to pipe the connection to (-1 otherwise).
-    /// The first is the session's handle. `deflate_threshold` is set when the 101 answer accepted
-    /// permessage-deflate.
+    /// Opens a session on a WebSocket whose upgrade request Node read. Returns the session's
+    /// handle and, for a bridged connection, the descriptor of the socket pair's end for Node to
+    /// pipe the connection to (-1 otherwise).
     #[napi]
     pub fn open_websocket(
         &self,
-        fd: i32,
-        head: Buffer,
-        response: String,
+        connection: BindingHandoff,
         sid: String,
         protocol: u32,
-        deflate_threshold: Option<u32>,
     ) -> napi::Result<(f64, i32)> {
-        let (handoff, bridge) = take_over(fd, &head, response, deflate_threshold)?;
+        let (handoff, bridge) = take_over(connection)?;
         let handle = self
             .engine
             .open_websocket(handoff, &sid, revision(protocol));
@@ -240,30 +233,35 @@ impl BindingEngine {
     /// Upgrades polling session `sid` to a WebSocket (see `openWebsocket`); returns the bridge's
     /// descriptor, or -1.
     #[napi]
-    pub fn upgrade_websocket(
-        &self,
-        fd: i32,
-        head: Buffer,
-        response: String,
-        sid: String,
-        deflate_threshold: Option<u32>,
-    ) -> napi::Result<i32> {
-        let (handoff, bridge) = take_over(fd, &head, response, deflate_threshold)?;
+    pub fn upgrade_websocket(&self, connection: BindingHandoff, sid: String) -> napi::Result<i32> {
+        let (handoff, bridge) = take_over(connection)?;
         self.engine.upgrade_websocket(handoff, &sid);
         Ok(bridge)
     }
 }
 
-/// The stream Rust will own: a duplicate of `fd`, or (for -1) one end of a new socket pair whose
-/// other end's descriptor is returned for Node.
-fn take_over(
-    fd: i32,
-    head: &[u8],
-    response: String,
-    deflate_threshold: Option<u32>,
-) -> napi::Result<(WebSocketHandoff, i32)> {
+/// A connection Node hands over after reading its upgrade request.
+#[napi(object, object_to_js = false)]
+pub struct BindingHandoff {
+    /// The connection's descriptor (Rust takes a duplicate; Node closes its own afterwards), or -1
+    /// when Node must keep the connection (TLS): Rust then speaks through a socket pair.
+    pub fd: i32,
+    /// What Node read past the request.
+    pub head: Buffer,
+    /// The complete 101 answer.
+    pub response: String,
+    /// Set when the 101 answer accepted permessage-deflate.
+    pub deflate_threshold: Option<u32>,
+    /// Names the connection in the event that reports it closed.
+    pub connection: f64,
+}
+
+/// The stream Rust will own: a duplicate of the descriptor, or (for -1) one end of a new socket
+/// pair whose other end's descriptor is returned for Node.
+fn take_over(connection: BindingHandoff) -> napi::Result<(WebSocketHandoff, i32)> {
     let refused =
         |err: std::io::Error| invalid_arg(format!("cannot take over the connection: {err}"));
+    let fd = connection.fd;
     let (stream, bridge) = if fd >= 0 {
         // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this
         // call; we only duplicate it (CLOEXEC) and never close the original.
@@ -277,9 +275,12 @@ fn take_over(
     };
     let handoff = WebSocketHandoff {
         stream,
-        head: head.to_vec(),
-        response: response.into_bytes(),
-        deflate_threshold: deflate_threshold.map(|threshold| threshold as usize),
+        head: connection.head.to_vec(),
+        response: connection.response.into_bytes(),
+        deflate_threshold: connection
+            .deflate_threshold
+            .map(|threshold| threshold as usize),
+        connection: connection.connection as u64,
     };
     Ok((handoff, bridge))
 }

@@ -3,7 +3,7 @@
 //! Socket.IO packets and binary ones reassembled (protocol/socketio_reassembly.rs) on their way.
 use super::event_queue::EventQueue;
 use crate::engine::close_reason::CloseReason;
-use crate::engine::handler::EngineHandler;
+use crate::engine::handler::{ConnectionId, EngineHandler};
 use crate::engine::SessionHandle;
 use crate::protocol::engine_packet::{Message, Packet};
 use crate::protocol::socketio_reassembly::{IncomingPacket, Reassembler, ReassemblyError};
@@ -26,11 +26,13 @@ const EVENT_PACKET_CREATE: u32 = 5;
 const EVENT_POLL_ANSWER: u32 = 6;
 const EVENT_SOCKETIO_PACKET: u32 = 7;
 const EVENT_SOCKETIO_PARSE_ERROR: u32 = 8;
+const EVENT_CONNECTION_CLOSED: u32 = 9;
 
 /// socket.io-parser's default `maxAttachments`.
 const MAX_ATTACHMENTS: usize = 10;
 
-/// `[kind, session handle, text, binary, detail, packet type, ack id, attachments]`:
+/// `[kind, session handle, text, binary, detail, packet type, ack id, attachments]` (a connection
+/// id instead of the session handle for a closed connection):
 /// - text: a message, a close reason, a packet type, a poll answer, a Socket.IO packet's JSON data;
 /// - detail: a close description, a packet's data, a Socket.IO packet's namespace.
 pub type BindingEvent = (
@@ -47,6 +49,7 @@ pub type BindingEvent = (
 #[derive(Default)]
 struct Event {
     kind: u32,
+    /// The connection's id instead, for `EVENT_CONNECTION_CLOSED`.
     session: SessionHandle,
     text: Option<String>,
     binary: Option<Buffer>,
@@ -216,6 +219,11 @@ impl EngineHandler for JsHandler {
         event.text = Some(reason.as_str().to_owned());
         event.detail = reason.description().map(str::to_owned);
         self.events.push(event);
+    }
+
+    fn on_connection_closed(&self, connection: ConnectionId) {
+        self.events
+            .push(Event::new(EVENT_CONNECTION_CLOSED, connection));
     }
 
     fn on_poll_answer(&self, session: SessionHandle, body: String) {

@@ -6,6 +6,10 @@ use crate::protocol::engine_packet::{Message, Packet};
 use std::future::Future;
 use std::pin::Pin;
 
+/// Names a connection handed over by the HTTP server; the consumer chooses it, to learn when the
+/// connection is gone (`on_connection_closed`).
+pub type ConnectionId = u64;
+
 /// Receives what happens to the engine's sessions, each named by its handle. Called from I/O
 /// threads: implementations must be quick and must not block.
 pub trait EngineHandler: Send + Sync + 'static {
@@ -15,6 +19,9 @@ pub trait EngineHandler: Send + Sync + 'static {
     /// The session now runs over WebSocket.
     fn on_upgrade(&self, session: SessionHandle);
     fn on_close(&self, session: SessionHandle, reason: CloseReason);
+    /// A handed-over connection is closed, whatever became of it (a session's WebSocket, a failed
+    /// upgrade, a refused one): its socket is released. Reported once per connection.
+    fn on_connection_closed(&self, connection: ConnectionId);
     /// The body answering the session's waiting long-poll GET.
     fn on_poll_answer(&self, session: SessionHandle, body: String);
     /// Resolves once the consumer has room for more events; connections wait on it before

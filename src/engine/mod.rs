@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Handle;
 use tracing::debug;
+use websocket::ConnectionLease;
 pub use websocket::WebSocketHandoff;
 
 /// How long a server-side close waits for a GET to carry the close packet (upstream's
@@ -164,6 +165,7 @@ impl Engine {
         revision: Revision,
     ) -> SessionHandle {
         debug!(sid, ?revision, "handshake on websocket");
+        let lease = ConnectionLease::new(&self.handler, handoff.connection);
         let outbox = Outbox::new();
         let session = self.register(
             Arc::from(sid),
@@ -171,36 +173,37 @@ impl Engine {
             SessionState::WebSocket(Arc::clone(&outbox)),
         );
         let handle = session.handle;
-        self.runtime.spawn(websocket::run(
+        self.runtime.spawn(lease.hold(websocket::run(
             Arc::clone(self),
             session,
             handoff,
             outbox,
             false,
-        ));
+        )));
         handle
     }
 
     /// A WebSocket handed over by the HTTP server to upgrade the polling session `sid`.
     pub fn upgrade_websocket(self: &Arc<Self>, handoff: WebSocketHandoff, sid: &str) {
+        let lease = ConnectionLease::new(&self.handler, handoff.connection);
         let outbox = Outbox::new();
         let Some(session) = self.session(sid) else {
             debug!(sid, "upgrade attempt for closed client");
-            self.runtime.spawn(websocket::refuse(handoff));
+            self.runtime.spawn(lease.hold(websocket::refuse(handoff)));
             return;
         };
         if !session.begin_upgrade(Arc::clone(&outbox)) {
             debug!(sid, "transport cannot be upgraded now");
-            self.runtime.spawn(websocket::refuse(handoff));
+            self.runtime.spawn(lease.hold(websocket::refuse(handoff)));
             return;
         }
-        self.runtime.spawn(websocket::run(
+        self.runtime.spawn(lease.hold(websocket::run(
             Arc::clone(self),
             session,
             handoff,
             outbox,
             true,
-        ));
+        )));
     }
 
     /// A long-poll GET.

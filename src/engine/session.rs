@@ -47,8 +47,11 @@ pub enum SessionState {
         probed: bool,
     },
     WebSocket(WsSender),
-    /// `close()` was called with no GET to carry the close packet: the next GET will.
-    ClosingPolling,
+    /// `close()` was called with no GET to carry the close packet: the next GET will. A probed
+    /// upgrade candidate stays open meanwhile (see `Session::shut`): that GET closes it.
+    ClosingPolling {
+        candidate: Option<WsSender>,
+    },
     Closed,
 }
 
@@ -58,7 +61,7 @@ impl SessionState {
             SessionState::Polling(_) => "polling",
             SessionState::Upgrading { .. } => "upgrading",
             SessionState::WebSocket(_) => "websocket",
-            SessionState::ClosingPolling => "closing",
+            SessionState::ClosingPolling { .. } => "closing",
             SessionState::Closed => "closed",
         }
     }
@@ -198,7 +201,7 @@ impl Session {
                     None => Sent::Queued,
                 })
             }
-            SessionState::ClosingPolling | SessionState::Closed => Err(Closed),
+            SessionState::ClosingPolling { .. } | SessionState::Closed => Err(Closed),
         }
     }
 
@@ -231,15 +234,21 @@ impl Session {
             }
             // As upstream: what was queued before the close drains first, then a GET of its
             // own carries the close packet.
-            SessionState::ClosingPolling if !inner.buffer.is_empty() => {
+            SessionState::ClosingPolling { .. } if !inner.buffer.is_empty() => {
                 let body = encode_payload(self.revision, &inner.buffer);
                 inner.buffer.clear();
                 PollOutcome::Reply(PollReply::Now(body))
             }
-            SessionState::ClosingPolling => PollOutcome::ReplyThenClose(encode_payload(
-                self.revision,
-                &[Packet::Noop, Packet::Close],
-            )),
+            SessionState::ClosingPolling { candidate } => {
+                // This answer tells the client: it drops its upgrade, so the candidate can go.
+                if let Some(websocket) = candidate.take() {
+                    let _already_gone = websocket.send(Outgoing::Close);
+                }
+                PollOutcome::ReplyThenClose(encode_payload(
+                    self.revision,
+                    &[Packet::Noop, Packet::Close],
+                ))
+            }
             SessionState::WebSocket(_) => PollOutcome::Err(PollError::TransportMismatch),
             SessionState::Closed => PollOutcome::Err(PollError::UnknownSid),
         }
@@ -250,7 +259,7 @@ impl Session {
         match self.inner.lock().state {
             SessionState::Polling(_)
             | SessionState::Upgrading { .. }
-            | SessionState::ClosingPolling => Ok(()),
+            | SessionState::ClosingPolling { .. } => Ok(()),
             SessionState::WebSocket(_) => Err(PollError::TransportMismatch),
             SessionState::Closed => Err(PollError::UnknownSid),
         }
@@ -353,13 +362,16 @@ impl Session {
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. }
                 if !polling.get_waiting =>
             {
-                if let SessionState::Upgrading { websocket, .. } = &inner.state {
-                    let _closed = websocket.send(Outgoing::Close);
-                }
-                self.transition(inner, SessionState::ClosingPolling);
+                let candidate = match &inner.state {
+                    SessionState::Upgrading {
+                        websocket, probed, ..
+                    } => release_candidate(websocket, *probed),
+                    _ => None,
+                };
+                self.transition(inner, SessionState::ClosingPolling { candidate });
                 false
             }
-            SessionState::ClosingPolling => false,
+            SessionState::ClosingPolling { .. } => false,
             _ => true,
         }
     }
@@ -382,18 +394,33 @@ impl Session {
             SessionState::Upgrading {
                 mut polling,
                 websocket,
-                ..
+                probed,
             } => {
-                let _already_gone = websocket.send(Outgoing::Close);
+                let _left_to_its_connection = release_candidate(&websocket, probed);
                 Ok(polling.answer(self.revision, &[closing_packet]))
             }
             SessionState::WebSocket(websocket) => {
                 let _already_gone = websocket.send(Outgoing::Close);
                 Ok(None)
             }
-            SessionState::ClosingPolling => Ok(None),
+            // No GET carried the close: a candidate still waits for the client's `5`.
+            SessionState::ClosingPolling { .. } => Ok(None),
         }
     }
+}
+
+/// What becomes of an upgrade candidate when its session stops. Before the probe's pong the
+/// client still polls, and polling tells it: the candidate is closed now. After it, the client
+/// pauses polling until its last GET returns and then sends `5` on the candidate, which alone can
+/// still tell it (upstream closes the candidate now, and a client whose close frame overtakes that
+/// GET stays paused for good): the candidate is left open, returned for a GET that may yet carry
+/// the close, and its connection closes it on `5` or at the upgrade deadline.
+fn release_candidate(websocket: &WsSender, probed: bool) -> Option<WsSender> {
+    if probed {
+        return Some(Arc::clone(websocket));
+    }
+    let _already_gone = websocket.send(Outgoing::Close);
+    None
 }
 
 #[cfg(test)]
@@ -496,6 +523,45 @@ mod tests {
             session.inner.lock().state,
             SessionState::Polling(_)
         ));
+    }
+
+    fn is_close(queued: &[Outgoing]) -> bool {
+        matches!(queued, [Outgoing::Close])
+    }
+
+    #[test]
+    fn a_close_before_the_probe_closes_the_upgrade_candidate() {
+        let session = polling_session();
+        let ws = Outbox::new();
+        assert!(session.begin_upgrade(ws.clone()));
+        assert!(session.shut(Packet::Close).is_ok());
+        assert!(is_close(&ws.take_queued()));
+    }
+
+    #[test]
+    fn a_close_after_the_probe_leaves_the_candidate_to_its_connection() {
+        let session = polling_session();
+        let ws = Outbox::new();
+        assert!(session.begin_upgrade(ws.clone()));
+        assert_eq!(session.probe_answered(&ws), Ok(None));
+        assert_eq!(session.shut(Packet::Close), Ok(None));
+        assert!(
+            ws.take_queued().is_empty(),
+            "the paused client learns it on the candidate, after its `5`"
+        );
+        assert_eq!(session.finish_upgrade(&ws), Err(Closed));
+    }
+
+    #[test]
+    fn an_orderly_close_after_the_probe_closes_the_candidate_with_the_get_that_carries_it() {
+        let session = polling_session();
+        let ws = Outbox::new();
+        assert!(session.begin_upgrade(ws.clone()));
+        assert_eq!(session.probe_answered(&ws), Ok(None));
+        assert!(!session.begin_close());
+        assert!(ws.take_queued().is_empty());
+        assert!(matches!(session.poll(), PollOutcome::ReplyThenClose(_)));
+        assert!(is_close(&ws.take_queued()));
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The WebSocket transport: a connection handed over by Node's HTTP server, its handshake
 //! response, the probe/upgrade exchange and the read/write loop.
 use super::close_reason::CloseReason;
+use super::handler::{ConnectionId, EngineHandler};
 use super::session::{Outgoing, Session, WsSender};
 use super::stream::{ByteStream, HandedStream};
 use super::Engine;
 use crate::protocol::engine_packet::{Message as EngineMessage, Packet};
 use crate::protocol::Revision;
 use futures_util::{SinkExt, StreamExt};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -33,6 +35,38 @@ pub struct WebSocketHandoff {
     pub response: Vec<u8>,
     /// The size from which messages are compressed, when permessage-deflate was negotiated.
     pub deflate_threshold: Option<usize>,
+    /// Reported to the handler once the connection is closed (see `ConnectionLease`).
+    pub connection: ConnectionId,
+}
+
+/// Reports a handed-over connection closed when dropped. The HTTP server that accepted the
+/// connection no longer sees it, so this is how its owner learns that the connection is gone
+/// (Node's server keeps counting it until then, as it would its own socket).
+pub(super) struct ConnectionLease {
+    handler: Arc<dyn EngineHandler>,
+    connection: ConnectionId,
+}
+
+impl ConnectionLease {
+    pub(super) fn new(handler: &Arc<dyn EngineHandler>, connection: ConnectionId) -> Self {
+        Self {
+            handler: Arc::clone(handler),
+            connection,
+        }
+    }
+
+    /// Runs the connection's task holding the lease: released when the task is done, by which
+    /// time the task has dropped the stream, or when the task is dropped without having run.
+    pub(super) async fn hold<F: Future>(self, task: F) -> F::Output {
+        let _lease = self;
+        task.await
+    }
+}
+
+impl Drop for ConnectionLease {
+    fn drop(&mut self) {
+        self.handler.on_connection_closed(self.connection);
+    }
 }
 
 /// Completes the handshake and then closes: the session it named cannot take a WebSocket now
@@ -172,15 +206,24 @@ pub(super) async fn run(
                 }
                 match packet {
                     Packet::Ping { probe: true } => {
-                        if ws.send(to_frame(Packet::Pong { probe: true }, session.revision)).await.is_err() {
+                        // Recorded before the pong goes out: once the client has it, a close of
+                        // the session must leave this connection open (see `release_candidate`).
+                        let Ok(answer) = session.probe_answered(&own) else { break Ending::Told };
+                        let pong = ws.send(to_frame(Packet::Pong { probe: true }, session.revision)).await;
+                        engine.deliver(session.handle, answer);
+                        if pong.is_err() {
                             break Ending::Told;
                         }
-                        let Ok(answer) = session.probe_answered(&own) else { break Ending::Told };
-                        engine.deliver(session.handle, answer);
                         engine.handler.on_upgrading(session.handle);
                     }
                     Packet::Upgrade => {
-                        let Ok(answer) = session.finish_upgrade(&own) else { break Ending::Told };
+                        let Ok(answer) = session.finish_upgrade(&own) else {
+                            // Closed, or closing, while the client paused polling for this
+                            // upgrade: the upgrade completes, then the session ends (upstream
+                            // does so for a closing session; a closed one stays as it is).
+                            engine.close_session(&session, CloseReason::ForcedClose);
+                            break Ending::Told;
+                        };
                         engine.deliver(session.handle, answer);
                         upgrading = false;
                         engine.handler.on_upgrade(session.handle);
