@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-8}"
 
+command -v c++ >/dev/null || { echo "fuzz-smoke: libFuzzer is built from C++: c++ is needed" >&2; exit 1; }
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "installing cargo-fuzz"
   cargo install cargo-fuzz --locked
