@@ -190,6 +190,7 @@ MOCHA_PGID=""
 end_mocha_group() {
   [ -n "$MOCHA_PGID" ] || return 0
   kill -KILL -- "-$MOCHA_PGID" 2>/dev/null
+  wait "$MOCHA_PGID" 2>/dev/null   # reaps it quietly if it was still running (interrupted harness)
   MOCHA_PGID=""
 }
 cleanup() {
@@ -198,8 +199,8 @@ cleanup() {
   if [ "$KEEP" = 1 ]; then echo "workspace kept: $WS"; else rm -rf "$WS"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'echo "run-adapters: interrupted" >&2; exit 130' INT
+trap 'echo "run-adapters: terminated" >&2; exit 143' TERM
 
 # export the adapter package from HEAD, blob by blob: a blob missing from a
 # partial mirror must only lose that file, not the whole export
