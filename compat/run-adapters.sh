@@ -185,13 +185,22 @@ stop_services() {
   done
   SVC_PIDS=()
 }
+# the process group of the suite being run (see run_mocha)
+MOCHA_PGID=""
+end_mocha_group() {
+  [ -n "$MOCHA_PGID" ] || return 0
+  kill -KILL -- "-$MOCHA_PGID" 2>/dev/null
+  wait "$MOCHA_PGID" 2>/dev/null   # reaps it quietly if it was still running (interrupted harness)
+  MOCHA_PGID=""
+}
 cleanup() {
+  end_mocha_group
   stop_services
   if [ "$KEEP" = 1 ]; then echo "workspace kept: $WS"; else rm -rf "$WS"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'echo "run-adapters: interrupted" >&2; exit 130' INT
+trap 'echo "run-adapters: terminated" >&2; exit 143' TERM
 
 # export the adapter package from HEAD, blob by blob: a blob missing from a
 # partial mirror must only lose that file, not the whole export
@@ -237,14 +246,23 @@ if [ "$COMPILE" = 1 ]; then
     || { cat "$LOG_DIR/output/compile.log" >&2; die "tsc of the adapter failed"; }
 fi
 
-# mocha for the selected tests: "$@" are extra mocha arguments
+# mocha for the selected tests: "$@" are extra mocha arguments. timeout(1)
+# makes itself the leader of a new process group, which holds mocha and every
+# process the tests fork; mocha --exit does not wait for those, so whatever of
+# the group is left when mocha has exited is ended here, before the next suite
+# (and before the services go away under it).
 run_mocha() { # <events file> <output file> <timeout> <mocha args...>
-  local events="$1" output="$2" secs="$3"
+  local events="$1" output="$2" secs="$3" rc
   shift 3
   rm -f "$events"
   (cd "$PKG" && COMPAT_EVENTS="$events" exec timeout -k 10 "$secs" \
     node ${NODE_ARGS[@]+"${NODE_ARGS[@]}"} "$MOCHA" ${MOCHA_ARGS[@]+"${MOCHA_ARGS[@]}"} \
-      --reporter "$WS/reporter.js" --exit "$@" "${SPEC[@]}") >"$output" 2>&1 </dev/null
+      --reporter "$WS/reporter.js" --exit "$@" "${SPEC[@]}") >"$output" 2>&1 </dev/null &
+  MOCHA_PGID=$!
+  wait "$MOCHA_PGID"
+  rc=$?
+  end_mocha_group
+  return "$rc"
 }
 
 # the test list, from a dry run against the baseline (socket.io from the cache:
@@ -346,7 +364,7 @@ start_postgres() {
     -c unix_socket_directories="$dir" -c fsync=off) >"$LOG_DIR/services/postgres.log" 2>&1 </dev/null &
   SVC_PIDS+=("$! INT postgres")   # INT: PostgreSQL's fast shutdown
   await "postgres (port 5432)" 60 "$!" "$bin/pg_isready" -h 127.0.0.1 -p 5432
-  echo "service: PostgreSQL $("$bin/postgres" --version | awk '{print $NF}') on 127.0.0.1:5432"
+  echo "service: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:5432"
 }
 
 for service in ${SERVICES[@]+"${SERVICES[@]}"}; do
