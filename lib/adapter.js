@@ -118,6 +118,7 @@ class Adapter extends EventEmitter {
       const socket = recipients[i];
       const conn = socket.conn;
       handles[i] = conn._handle;
+      if (stored) socket._lastStoredOffset = stored.offset;
       engine._markBusy(conn);
       if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) socket.notifyOutgoingListeners(packet);
       if (conn._packetCreateListened) {
@@ -235,6 +236,13 @@ class SessionAwareAdapter extends Adapter {
     this.sessions.set(session.pid, {
       ...session,
       startOffset: socket && socket._startOffset,
+      // Whatever path they took (Rust's room index, JS, a replay), the last stored packet sent
+      // to the socket, and the newest offset at its disconnection (see restoreSession).
+      lastStoredOffset: Math.max(
+        (socket && socket._lastStoredOffset) || 0,
+        this._native.lastStoredOffset(this.nsp.name, session.sid),
+      ),
+      disconnectOffset: this.nsp.server._currentOffset(),
       disconnectedAt: Date.now(),
     });
   }
@@ -252,8 +260,12 @@ class SessionAwareAdapter extends Adapter {
       this.sessions.delete(pid);
       return null;
     }
-    const from = offset === undefined ? session.startOffset : parseOffset(offset);
+    let from = offset === undefined ? session.startOffset : parseOffset(offset);
     if (from === null || from === undefined) return null;
+    // A client that got every stored packet sent to it missed only what came after its
+    // disconnection, even if the packets in between (all for others) have left the log since: a
+    // quiet client in a busy namespace (socket.io#5282).
+    if (from >= session.lastStoredOffset) from = Math.max(from, session.disconnectOffset);
     if (!this._native.recoverable(this.nsp.name, from)) return null;
     const engine = this.nsp.server.engine;
     this.sessions.delete(pid);

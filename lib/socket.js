@@ -42,6 +42,8 @@ class Socket extends EventEmitter {
     this.acks = new Map();
     this.fns = [];
     this.flags = {};
+    /** The offset of the last packet stored for recovery that JS sent or replayed to it. */
+    this._lastStoredOffset = 0;
     if (previousSession) {
       this.id = previousSession.sid;
       this.pid = previousSession.pid;
@@ -49,7 +51,7 @@ class Socket extends EventEmitter {
       previousSession.rooms.forEach((room) => this.join(room));
       this.data = previousSession.data;
       // What it missed goes out ahead of the CONNECT answer.
-      if (previousSession[replayMissedPackets]) previousSession[replayMissedPackets](this);
+      if (previousSession[replayMissedPackets]) this._lastStoredOffset = previousSession[replayMissedPackets](this);
       for (const data of previousSession.missedPackets || []) this.packet({ type: PacketType.EVENT, data });
       this.recovered = true;
     } else {

@@ -9,8 +9,16 @@ pub type Room = Arc<str>;
 #[derive(Default)]
 pub struct RoomIndex {
     rooms: FxHashMap<Room, FxHashSet<SocketId>>,
-    /// Sockets that receive broadcasts (connected), with the session that carries each.
-    connected: FxHashMap<SocketId, u64>,
+    /// Sockets that receive broadcasts (connected).
+    connected: FxHashMap<SocketId, Member>,
+}
+
+/// A connected socket: the session that carries it, and the offset of the last packet stored for
+/// recovery that it was sent (0 for none), so that a client which had all of them can be told
+/// apart from one that lost some.
+struct Member {
+    session: u64,
+    last_stored_offset: u64,
 }
 
 impl RoomIndex {
@@ -30,7 +38,21 @@ impl RoomIndex {
 
     pub fn connect(&mut self, id: &str, session: u64) {
         let id = self.shared_id(id);
-        self.connected.insert(id, session);
+        self.connected.insert(
+            id,
+            Member {
+                session,
+                last_stored_offset: 0,
+            },
+        );
+    }
+
+    /// The offset of the last stored packet sent to the connected socket `id` through a
+    /// broadcast of this index (0 for none).
+    pub fn last_stored_offset(&self, id: &str) -> u64 {
+        self.connected
+            .get(id)
+            .map_or(0, |member| member.last_stored_offset)
     }
 
     pub fn disconnect(&mut self, id: &str) {
@@ -46,20 +68,32 @@ impl RoomIndex {
     }
 
     /// The sessions of the connected sockets in any of `rooms` (every connected socket when
-    /// `rooms` is empty) and in none of `except`, each once (upstream's `apply`).
-    pub fn recipients(&self, rooms: &[String], except: &[String]) -> Vec<u64> {
+    /// `rooms` is empty) and in none of `except`, each once (upstream's `apply`). A packet stored
+    /// for recovery under `stored_offset` is recorded as the last one each of them was sent.
+    pub fn recipients(
+        &mut self,
+        rooms: &[String],
+        except: &[String],
+        stored_offset: Option<u64>,
+    ) -> Vec<u64> {
         let excluded: FxHashSet<&str> = except
             .iter()
             .filter_map(|room| self.rooms.get(room.as_str()))
             .flatten()
             .map(|id| &**id)
             .collect();
+        let mut deliver = |member: &mut Member| {
+            if let Some(offset) = stored_offset {
+                member.last_stored_offset = offset;
+            }
+            member.session
+        };
         if rooms.is_empty() {
             return self
                 .connected
-                .iter()
+                .iter_mut()
                 .filter(|(id, _)| !excluded.contains(&***id))
-                .map(|(_, session)| *session)
+                .map(|(_, member)| deliver(member))
                 .collect();
         }
         let mut seen: FxHashSet<&str> = FxHashSet::default();
@@ -72,8 +106,8 @@ impl RoomIndex {
                 if excluded.contains(&**id) || !seen.insert(id) {
                     continue;
                 }
-                if let Some(session) = self.connected.get(id) {
-                    sessions.push(*session);
+                if let Some(member) = self.connected.get_mut(id) {
+                    sessions.push(deliver(member));
                 }
             }
         }
@@ -111,22 +145,27 @@ mod tests {
 
     #[test]
     fn everyone_when_no_room_is_named() {
-        assert_eq!(sorted(index().recipients(&[], &[])), vec![1, 2, 3]);
+        assert_eq!(sorted(index().recipients(&[], &[], None)), vec![1, 2, 3]);
     }
 
     #[test]
     fn rooms_are_a_union_without_duplicates_and_except_excludes() {
-        let index = index();
+        let mut index = index();
         assert_eq!(
-            sorted(index.recipients(&strings(&["r1", "a"]), &[])),
+            sorted(index.recipients(&strings(&["r1", "a"]), &[], None)),
             vec![1, 2]
         );
         assert_eq!(
-            sorted(index.recipients(&strings(&["r1", "r2"]), &strings(&["b"]))),
+            sorted(index.recipients(&strings(&["r1", "r2"]), &strings(&["b"]), None)),
             vec![1, 3]
         );
-        assert_eq!(sorted(index.recipients(&[], &strings(&["r1"]))), vec![3]);
-        assert!(index.recipients(&strings(&["nobody"]), &[]).is_empty());
+        assert_eq!(
+            sorted(index.recipients(&[], &strings(&["r1"]), None)),
+            vec![3]
+        );
+        assert!(index
+            .recipients(&strings(&["nobody"]), &[], None)
+            .is_empty());
     }
 
     #[test]
@@ -134,8 +173,25 @@ mod tests {
         let mut index = index();
         index.join("pending", "r1");
         index.disconnect("b");
-        assert_eq!(sorted(index.recipients(&strings(&["r1"]), &[])), vec![1]);
+        assert_eq!(
+            sorted(index.recipients(&strings(&["r1"]), &[], None)),
+            vec![1]
+        );
         index.leave("a", "r1");
-        assert!(index.recipients(&strings(&["r1"]), &[]).is_empty());
+        assert!(index.recipients(&strings(&["r1"]), &[], None).is_empty());
+    }
+
+    #[test]
+    fn a_stored_packet_is_recorded_for_its_recipients_only() {
+        let mut index = index();
+        index.recipients(&strings(&["r1"]), &[], Some(4));
+        index.recipients(&strings(&["a"]), &[], None);
+        index.recipients(&[], &strings(&["r1"]), Some(7));
+        assert_eq!(index.last_stored_offset("a"), 4);
+        assert_eq!(index.last_stored_offset("b"), 4);
+        assert_eq!(index.last_stored_offset("c"), 7);
+        index.connect("a", 9);
+        assert_eq!(index.last_stored_offset("a"), 0);
+        assert_eq!(index.last_stored_offset("nobody"), 0);
     }
 }

@@ -119,12 +119,15 @@ class Server extends EventEmitter {
     if (this._native.send(handle, data) > 0) this._answerPolls();
   }
 
-  /** Queues to a session what it missed since `offset` (connection-state recovery). */
+  /**
+   * Queues to a session what it missed since `offset` (connection-state recovery); returns the
+   * offset of the last packet queued (`offset` when none), or null when that cannot be done.
+   */
   _replay(handle, nsp, offset, rooms) {
     this._scheduleFlush();
-    const replayed = this._native.replay(handle, nsp, offset, rooms);
+    const lastReplayed = this._native.replay(handle, nsp, offset, rooms);
     this._answerPolls();
-    return replayed;
+    return lastReplayed;
   }
 
   /**

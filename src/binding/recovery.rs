@@ -64,25 +64,22 @@ impl BindingEngine {
     }
 
     /// Queues to session `handle` every packet of namespace `nsp` stored after `offset` that its
-    /// `rooms` would have received, in order. False when that cannot be done completely (packets
-    /// were dropped, or the offset is unknown): the client then gets a fresh session.
+    /// `rooms` would have received, in order. Returns the offset of the last packet queued
+    /// (`offset` when none), or null when that cannot be done completely (packets were dropped,
+    /// or the offset is unknown): the client then gets a fresh session.
     #[napi]
-    pub fn replay(&self, handle: f64, nsp: String, offset: f64, rooms: Vec<String>) -> bool {
-        let Some(store) = &self.recovery else {
-            return false;
-        };
+    pub fn replay(&self, handle: f64, nsp: String, offset: f64, rooms: Vec<String>) -> Option<f64> {
+        let store = self.recovery.as_ref()?;
         if !(offset.is_finite() && offset >= 0.0) {
-            return false;
+            return None;
         }
         let rooms: Vec<Arc<str>> = rooms.into_iter().map(Arc::from).collect();
-        match store.missed_since(&nsp, offset as u64, &rooms) {
-            Ok(missed) => {
-                for packet in missed {
-                    self.engine.send_to(handle as u64, &packet.frames);
-                }
-                true
-            }
-            Err(_) => false,
+        let missed = store.missed_since(&nsp, offset as u64, &rooms).ok()?;
+        let mut last = offset;
+        for packet in missed {
+            self.engine.send_to(handle as u64, &packet.frames);
+            last = packet.offset as f64;
         }
+        Some(last)
     }
 }

@@ -30,6 +30,13 @@ impl BindingEngine {
         self.room_index(&nsp).lock().connect(&id, handle as u64);
     }
 
+    /// The offset of the last stored packet a broadcast of `nsp` sent to the connected socket
+    /// `id` (0 for none).
+    #[napi]
+    pub fn last_stored_offset(&self, nsp: String, id: String) -> f64 {
+        self.room_index(&nsp).lock().last_stored_offset(&id) as f64
+    }
+
     #[napi]
     pub fn disconnect_socket(&self, nsp: String, id: String) {
         self.room_index(&nsp).lock().disconnect(&id);
@@ -45,10 +52,11 @@ impl BindingEngine {
         except: Vec<String>,
         packet: BindingPacket,
     ) -> napi::Result<u32> {
-        let recipients = self
-            .room_index(&packet.0)
-            .lock()
-            .recipients(&rooms, &except);
+        let stored_offset = packet.5.as_ref().map(|stored| stored.offset as u64);
+        let recipients =
+            self.room_index(&packet.0)
+                .lock()
+                .recipients(&rooms, &except, stored_offset);
         self.deliver_packet(&recipients, packet)?;
         Ok(self.handler.answers_waiting())
     }
