@@ -82,7 +82,7 @@ impl RoomIndex {
             .flatten()
             .map(|id| &**id)
             .collect();
-        let mut deliver = |member: &mut Member| {
+        let deliver = |member: &mut Member| {
             if let Some(offset) = stored_offset {
                 member.last_stored_offset = offset;
             }
