@@ -81,6 +81,31 @@ for (const transport of TRANSPORTS) {
       assert.ok(restored && restored.recovered && restored.rooms.has("room1"));
       client.io.engine.close();
     });
+
+    it("of two live clients presenting one pid, the first is told it is disconnected and stays so", async (t) => {
+      const { h, io, port, client: first, socket } = await setup(t, transport);
+      // Both reconnect by themselves, as users run them: a transport close would have them take
+      // the session from each other forever.
+      first.io.reconnection(true);
+      first.io.reconnectionDelay(50);
+      let connections = 0;
+      io.on("connection", () => connections++);
+      const firstDisconnect = waitFor(first, "disconnect");
+      const second = h.client(port, "/", { transports: [transport], autoConnect: false, reconnection: true, reconnectionDelay: 50 });
+      second._pid = first._pid;
+      second._lastOffset = first._lastOffset;
+      second.connect();
+      await connected(second);
+      assert.strictEqual(second.recovered, true);
+      assert.strictEqual(second.id, socket.id);
+      assert.deepStrictEqual(await firstDisconnect, ["io server disconnect", undefined]);
+      assert.strictEqual(first.active, false, "the first client does not reconnect by itself");
+      const later = waitFor(second, "later");
+      io.emit("later", 1);
+      await later;
+      assert.strictEqual(first.connected, false);
+      assert.strictEqual(connections, 1, "no connection since the takeover");
+    });
   });
 }
 

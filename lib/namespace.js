@@ -4,6 +4,7 @@
 const { EventEmitter } = require("node:events");
 const debug = require("debug")("socket.io:namespace");
 const { Socket } = require("./socket");
+const { PacketType } = require("./parser");
 const { Adapter, SessionAwareAdapter } = require("./adapter");
 const { BroadcastOperator, collectResponses } = require("./broadcast-operator");
 
@@ -130,15 +131,16 @@ class Namespace extends EventEmitter {
 
   /**
    * A client came back while its previous connection still looks alive here (a TCP cut not yet
-   * noticed): that connection is closed as a transport close, which persists its session, so the
-   * new one restores it and gets what the old one never processed.
+   * noticed): that socket ends as a transport close, which persists its session, so the new one
+   * restores it and gets what the old one never processed. Its client, if it is in fact alive
+   * (a second client presenting the same pid), is told it is disconnected, so that it neither
+   * waits for packets that now go elsewhere nor comes back to take the session again.
    */
   _takeOverStaleSocket(pid) {
     for (const socket of this.sockets.values()) {
       if (socket.pid !== pid) continue;
-      const client = socket.client;
+      socket.packet({ type: PacketType.DISCONNECT });
       socket._onclose("transport close");
-      if (client.sockets.size === 0) client.conn.close(true);
       return;
     }
   }
