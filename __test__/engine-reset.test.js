@@ -1,5 +1,6 @@
 /**
- * A TCP reset at each stage of each kind of request, on plain and TLS connections: the process
+ * Faults that must cost one session at most: a TCP reset at each stage of each kind of request
+ * (plain and TLS), and an exception while a batch of events from Rust is dispatched. The process
  * and every other client live on, and the session concerned ends as it should.
  */
 "use strict";
@@ -8,6 +9,8 @@ const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const net = require("node:net");
 const tls = require("node:tls");
+const path = require("node:path");
+const { spawn } = require("node:child_process");
 const {
   TEST_TIMEOUT,
   startServer,
@@ -241,3 +244,137 @@ for (const { name, credentials: tlsCredentials, skip } of SECURITY) {
     await assertHealthyClient(s, ["websocket"]);
   });
 }
+
+/**
+ * Runs `scenario`, an async function of ({ http, Server, connect, spin, within, twoClients }), in
+ * a process of its own (where an uncaught exception can be watched for without failing this
+ * test) and resolves with what it returns. `spin(ms)` keeps the JS thread busy, so that what
+ * clients send meanwhile reaches JS in one batch of events; `within(promise)` resolves with
+ * "timed out" after 3 s.
+ */
+async function inChildProcess(scenario) {
+  const source = `
+    const http = require("node:http");
+    const { Server } = require(${JSON.stringify(path.join(__dirname, "support", "impl"))});
+    const { io: connect } = require("socket.io-client");
+    const spin = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
+    const within = (promise, ms = 3000) => Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms, "timed out"))]);
+    (${scenario})({ http, Server, connect, spin, within, twoClients: ${twoClients} }).then(
+      (result) => { console.log(JSON.stringify(result)); process.exit(0); },
+      (error) => { console.error(error); process.exit(1); },
+    );
+  `;
+  const child = spawn(process.execPath, ["-e", source], { cwd: path.join(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] });
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    assert.equal(await withTimeout(exited, 10000, "the scenario's process"), 0, "the scenario ran to its end");
+  } finally {
+    child.kill();
+  }
+  return JSON.parse(output);
+}
+
+/** Two official clients, "a" and "b", of a new server (runs in the scenario's process). */
+async function twoClients({ http, Server, connect }, transport) {
+  const httpServer = http.createServer();
+  const io = new Server(httpServer);
+  const serverSockets = {};
+  io.on("connection", (socket) => (serverSockets[socket.handshake.auth.name] = socket));
+  await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${httpServer.address().port}`;
+  const open = (name) =>
+    new Promise((resolve) => {
+      const client = connect(base, { auth: { name }, transports: [transport], reconnection: false, forceNew: true });
+      client.once("connect", () => resolve(client));
+    });
+  const a = await open("a");
+  const b = await open("b");
+  return { httpServer, io, a, b, serverA: serverSockets.a, serverB: serverSockets.b };
+}
+
+test("an engine listener that throws costs its own session only: the rest of the batch is handled, then the error is thrown again", { timeout: TEST_TIMEOUT }, async () => {
+  const result = await inChildProcess(async (env) => {
+    const { a, b, serverA, serverB } = await env.twoClients(env, "websocket");
+    const uncaught = [];
+    let bHandled = false;
+    process.on("uncaughtException", (error) => uncaught.push({ message: error.message, bHandled }));
+    serverB.on("work", (ack) => {
+      bHandled = true;
+      ack("done");
+    });
+    serverA.conn.once("message", () => {
+      throw new Error("boom");
+    });
+    const serverADisconnect = new Promise((resolve) => serverA.once("disconnect", resolve));
+    const aDisconnect = new Promise((resolve) => a.once("disconnect", resolve));
+    a.emit("work");
+    env.spin(50); // a's message is queued first
+    const bAck = b.timeout(3000).emitWithAck("work").catch((error) => `no ack (${error.message})`);
+    env.spin(200); // then b's, in the same batch
+    return {
+      bAck: await bAck,
+      aDisconnect: await env.within(aDisconnect),
+      serverADisconnect: await env.within(serverADisconnect),
+      uncaught,
+    };
+  });
+  assert.deepEqual(result, {
+    bAck: "done",
+    aDisconnect: "transport close",
+    serverADisconnect: "forced close",
+    uncaught: [{ message: "boom", bHandled: true }],
+  });
+});
+
+test("a poll answer that fails costs its own session only: the GETs answered by the same send are all answered, then the sender's call throws", { timeout: TEST_TIMEOUT }, async () => {
+  const result = await inChildProcess(async (env) => {
+    const { httpServer, io, a, b, serverA, serverB } = await env.twoClients(env, "polling");
+    const uncaught = [];
+    process.on("uncaughtException", (error) => uncaught.push(error.message));
+    // Both clients' next GETs parked: each sends one once it has "sync".
+    const nextGet = (serverSocket) =>
+      new Promise((resolve) => {
+        httpServer.on("request", function onRequest(req) {
+          if (req.method !== "GET" || !req.url.includes(`sid=${serverSocket.conn.id}`)) return;
+          httpServer.off("request", onRequest);
+          resolve();
+        });
+      });
+    const parked = [a, b].map((client, i) => new Promise((resolve) => client.once("sync", resolve)).then(() => nextGet([serverA, serverB][i])));
+    io.emit("sync");
+    await Promise.all(parked);
+
+    let victim = null;
+    io.engine.on("headers", (headers, req) => {
+      if (victim !== null) return;
+      victim = req._query.sid;
+      throw new Error("boom");
+    });
+    const news = [a, b].map((client) => env.within(new Promise((resolve) => client.once("news", resolve))));
+    const disconnects = [a, b].map((client) => env.within(new Promise((resolve) => client.once("disconnect", resolve))));
+    const serverDisconnects = [serverA, serverB].map((socket) => env.within(new Promise((resolve) => socket.once("disconnect", resolve))));
+    let thrown = null;
+    try {
+      io.emit("news", 1);
+    } catch (error) {
+      thrown = error.message;
+    }
+    const [v, other] = victim === serverA.conn.id ? [0, 1] : [1, 0];
+    return {
+      thrown,
+      otherGotNews: await news[other],
+      victimDisconnect: await disconnects[v],
+      serverVictimDisconnect: await serverDisconnects[v],
+      uncaught,
+    };
+  });
+  assert.deepEqual(result, {
+    thrown: "boom",
+    otherGotNews: 1,
+    victimDisconnect: "transport error",
+    serverVictimDisconnect: "forced close",
+    uncaught: [],
+  });
+});

@@ -20,6 +20,8 @@ const EVENT_POLL_ANSWER = 6;
 const EVENT_SOCKETIO_PACKET = 7;
 const EVENT_SOCKETIO_PARSE_ERROR = 8;
 const EVENT_CONNECTION_CLOSED = 9;
+/** The events that carry what a client sent. */
+const CLIENT_INPUT = new Set([EVENT_MESSAGE, EVENT_PACKET, EVENT_SOCKETIO_PACKET, EVENT_SOCKETIO_PARSE_ERROR]);
 
 const kResponseHeaders = Symbol("responseHeaders");
 const kSessionId = Symbol("sessionId");
@@ -132,21 +134,50 @@ class Server extends EventEmitter {
 
   /**
    * Answers the long-poll GETs that JS's own sends released, right away, as upstream writes the
-   * response within `send` (the others arrive as events).
+   * response within `send` (the others arrive as events). Every one is answered even if one
+   * fails (see `_drainEvents`); the first failure is then thrown to the sender, as upstream's
+   * `send` throws it, and any further one as `_drainEvents` throws them.
    */
   _answerPolls() {
+    const faults = [];
+    this._answerTakenPolls(faults);
+    if (faults.length === 0) return;
+    for (const error of faults.slice(1)) setImmediate(rethrow, error);
+    throw faults[0];
+  }
+
+  _answerTakenPolls(faults) {
     for (const [handle, body] of this._native.takePollAnswers()) {
       const socket = this._byHandle.get(handle);
-      if (socket) this._answerPoll(socket, body);
+      if (!socket) continue;
+      try {
+        this._answerPoll(socket, body);
+      } catch (error) {
+        this._faulted(socket, error, faults);
+      }
     }
   }
 
   _answerPoll(socket, body) {
     const res = socket._pendingGet;
-    if (res) {
-      socket._pendingGet = null;
+    if (!res) return;
+    socket._pendingGet = null;
+    try {
       this._respond(socket, socket._pendingGetRequest, res, body);
+    } catch (error) {
+      // Left unanswered, the GET would hang the client: it fails, and the client learns.
+      res.destroy();
+      throw error;
     }
+  }
+
+  /**
+   * A fault while `socket`'s event was handled: its session may be half-handled, so it ends now
+   * (nothing of it waits on a client that may never ask again); `error` is kept for rethrowing.
+   */
+  _faulted(socket, error, faults) {
+    faults.push(error);
+    if (socket) socket.close(true);
   }
 
   /**
@@ -554,55 +585,78 @@ class Server extends EventEmitter {
   }
 
   /**
-   * Dispatches what Rust queued. Each event is an array (see src/binding/events.rs):
-   * [kind, session handle, text, binary, detail, packet type, ack id, attachments].
+   * Dispatches what Rust queued. A fault while one event is handled (a user's listener, an
+   * adapter, this code) costs neither the other events of the batch nor the consistency of the
+   * session it concerns, which is closed; the error is thrown again once the batch and the ticks
+   * it queued (handlers run a tick or two later) are done, so that the process meets it as it
+   * meets upstream's: an uncaught exception, out of an I/O callback there.
    */
   _drainEvents() {
-    this._answerPolls();
+    const faults = [];
+    // Sessions closed for a fault in this batch: the rest of what their clients sent is dropped,
+    // as upstream reads nothing more from a connection whose handler threw.
+    let faulted = null;
+    this._answerTakenPolls(faults);
     for (const event of this._native.drainEvents()) {
-      if (event[0] === EVENT_CONNECTION_CLOSED) {
-        this._handedOff.release(event[1]);
-        continue;
+      if (faulted !== null && CLIENT_INPUT.has(event[0]) && faulted.has(event[1])) continue;
+      try {
+        this._dispatch(event);
+      } catch (error) {
+        const socket = event[0] === EVENT_CONNECTION_CLOSED ? undefined : this._byHandle.get(event[1]);
+        this._faulted(socket, error, faults);
+        if (socket) (faulted ??= new Set()).add(event[1]);
       }
-      const socket = this._byHandle.get(event[1]);
-      if (!socket) continue;
-      const text = event[2];
-      switch (event[0]) {
-        case EVENT_SOCKETIO_PACKET:
-          // [.., JSON data, _, namespace, packet type, ack id, attachments]
-          if (socket._onSocketIoPacket) socket._onSocketIoPacket(event[5], event[4], event[6], text, event[7]);
-          break;
-        case EVENT_MESSAGE:
-          socket._onMessage(text !== undefined && text !== null ? text : event[3]);
-          break;
-        case EVENT_POLL_ANSWER:
-          this._answerPoll(socket, text);
-          break;
-        case EVENT_SOCKETIO_PARSE_ERROR:
-          if (socket._onSocketIoParseError) socket._onSocketIoParseError(text);
-          break;
-        case EVENT_CLOSE: {
-          // After the packets of this batch already scheduled on the tick queue, as when the
-          // close arrives in an I/O callback of its own upstream.
-          const description = event[4] ? new Error(event[4]) : undefined;
-          process.nextTick(() => socket._onClose(text, description));
-          break;
-        }
-        case EVENT_UPGRADING:
-          socket._onUpgrading();
-          break;
-        case EVENT_UPGRADE:
-          socket._onUpgrade();
-          break;
-        case EVENT_PACKET:
-        case EVENT_PACKET_CREATE: {
-          const packet = { type: text };
-          const data = event[3] || event[4];
-          if (data !== undefined && data !== null) packet.data = data;
-          socket.emit(event[0] === EVENT_PACKET ? "packet" : "packetCreate", packet);
-          if (event[0] === EVENT_PACKET && packet.type === "pong") socket.emit("heartbeat");
-          break;
-        }
+    }
+    for (const error of faults) setImmediate(rethrow, error);
+  }
+
+  /**
+   * One event, an array (see src/binding/events.rs):
+   * [kind, session handle, text, binary, detail, packet type, ack id, attachments].
+   */
+  _dispatch(event) {
+    if (event[0] === EVENT_CONNECTION_CLOSED) {
+      this._handedOff.release(event[1]);
+      return;
+    }
+    const socket = this._byHandle.get(event[1]);
+    if (!socket) return;
+    const text = event[2];
+    switch (event[0]) {
+      case EVENT_SOCKETIO_PACKET:
+        // [.., JSON data, _, namespace, packet type, ack id, attachments]
+        if (socket._onSocketIoPacket) socket._onSocketIoPacket(event[5], event[4], event[6], text, event[7]);
+        break;
+      case EVENT_MESSAGE:
+        socket._onMessage(text !== undefined && text !== null ? text : event[3]);
+        break;
+      case EVENT_POLL_ANSWER:
+        this._answerPoll(socket, text);
+        break;
+      case EVENT_SOCKETIO_PARSE_ERROR:
+        if (socket._onSocketIoParseError) socket._onSocketIoParseError(text);
+        break;
+      case EVENT_CLOSE: {
+        // After the packets of this batch already scheduled on the tick queue, as when the
+        // close arrives in an I/O callback of its own upstream.
+        const description = event[4] ? new Error(event[4]) : undefined;
+        process.nextTick(() => socket._onClose(text, description));
+        break;
+      }
+      case EVENT_UPGRADING:
+        socket._onUpgrading();
+        break;
+      case EVENT_UPGRADE:
+        socket._onUpgrade();
+        break;
+      case EVENT_PACKET:
+      case EVENT_PACKET_CREATE: {
+        const packet = { type: text };
+        const data = event[3] || event[4];
+        if (data !== undefined && data !== null) packet.data = data;
+        socket.emit(event[0] === EVENT_PACKET ? "packet" : "packetCreate", packet);
+        if (event[0] === EVENT_PACKET && packet.type === "pong") socket.emit("heartbeat");
+        break;
       }
     }
   }
@@ -638,6 +692,11 @@ class WebSocketResponse {
   end() {
     this.socket.destroy();
   }
+}
+
+/** Throws an error kept from a batch, from a callback of its own: uncaught, as upstream's is. */
+function rethrow(error) {
+  throw error;
 }
 
 /**

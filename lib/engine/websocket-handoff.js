@@ -125,14 +125,14 @@ function handOver(native, handedOff, req, socket, head, extraHeaders, session) {
   const threshold = session.deflateThreshold !== undefined && acceptsDeflate(req) ? session.deflateThreshold : undefined;
   const response = switchingProtocols(req, extraHeaders, threshold !== undefined);
   const fd = descriptorOf(socket);
-  const connection = { fd, head: bytes, response, deflateThreshold: threshold, connection: handedOff.nextId() };
+  const handoff = { fd, head: bytes, response, deflateThreshold: threshold, connection: handedOff.nextId() };
   let handle = 0;
   let bridge;
-  if (session.isUpgrade) bridge = native.upgradeWebsocket(connection, session.sid);
-  else [handle, bridge] = native.openWebsocket(connection, session.sid, session.protocol);
+  if (session.isUpgrade) bridge = native.upgradeWebsocket(handoff, session.sid);
+  else [handle, bridge] = native.openWebsocket(handoff, session.sid, session.protocol);
   if (fd >= 0) {
     // Before the destroy: the server must not see a moment without the connection.
-    handedOff.hold(connection.connection, socket);
+    handedOff.hold(handoff.connection, socket);
     socket.destroy();
   } else {
     pipeTo(socket, bridge);

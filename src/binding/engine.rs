@@ -219,11 +219,11 @@ impl BindingEngine {
     #[napi]
     pub fn open_websocket(
         &self,
-        connection: BindingHandoff,
+        handoff: BindingHandoff,
         sid: String,
         protocol: u32,
     ) -> napi::Result<(f64, i32)> {
-        let (handoff, bridge) = take_over(connection)?;
+        let (handoff, bridge) = take_over(handoff)?;
         let handle = self
             .engine
             .open_websocket(handoff, &sid, revision(protocol));
@@ -233,8 +233,8 @@ impl BindingEngine {
     /// Upgrades polling session `sid` to a WebSocket (see `openWebsocket`); returns the bridge's
     /// descriptor, or -1.
     #[napi]
-    pub fn upgrade_websocket(&self, connection: BindingHandoff, sid: String) -> napi::Result<i32> {
-        let (handoff, bridge) = take_over(connection)?;
+    pub fn upgrade_websocket(&self, handoff: BindingHandoff, sid: String) -> napi::Result<i32> {
+        let (handoff, bridge) = take_over(handoff)?;
         self.engine.upgrade_websocket(handoff, &sid);
         Ok(bridge)
     }
@@ -258,10 +258,10 @@ pub struct BindingHandoff {
 
 /// The stream Rust will own: a duplicate of the descriptor, or (for -1) one end of a new socket
 /// pair whose other end's descriptor is returned for Node.
-fn take_over(connection: BindingHandoff) -> napi::Result<(WebSocketHandoff, i32)> {
+fn take_over(handoff: BindingHandoff) -> napi::Result<(WebSocketHandoff, i32)> {
     let refused =
         |err: std::io::Error| invalid_arg(format!("cannot take over the connection: {err}"));
-    let fd = connection.fd;
+    let fd = handoff.fd;
     let (stream, bridge) = if fd >= 0 {
         // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this
         // call; we only duplicate it (CLOEXEC) and never close the original.
@@ -273,16 +273,16 @@ fn take_over(connection: BindingHandoff) -> napi::Result<(WebSocketHandoff, i32)
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(refused)?;
         (HandedStream::Bridged(ours), theirs.into_raw_fd())
     };
-    let handoff = WebSocketHandoff {
+    let taken = WebSocketHandoff {
         stream,
-        head: connection.head.to_vec(),
-        response: connection.response.into_bytes(),
-        deflate_threshold: connection
+        head: handoff.head.to_vec(),
+        response: handoff.response.into_bytes(),
+        deflate_threshold: handoff
             .deflate_threshold
             .map(|threshold| threshold as usize),
-        connection: connection.connection as u64,
+        connection: handoff.connection as u64,
     };
-    Ok((handoff, bridge))
+    Ok((taken, bridge))
 }
 
 /// The frames of a Socket.IO packet: its text, then each binary attachment.
