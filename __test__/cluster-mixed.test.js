@@ -24,3 +24,13 @@ describeCluster("mixed cluster, @socket.io/postgres-adapter (upstream, rs, upstr
   impls: ["socket.io", "socket.io-rs", "socket.io"],
   restarts: false,
 });
+describeCluster("mixed cluster, @socket.io/redis-adapter sharded (upstream, rs, upstream)", {
+  adapter: "redis-sharded",
+  impls: ["socket.io", "socket.io-rs", "socket.io"],
+  restarts: false,
+});
+describeCluster("mixed cluster, @socket.io/cluster-adapter (rs, upstream, rs)", {
+  adapter: "cluster",
+  impls: ["socket.io-rs", "socket.io", "socket.io-rs"],
+  restarts: false,
+});

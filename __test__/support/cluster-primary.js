@@ -1,6 +1,6 @@
 /**
- * The primary of a test cluster built on Node's cluster module: forks CLUSTER_WORKERS workers
- * running cluster-node.js with @socket.io/cluster-adapter, sets up the adapter's relay, and
+ * The primary of a test cluster built on Node's cluster module: forks a worker per
+ * implementation named in CLUSTER_IMPLS, each running cluster-node.js with @socket.io/cluster-adapter, sets up the adapter's relay, and
  * passes the test's messages to and from each worker.
  */
 "use strict";
@@ -14,8 +14,10 @@ const TAG = "socket.io-rs-test";
 setupPrimary();
 cluster.setupPrimary({ exec: path.join(__dirname, "cluster-node.js"), serialization: "advanced" });
 const workers = [];
-for (let i = 0; i < Number(process.env.CLUSTER_WORKERS); i++) {
-  const worker = cluster.fork();
+const config = JSON.parse(process.env.CLUSTER_NODE);
+// One implementation per worker, so that a cluster can mix them.
+for (const [i, impl] of JSON.parse(process.env.CLUSTER_IMPLS).entries()) {
+  const worker = cluster.fork({ CLUSTER_NODE: JSON.stringify({ ...config, impl }) });
   worker.on("message", (message) => {
     if (message && message[TAG]) process.send({ worker: i, message });
   });

@@ -123,7 +123,7 @@ function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-r
         recovery: recovery || options.recovery ? RECOVERY : undefined,
       };
       if (adapter === "cluster") {
-        nodes = await startNodeCluster(impls.length, { ...base, impl: impls[0] });
+        nodes = await startNodeCluster(impls, base);
       } else {
         nodes = [];
         for (const impl of impls) nodes.push(await startNode({ ...base, impl }));
@@ -197,8 +197,10 @@ function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-r
         (ids) => ids.join() === [a.id, b.id].sort().join(),
         "socketsJoin",
       );
-      await nodes[1].run(`io.to("green").emit("ev", "green"); io.to("red").emit("ev", "red")`);
-      await eventually(() => [a, b].map((s) => valuesOf(s, "ev").join("+")), (v) => v.join() === "green,green+red", "room changes");
+      await nodes[1].run(`io.to("green").emit("ev", "green")`);
+      await eventually(() => [a, b].map((s) => valuesOf(s, "ev").join("+")), (v) => v.join() === "green,green", "socketsJoin");
+      await nodes[1].run(`io.to("red").emit("ev", "red")`);
+      await eventually(() => [a, b].map((s) => valuesOf(s, "ev").join("+")), (v) => v.join() === "green,green+red", "socketsLeave");
       // A remote socket answers as a local one does.
       b.on("question", (ack) => ack("answer from b"));
       const answer = await nodes[0].run(`

@@ -108,12 +108,13 @@ async function startNode(options) {
 }
 
 /**
- * `count` workers of Node's cluster module joined by @socket.io/cluster-adapter (its primary
- * relays between them), each listening on its own port.
+ * Workers of Node's cluster module, one per implementation in `impls`, joined by
+ * @socket.io/cluster-adapter (its primary relays between them), each on its own port.
  */
-async function startNodeCluster(count, options) {
+async function startNodeCluster(impls, options) {
+  const count = impls.length;
   const primary = fork(path.join(__dirname, "cluster-primary.js"), {
-    env: { ...process.env, CLUSTER_NODE: JSON.stringify({ ...options, adapter: "cluster" }), CLUSTER_WORKERS: String(count) },
+    env: { ...process.env, CLUSTER_NODE: JSON.stringify({ ...options, adapter: "cluster" }), CLUSTER_IMPLS: JSON.stringify(impls) },
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
