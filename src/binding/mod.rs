@@ -35,18 +35,38 @@ fn init() {
         tracing::error!(%info, "panic in socket.io-rs");
         eprintln!("socket.io-rs: panic: {info}");
     }));
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(worker_threads())
-        .thread_name("socket.io-rs-io")
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => {
-            let _first = RUNTIME.set(runtime.handle().clone());
-            napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    match start_runtime(worker_threads()) {
+        Ok(handle) => {
+            let _first = RUNTIME.set(handle);
         }
         Err(err) => eprintln!("socket.io-rs: cannot start the I/O runtime: {err}"),
     }
+}
+
+/// With one I/O thread, a current-thread runtime on a thread of its own: it runs woken tasks in
+/// the order they were woken, where the multi-thread scheduler runs the last task woken by a
+/// batch of readiness events first (its LIFO slot), so that packets arriving on several
+/// connections in one order reached JS in another. With more threads, the order across
+/// connections is the threads' anyway.
+fn start_runtime(threads: usize) -> std::io::Result<Handle> {
+    if threads > 1 {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("socket.io-rs-io")
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+        return Ok(handle);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let handle = runtime.handle().clone();
+    std::thread::Builder::new()
+        .name("socket.io-rs-io".into())
+        .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
+    Ok(handle)
 }
 
 fn runtime() -> napi::Result<Handle> {
