@@ -119,13 +119,13 @@ if [ "$(git -C "$SRC" rev-parse --is-inside-work-tree 2>/dev/null)" = true ]; th
 pkg_field() { # <path of a package.json in HEAD> <field>
   "${GIT[@]}" show "HEAD:$1" 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s)[process.argv[1]]||"")}catch{}})' "$2"
 }
+DETECTED=""
 case "$(pkg_field package.json name)" in
   @socket.io/redis-streams-adapter) DETECTED=redis-streams ;;
   @socket.io/redis-adapter) DETECTED=redis ;;
   @socket.io/postgres-adapter) DETECTED=postgres ;;
   socket.io) [ -n "$(pkg_field packages/socket.io-cluster-adapter/package.json name)" ] && DETECTED=cluster ;;
 esac
-DETECTED="${DETECTED:-}"
 [ -n "$KIND" ] || KIND="$DETECTED"
 [ -n "$KIND" ] || die "cannot tell which adapter $SRC holds; pass --adapter redis-streams|redis|postgres|cluster"
 [ -z "$DETECTED" ] || [ "$DETECTED" = "$KIND" ] || die "--adapter $KIND, but $SRC holds the $DETECTED adapter"

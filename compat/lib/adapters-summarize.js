@@ -20,8 +20,9 @@
  *   node adapters-summarize.js total <results.jsonl>
  *     Prints the pending total and, last, "N passed, M failed".
  *
- *   node adapters-summarize.js table <baseline results.jsonl> <results.jsonl>
- *     Prints a Markdown table of two runs side by side (for compat/ADAPTERS.md).
+ *   node adapters-summarize.js table <label>=<results.jsonl>...
+ *     Prints a Markdown table of runs side by side, one column each (for
+ *     compat/ADAPTERS.md), e.g. "socket.io 4.8.4=base/results.jsonl".
  *
  * Counting rule (as compat/run-upstream.sh's): passed and pending are what
  * was seen; failed is the larger of the failures seen (tests and hooks) and
@@ -176,18 +177,25 @@ function total([resultsFile]) {
   console.log(`${sum("passed")} passed, ${sum("failed")} failed`);
 }
 
-function table([baselineFile, resultsFile]) {
+function table(columns) {
   const cell = (r) =>
-    r ? `${r.passed} passed, ${r.failed} failed${r.pending ? `, ${r.pending} pending` : ""}${r.status !== "ok" ? ` (${r.status})` : ""}` : "not run";
-  const base = new Map(readJsonLines(baselineFile).map((r) => [r.name, r]));
-  const mine = new Map(readJsonLines(resultsFile).map((r) => [r.name, r]));
-  const names = [...new Set([...base.keys(), ...mine.keys()])];
-  const sum = (m, k) => [...m.values()].reduce((n, r) => n + r[k], 0);
-  const totals = (m) => ({ passed: sum(m, "passed"), failed: sum(m, "failed"), pending: sum(m, "pending"), status: "ok" });
-  console.log("| Suite | socket.io 4.8.4 (baseline) | socket.io-rs |");
-  console.log("| --- | --- | --- |");
-  for (const n of names) console.log(`| ${n} | ${cell(base.get(n))} | ${cell(mine.get(n))} |`);
-  console.log(`| **total** | **${cell(totals(base))}** | **${cell(totals(mine))}** |`);
+    r
+      ? `${r.passed} passed, ${r.failed} failed${r.pending ? `, ${r.pending} pending` : ""}${r.status !== "ok" ? ` (${r.status})` : ""}`
+      : "not run";
+  const runs = columns.map((c) => {
+    const eq = c.indexOf("=");
+    if (eq < 1) throw new Error(`table: expected LABEL=results.jsonl, got ${c}`);
+    return { label: c.slice(0, eq), rows: new Map(readJsonLines(c.slice(eq + 1)).map((r) => [r.name, r])) };
+  });
+  const names = [...new Set(runs.flatMap((run) => [...run.rows.keys()]))];
+  const totals = (rows) => {
+    const sum = (k) => [...rows.values()].reduce((n, r) => n + r[k], 0);
+    return { passed: sum("passed"), failed: sum("failed"), pending: sum("pending"), status: "ok" };
+  };
+  console.log(`| Suite | ${runs.map((run) => run.label).join(" | ")} |`);
+  console.log(`| --- |${" --- |".repeat(runs.length)}`);
+  for (const n of names) console.log(`| ${n} | ${runs.map((run) => cell(run.rows.get(n))).join(" | ")} |`);
+  console.log(`| **total** | ${runs.map((run) => `**${cell(totals(run.rows))}**`).join(" | ")} |`);
 }
 
 const [mode, ...args] = process.argv.slice(2);
