@@ -3,6 +3,5 @@
 
 const { describeCluster } = require("./support/cluster-scenarios");
 
-// The primary relays between workers; there is no service to restart, and a killed worker takes
-// the whole test cluster down with it here, so restarts are not exercised.
-describeCluster("@socket.io/cluster-adapter", { adapter: "cluster", restarts: false });
+// The primary relays between workers; a worker is killed and forked anew (no service to restart).
+describeCluster("@socket.io/cluster-adapter", { adapter: "cluster" });

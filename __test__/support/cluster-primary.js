@@ -1,7 +1,8 @@
 /**
  * The primary of a test cluster built on Node's cluster module: forks a worker per
  * implementation named in CLUSTER_IMPLS, each running cluster-node.js with @socket.io/cluster-adapter, sets up the adapter's relay, and
- * passes the test's messages to and from each worker.
+ * passes the test's messages to and from each worker; on the test's word it kills a worker or
+ * forks it anew.
  */
 "use strict";
 
@@ -15,15 +16,25 @@ setupPrimary();
 cluster.setupPrimary({ exec: path.join(__dirname, "cluster-node.js"), serialization: "advanced" });
 const workers = [];
 const config = JSON.parse(process.env.CLUSTER_NODE);
-// One implementation per worker, so that a cluster can mix them.
-for (const [i, impl] of JSON.parse(process.env.CLUSTER_IMPLS).entries()) {
-  const worker = cluster.fork({ CLUSTER_NODE: JSON.stringify({ ...config, impl }) });
+
+/** Forks worker `i` running `impl` (on `port` when given, as a restarted node keeps its port). */
+function forkWorker(i, impl, port) {
+  const worker = cluster.fork({ CLUSTER_NODE: JSON.stringify({ ...config, impl, port }) });
   worker.on("message", (message) => {
     if (message && message[TAG]) process.send({ worker: i, message });
   });
-  workers.push(worker);
+  worker.on("exit", () => process.send({ worker: i, exited: true }));
+  workers[i] = worker;
 }
-process.on("message", ({ worker, message }) => workers[worker].send(message));
+
+// One implementation per worker, so that a cluster can mix them.
+const impls = JSON.parse(process.env.CLUSTER_IMPLS);
+impls.forEach((impl, i) => forkWorker(i, impl));
+process.on("message", ({ worker, message, kill, restart }) => {
+  if (kill) workers[worker].process.kill("SIGKILL");
+  else if (restart !== undefined) forkWorker(worker, impls[worker], restart);
+  else workers[worker].send(message);
+});
 // The test ends this process; its workers must not outlive it.
 const stop = () => {
   for (const worker of workers) worker.process.kill("SIGKILL");

@@ -119,12 +119,29 @@ async function startNodeCluster(impls, options) {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const nodes = [];
-  for (let worker = 0; worker < count; worker++) {
+  const exits = new EventEmitter();
+  const workerNode = (worker) => {
     const node = new ClusterNode((message) => primary.connected && primary.send({ worker, message }));
-    node.kill = () => stopProcess(primary, "SIGKILL");
-    nodes.push(node);
-  }
-  primary.on("message", ({ worker, message }) => message && message[TAG] && nodes[worker]._receive(message[TAG]));
+    /** Ends the worker at once, as a crash would; the primary and the other workers go on. */
+    node.kill = () => {
+      const exited = new Promise((resolve) => exits.once(String(worker), resolve));
+      primary.send({ worker, kill: true });
+      return exited;
+    };
+    /** A new worker in its place, on the same port. */
+    node.restart = async () => {
+      const fresh = workerNode(worker);
+      nodes[worker] = fresh;
+      primary.send({ worker, restart: node.port });
+      return fresh._started();
+    };
+    return node;
+  };
+  for (let worker = 0; worker < count; worker++) nodes.push(workerNode(worker));
+  primary.on("message", ({ worker, message, exited }) => {
+    if (exited) exits.emit(String(worker));
+    else if (message && message[TAG]) nodes[worker]._receive(message[TAG]);
+  });
   await Promise.all(nodes.map((node) => node._started()));
   nodes.stop = () => stopProcess(primary);
   return nodes;
