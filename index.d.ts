@@ -22,21 +22,38 @@ export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
 export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Parameters<Map[Ev]>;
 
 /** Events whose last parameter is not an acknowledgement callback. */
-export type EventNamesWithoutAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> = K extends any
-  ? Parameters<Map[K]> extends [...any[], (...args: any[]) => any]
-    ? never
-    : K
-  : never;
+/** Events whose last parameter is not an acknowledgement callback (every event of an untyped map). */
+export type EventNamesWithoutAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> = IfAny<
+  Last<Parameters<Map[K]>> | Map[K],
+  K,
+  K extends (Parameters<Map[K]> extends never[] ? K : never)
+    ? K
+    : K extends (Last<Parameters<Map[K]>> extends (...args: any[]) => any ? never : K)
+      ? K
+      : never
+>;
 
-/** Events whose last parameter is an acknowledgement callback. */
-export type EventNamesWithAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> = K extends any
-  ? Parameters<Map[K]> extends [...any[], (...args: any[]) => any]
+/** Events whose last parameter is an acknowledgement callback (every event of an untyped map). */
+export type EventNamesWithAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> = IfAny<
+  Last<Parameters<Map[K]>> | Map[K],
+  K,
+  K extends (Parameters<Map[K]> extends never[] ? never : Last<Parameters<Map[K]>> extends (...args: any[]) => any ? K : never)
     ? K
     : never
-  : never;
+>;
 
-type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : never;
-type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : never;
+type IsAny<T> = 0 extends 1 & T ? true : false;
+type IfAny<T, TypeIfAny = true, TypeIfNotAny = false> = IsAny<T> extends true ? TypeIfAny : TypeIfNotAny;
+/** The last element's type; for an array that is not a tuple (`any[]`), its element type. */
+type Last<T extends readonly unknown[]> = T extends readonly [infer L]
+  ? L
+  : T extends readonly [infer _H, ...infer Tail]
+    ? Last<Tail>
+    : T extends ReadonlyArray<infer E>
+      ? E
+      : never;
+/** Every element but the last; for an array that is not a tuple, `any[]`. */
+type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
 type FirstNonErrorTuple<T extends unknown[]> = T[0] extends Error ? T[1] : T[0];
 /** What an acknowledgement resolves with: its first argument that is not the timeout error. */
 type FirstNonErrorArg<T> = T extends (...args: infer Params) => any ? FirstNonErrorTuple<Params> : any;
@@ -261,6 +278,53 @@ export interface BroadcastFlags {
   timeout?: number;
 }
 
+export interface BroadcastOptions {
+  rooms: Set<Room>;
+  except?: Set<Room>;
+  flags?: BroadcastFlags;
+}
+
+/** A session kept for connection state recovery (socket.io-adapter's). */
+export interface Session {
+  sid: SocketId;
+  pid: string;
+  rooms: Room[];
+  data: unknown;
+  missedPackets: unknown[][];
+}
+
+/**
+ * A namespace's adapter: its rooms, broadcasts, cluster operations and recovery sessions, as
+ * socket.io-adapter's `Adapter` defines them (the `adapter` option takes any such class).
+ */
+export interface Adapter extends EventEmitter {
+  readonly nsp: Namespace<any, any, any, any>;
+  rooms: Map<Room, Set<SocketId>>;
+  sids: Map<SocketId, Set<Room>>;
+  init(): Promise<void> | void;
+  close(): Promise<void> | void;
+  serverCount(): Promise<number>;
+  addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void;
+  del(id: SocketId, room: Room): Promise<void> | void;
+  delAll(id: SocketId): void;
+  broadcast(packet: any, opts: BroadcastOptions): void;
+  broadcastWithAck(
+    packet: any,
+    opts: BroadcastOptions,
+    clientCountCallback: (clientCount: number) => void,
+    ack: (...args: any[]) => void,
+  ): void;
+  sockets(rooms: Set<Room>): Promise<Set<SocketId>>;
+  socketRooms(id: SocketId): Set<Room> | undefined;
+  fetchSockets(opts: BroadcastOptions): Promise<any[]>;
+  addSockets(opts: BroadcastOptions, rooms: Room[]): void;
+  delSockets(opts: BroadcastOptions, rooms: Room[]): void;
+  disconnectSockets(opts: BroadcastOptions, close: boolean): void;
+  serverSideEmit(packet: any[]): void;
+  persistSession(session: Omit<Session, "missedPackets">): void | Promise<void>;
+  restoreSession(pid: string, offset: string): Promise<Session | null> | Session | null;
+}
+
 export class BroadcastOperator<EmitEvents extends EventsMap, SocketData> {
   to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
   in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
@@ -361,10 +425,7 @@ export class Namespace<
 > extends EventEmitter {
   readonly name: string;
   readonly sockets: Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
-  adapter: {
-    readonly rooms: Map<Room, Set<SocketId>>;
-    readonly sids: Map<SocketId, Set<Room>>;
-  } & EventEmitter;
+  adapter: Adapter;
   readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
 
   on<Ev extends EventNames<NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>(

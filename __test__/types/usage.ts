@@ -52,3 +52,18 @@ void acks;
 io.of(/^\/dynamic-\d+$/).on("connection", (socket) => socket.disconnect(true));
 io.engine.on("connection_error", (err: { code: number; message: string }) => void err.code);
 void io.close();
+
+// Untyped event maps (the default) accept acknowledgements everywhere, as upstream's types do.
+const untyped = new Server();
+untyped.timeout(500).emit("test", (err: Error, responses: any[]) => {
+  if (err) responses.length;
+});
+untyped.on("connection", async (socket) => {
+  const answer: any = await socket.emitWithAck("test");
+  const [remote] = await untyped.fetchSockets();
+  await remote.timeout(500).emitWithAck("test", answer);
+});
+// The adapter is socket.io-adapter's Adapter, which cluster adapters' users call.
+void untyped.of("/").adapter.close();
+void untyped.of("/").adapter.init();
+void untyped.of("/").adapter.serverCount();
