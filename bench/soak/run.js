@@ -6,19 +6,21 @@
 //
 //   node bench/soak/run.js [--impl socket.io-rs|socket.io] [--clients 2000] [--duration-s 300]
 //        [--rooms 20] [--rooms-per-client 2] [--tick-ms 1000] [--drops-per-s 20]
-//        [--transports polling,websocket] [--sample-ms 5000] [--warm-up-s 60] [--max-disconnection-ms 60000]
+//        [--transports polling,websocket] [--sample-ms 5000] [--warm-up-s 60]
+//        [--max-disconnection-ms 60000]
 //
 // On a shared machine run it under `nice -n 19`: the server process inherits it.
 //
 // Each client joins `rooms-per-client` rooms; every `tick-ms` the server emits one numbered event
 // to every room. Each second `drops-per-s` connected clients lose their connection abruptly (the
-// client's TCP connections destroyed under it), and the client reconnects with connection-state recovery. Every event is counted
-// per client and room: a recovered client must get every event exactly once and in order; a
-// client that got a new session instead (counted) starts counting again. At the end the churn
-// stops, the server stops emitting, and every client must hold the last event of each of its
-// rooms. Then every client disconnects, and the server must be back to no engine session, socket,
-// room or recovery session, with as many descriptors as before the clients came. Its RSS is
-// sampled throughout; the slope after the first minute is reported (least squares).
+// client's TCP connections destroyed under it), and the client reconnects with connection-state
+// recovery. Every event is counted per client and room: a recovered client must get every event
+// exactly once and in order; a client that got a new session instead (counted) starts counting
+// again. At the end the churn stops, the server stops emitting, and every client must hold the
+// last event of each of its rooms. Then every client disconnects, and the server must be back to
+// no engine session, socket, room or recovery session, with as many descriptors as before the
+// clients came. Its RSS is sampled throughout; the slope after the warm-up is reported (least
+// squares).
 "use strict";
 
 const { fork } = require("node:child_process");
