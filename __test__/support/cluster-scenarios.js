@@ -73,6 +73,22 @@ async function connectClient(port, { transport = "websocket", rooms, ...opts } =
   return socket;
 }
 
+/**
+ * Resolves once every socket got a "warm" event that `node` sent to `rooms`, re-sending until
+ * then: an adapter may subscribe to a room's channel only when a socket joins it (the sharded
+ * Redis adapter), and a broadcast published before that subscription is active reaches nobody.
+ */
+async function warm(node, rooms, sockets) {
+  await eventually(
+    async () => {
+      await node.run(`io.to(${JSON.stringify(rooms)}).emit("warm")`);
+      return sockets.map((socket) => socket.received.some(([event]) => event === "warm"));
+    },
+    (got) => got.every(Boolean),
+    "room subscriptions",
+  );
+}
+
 /** The values of the `event` events `socket` received. */
 function valuesOf(socket, event) {
   return socket.received.filter(([name]) => name === event).map(([, value]) => value);
@@ -156,6 +172,8 @@ function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-r
         client(nodes[1].port, { rooms: ["red", "blue"] }),
         client(nodes[2].port, { rooms: ["blue"] }),
       ]);
+      await warm(nodes[0], ["red", "blue"], [a, b, c]);
+      await warm(nodes[2], ["blue"], [b, c]);
       await nodes[0].run(`
         io.emit("ev", "all");
         io.to("red").emit("ev", "red");
@@ -197,6 +215,7 @@ function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-r
         (ids) => ids.join() === [a.id, b.id].sort().join(),
         "socketsJoin",
       );
+      await warm(nodes[1], ["green", "red"], [a, b]);
       await nodes[1].run(`io.to("green").emit("ev", "green")`);
       await eventually(() => [a, b].map((s) => valuesOf(s, "ev").join("+")), (v) => v.join() === "green,green", "socketsJoin");
       await nodes[1].run(`io.to("red").emit("ev", "red")`);
@@ -292,6 +311,7 @@ function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-r
           const back = once(socket, "connect");
           await back;
           await joined(nodes);
+          await warm(nodes[0], ["red"], [socket]);
           await nodes[0].run(`io.to("red").emit("ev", "after restart")`);
           await eventually(() => valuesOf(socket, "ev"), (v) => v.includes("after restart"), "broadcast after the restart");
         } finally {
