@@ -2,31 +2,12 @@
 
 const test = require("node:test");
 const assert = require("node:assert");
-const fs = require("node:fs");
-const os = require("node:os");
-const path = require("node:path");
 const https = require("node:https");
-const { execFileSync } = require("node:child_process");
 const { Server } = require("./support/impl");
 const { io: connect } = require("socket.io-client");
+const { selfSignedCredentials } = require("./support/engine-helpers");
 
-/** A throw-away self-signed certificate, or null where openssl is missing. */
-function selfSigned() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "socket-io-rs-tls-"));
-  try {
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-      "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
-    ], { stdio: "ignore" });
-    return { key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) };
-  } catch {
-    return null;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const credentials = selfSigned();
+const credentials = selfSignedCredentials();
 
 for (const transports of [["websocket"], ["polling", "websocket"]]) {
   test(`WebSocket on an https.Server (${transports.join(" then ")}): events and acks both ways`, {
