@@ -21,14 +21,14 @@ class Adapter extends EventEmitter {
     return Promise.resolve(1);
   }
 
-  /** The Rust side of the engine, which mirrors the room index to find broadcast recipients. */
-  get _native() {
-    return this.nsp.server.engine._native;
+  /** The engine's Rust core (lib/engine/native-server.js), which mirrors this adapter's rooms. */
+  get _rust() {
+    return this.nsp.server.engine.native;
   }
 
   addAll(id, rooms) {
     if (!this.sids.has(id)) this.sids.set(id, new Set());
-    this._native.join(this.nsp.name, id, [...rooms]);
+    this._rust.join(this.nsp.name, id, [...rooms]);
     for (const room of rooms) {
       this.sids.get(id).add(room);
       if (!this.rooms.has(room)) {
@@ -44,7 +44,7 @@ class Adapter extends EventEmitter {
 
   del(id, room) {
     if (this.sids.has(id)) this.sids.get(id).delete(room);
-    this._native.leave(this.nsp.name, id, [room]);
+    this._rust.leave(this.nsp.name, id, [room]);
     this._del(room, id);
   }
 
@@ -57,16 +57,16 @@ class Adapter extends EventEmitter {
   }
 
   delAll(id) {
-    this._native.disconnectSocket(this.nsp.name, id);
+    this._rust.disconnectSocket(this.nsp.name, id);
     if (!this.sids.has(id)) return;
-    this._native.leave(this.nsp.name, id, [...this.sids.get(id)]);
+    this._rust.leave(this.nsp.name, id, [...this.sids.get(id)]);
     for (const room of this.sids.get(id)) this._del(room, id);
     this.sids.delete(id);
   }
 
   /** A socket of the namespace is connected: broadcasts reach it from now on. */
   socketConnected(socket) {
-    this._native.connectSocket(this.nsp.name, socket.id, socket.conn._handle);
+    this._rust.connectSocket(this.nsp.name, socket.id, socket.conn._handle);
   }
 
   /** One native call for all recipients: Rust encodes the packet once and queues it to each. */
@@ -77,7 +77,7 @@ class Adapter extends EventEmitter {
     if (!flags.volatile && this.nsp._outgoingListenerSockets === 0 && !engine._packetCreateListened) {
       // Nothing to do per recipient in JS: Rust finds them in its room index.
       const { type, json, attachments } = encodeData(packet.type, packet.data);
-      engine._broadcast([...opts.rooms], [...(opts.except || [])], [
+      engine.native.broadcast([...opts.rooms], [...(opts.except || [])], [
         this.nsp.name,
         type,
         packet.id,
@@ -119,7 +119,7 @@ class Adapter extends EventEmitter {
       const conn = socket.conn;
       handles[i] = conn._handle;
       if (stored) socket._lastStoredOffset = stored.offset;
-      engine._markBusy(conn);
+      engine.native.markBusy(conn);
       if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) socket.notifyOutgoingListeners(packet);
       if (conn._packetCreateListened) {
         text = text || encodeText(type, attachments, this.nsp.name, packet.id, json);
@@ -129,7 +129,7 @@ class Adapter extends EventEmitter {
         conn._socketIoPacketCreated(text, attachments, flags.compress !== false, frame);
       }
     }
-    engine._sendPacket(handles, [this.nsp.name, type, packet.id, json, attachments, stored]);
+    engine.native.sendPacket(handles, [this.nsp.name, type, packet.id, json, attachments, stored]);
   }
 
   sockets(rooms) {
@@ -240,7 +240,7 @@ class SessionAwareAdapter extends Adapter {
       // to the socket, and the newest offset at its disconnection (see restoreSession).
       lastStoredOffset: Math.max(
         (socket && socket._lastStoredOffset) || 0,
-        this._native.lastStoredOffset(this.nsp.name, session.sid),
+        this._rust.lastStoredOffset(this.nsp.name, session.sid),
       ),
       disconnectOffset: this.nsp.server._currentOffset(),
       disconnectedAt: Date.now(),
@@ -266,14 +266,14 @@ class SessionAwareAdapter extends Adapter {
     // disconnection, even if the packets in between (all for others) have left the log since: a
     // quiet client in a busy namespace (socket.io#5282).
     if (from >= session.lastStoredOffset) from = Math.max(from, session.disconnectOffset);
-    if (!this._native.recoverable(this.nsp.name, from)) return null;
+    if (!this._rust.recoverable(this.nsp.name, from)) return null;
     const engine = this.nsp.server.engine;
     this.sessions.delete(pid);
     const { disconnectedAt, ...restored } = session;
     return {
       ...restored,
       missedPackets: [],
-      [replayMissedPackets]: (socket) => engine._replay(socket.conn._handle, this.nsp.name, from, session.rooms),
+      [replayMissedPackets]: (socket) => engine.native.replay(socket.conn._handle, this.nsp.name, from, session.rooms),
     };
   }
 

@@ -84,13 +84,13 @@ class Client {
   _packet(packet, opts = {}) {
     if (this.conn.readyState !== "open") return;
     if (opts.volatile && !this.conn._writable) return;
-    this.server.engine._markBusy(this.conn);
+    this.server.engine.native.markBusy(this.conn);
     const { type, json, attachments } = encodeData(packet.type, packet.data);
     if (this.conn._packetCreateListened) {
       const text = encodeText(type, attachments, packet.nsp || "/", packet.id, json);
       this.conn._socketIoPacketCreated(text, attachments, opts.compress !== false);
     }
-    this.server.engine._sendPacket(this.conn._target, [packet.nsp || "/", type, packet.id, json, attachments, undefined]);
+    this.server.engine.native.sendPacket(this.conn._target, [packet.nsp || "/", type, packet.id, json, attachments, undefined]);
   }
 
   /**

@@ -2,30 +2,23 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
-const zlib = require("node:zlib");
-const accepts = require("accepts");
-const { BindingEngine } = require("../native");
+const { NativeServer } = require("./native-server");
 const { Socket } = require("./socket");
+const { Polling } = require("./transports/polling");
+const {
+  HandedOffConnections,
+  WebSocketResponse,
+  descriptorOf,
+  handOver,
+  validateUpgradeRequest,
+} = require("./transports/websocket");
 const { generateId } = require("../ids");
-const { errors, errorMessages, nativeErrorCodes, abortRequest, abortUpgrade } = require("./errors");
-const { HandedOffConnections, descriptorOf, handOver, validateUpgradeRequest } = require("./websocket-handoff");
+const { errors, errorMessages, abortRequest, abortUpgrade } = require("./errors");
 
-const EVENT_MESSAGE = 0;
-const EVENT_CLOSE = 1;
-const EVENT_UPGRADING = 2;
-const EVENT_UPGRADE = 3;
-const EVENT_PACKET = 4;
-const EVENT_PACKET_CREATE = 5;
-const EVENT_POLL_ANSWER = 6;
-const EVENT_SOCKETIO_PACKET = 7;
-const EVENT_SOCKETIO_PARSE_ERROR = 8;
-const EVENT_CONNECTION_CLOSED = 9;
-/** The events that carry what a client sent. */
-const CLIENT_INPUT = new Set([EVENT_MESSAGE, EVENT_PACKET, EVENT_SOCKETIO_PACKET, EVENT_SOCKETIO_PARSE_ERROR]);
-
-const kResponseHeaders = Symbol("responseHeaders");
-const kSessionId = Symbol("sessionId");
 const kRemoteAddress = Symbol("remoteAddress");
+
+/** The events that carry what a client sent. */
+const CLIENT_INPUT = new Set(["SocketIoPacket", "ParseError", "Message", "Packet"]);
 
 const DEFAULTS = {
   pingTimeout: 20000,
@@ -48,17 +41,8 @@ class Server extends EventEmitter {
     this._handedOff = new HandedOffConnections();
     this.clientsCount = 0;
     this.middlewares = [];
-    /** Counts flushes: a socket sent to in the current turn is busy (see Socket#_writable). */
-    this._turn = 0;
-    this._broadcastTurn = -1;
     /** Set once any socket listens to `packetCreate`: broadcasts then report every packet in JS. */
     this._packetCreateListened = false;
-    this._flushScheduled = false;
-    this._flush = () => {
-      this._flushScheduled = false;
-      this._turn++;
-      this._native.flush();
-    };
     this.opts = Object.assign({}, DEFAULTS, opts);
     if (opts.cookie) {
       this.opts.cookie = Object.assign(
@@ -71,65 +55,16 @@ class Server extends EventEmitter {
     this._deflateThreshold = opts.perMessageDeflate
       ? Object.assign({ threshold: 1024 }, opts.perMessageDeflate).threshold
       : undefined;
-    this._native = new BindingEngine(
-      {
-        pingInterval: this.opts.pingInterval,
-        pingTimeout: this.opts.pingTimeout,
-        upgradeTimeout: this.opts.upgradeTimeout,
-        maxHttpBufferSize: this.opts.maxHttpBufferSize,
-        allowUpgrades: this.opts.allowUpgrades,
-        websocket: this.opts.transports.includes("websocket"),
-        recovery: this.opts.connectionStateRecovery
-          ? {
-              maxDisconnectionDuration: this.opts.connectionStateRecovery.maxDisconnectionDuration,
-              maxBufferedBytes: this.opts.connectionStateRecovery.maxBufferedBytes,
-            }
-          : undefined,
-      },
-      () => this._drainEvents(),
-    );
+    this._polling = new Polling(this);
+    /** The Rust core: every call into it goes through this object. */
+    this.native = new NativeServer(this.opts, {
+      onEvents: () => this._drainEvents(),
+      onPollAnswers: () => this._answerPolls(),
+    });
   }
 
   use(fn) {
     this.middlewares.push(fn);
-  }
-
-  /**
-   * Queues a Socket.IO packet, `[nsp, type, ackId, json, attachments, stored]` (BindingPacket in
-   * src/binding/engine.rs), to sessions named by their handles (a Float64Array: numbers cross to
-   * Rust without a conversion per recipient).
-   */
-  _sendPacket(handles, packet) {
-    this._scheduleFlush();
-    if (this._native.sendPacket(handles, packet) > 0) this._answerPolls();
-  }
-
-  /**
-   * Queues a Socket.IO packet to the connected sockets of its namespace in any of `rooms` (all
-   * when empty) and in none of `except`, as Rust's room index finds them.
-   */
-  _broadcast(rooms, except, packet) {
-    this._scheduleFlush();
-    // Which sockets got it is not known here: all are busy for volatile packets this turn.
-    this._broadcastTurn = this._turn;
-    if (this._native.broadcast(rooms, except, packet) > 0) this._answerPolls();
-  }
-
-  /** Queues a raw engine message to one session. */
-  _sendMessage(handle, data) {
-    this._scheduleFlush();
-    if (this._native.send(handle, data) > 0) this._answerPolls();
-  }
-
-  /**
-   * Queues to a session what it missed since `offset` (connection-state recovery); returns the
-   * offset of the last packet queued (`offset` when none), or null when that cannot be done.
-   */
-  _replay(handle, nsp, offset, rooms) {
-    this._scheduleFlush();
-    const lastReplayed = this._native.replay(handle, nsp, offset, rooms);
-    this._answerPolls();
-    return lastReplayed;
   }
 
   /**
@@ -147,27 +82,14 @@ class Server extends EventEmitter {
   }
 
   _answerTakenPolls(faults) {
-    for (const [handle, body] of this._native.takePollAnswers()) {
+    for (const [handle, body] of this.native.takePollAnswers()) {
       const socket = this._byHandle.get(handle);
       if (!socket) continue;
       try {
-        this._answerPoll(socket, body);
+        this._polling.answer(socket, body);
       } catch (error) {
         this._faulted(socket, error, faults);
       }
-    }
-  }
-
-  _answerPoll(socket, body) {
-    const res = socket._pendingGet;
-    if (!res) return;
-    socket._pendingGet = null;
-    try {
-      this._respond(socket, socket._pendingGetRequest, res, body);
-    } catch (error) {
-      // Left unanswered, the GET would hang the client: it fails, and the client learns.
-      res.destroy();
-      throw error;
     }
   }
 
@@ -178,21 +100,6 @@ class Server extends EventEmitter {
   _faulted(socket, error, faults) {
     faults.push(error);
     if (socket) socket.close(true);
-  }
-
-  /**
-   * Rust queues what JS sends without waking the connections' writers; they are woken once, after
-   * this event-loop turn, so that a turn's packets leave each connection in one write.
-   */
-  _scheduleFlush() {
-    if (this._flushScheduled) return;
-    this._flushScheduled = true;
-    setImmediate(this._flush);
-  }
-
-  /** Marks a socket written to in this turn: it is not writable until the turn's flush. */
-  _markBusy(socket) {
-    socket._sentInTurn = this._turn;
   }
 
   /** Overridable, possibly async, as upstream: the default is 15 random bytes in base64url. */
@@ -254,7 +161,7 @@ class Server extends EventEmitter {
         return;
       }
       if (req._query.sid) {
-        this._onPollingRequest(this.clients[req._query.sid], req, res);
+        this._polling.onRequest(this.clients[req._query.sid], req, res);
       } else {
         this._handshake("polling", req, (errorCode, errorContext) =>
           abortRequest(res, errorCode, errorContext),
@@ -288,7 +195,7 @@ class Server extends EventEmitter {
       }
       const sid = req._query.sid;
       if (sid) {
-        this._handOver(req, socket, head, sid, true);
+        this._handOver(req, socket, head, { sid, isUpgrade: true });
       } else {
         this._handshake("websocket", req, (errorCode, errorContext) =>
           abortUpgrade(socket, errorCode, errorContext),
@@ -377,13 +284,12 @@ class Server extends EventEmitter {
       closeConnection(errors.BAD_REQUEST);
       return;
     }
-    req[kSessionId] = id;
     if (transportName === "polling") {
-      const socket = this._register(id, "polling", req, this._native.openPolling(id, protocol), protocol);
-      this._onPollingRequest(socket, req, req.res);
+      const socket = this._register(id, "polling", req, this.native.openPolling(id, protocol), protocol);
+      this._polling.onRequest(socket, req, req.res);
       this.emit("connection", socket);
     } else {
-      const handle = this._handOver(req, upgrade.socket, upgrade.head, id, false, protocol);
+      const handle = this._handOver(req, upgrade.socket, upgrade.head, { sid: id, isUpgrade: false, protocol });
       if (handle === null) return;
       this.emit("connection", this._register(id, "websocket", req, handle, protocol));
     }
@@ -403,185 +309,17 @@ class Server extends EventEmitter {
     return socket;
   }
 
-  /**
-   * Passes the upgraded connection to Rust: the new session's handle (0 for an upgrade), or null
-   * (and the connection refused) if it cannot be.
-   */
-  _handOver(req, socket, head, sid, isUpgrade, protocol) {
-    // Gone while the request was verified (a reset): nothing to hand over, as upstream's `ws`
-    // refuses a socket that is no longer readable and writable.
-    if (socket.destroyed) return null;
-    const extraHeaders = req[kResponseHeaders] || {};
-    delete req[kResponseHeaders];
-    if (!req._query.sid) this.emit("initial_headers", extraHeaders, req);
-    this.emit("headers", extraHeaders, req);
-    try {
-      return handOver(this._native, this._handedOff, req, socket, head, extraHeaders, {
-        sid,
-        isUpgrade,
-        protocol,
-        deflateThreshold: this._deflateThreshold,
-      });
-    } catch (error) {
-      this.emit("connection_error", {
-        req,
-        code: errors.BAD_REQUEST,
-        message: errorMessages[errors.BAD_REQUEST],
-        context: { name: "TRANSPORT_HANDSHAKE_ERROR", error },
-      });
-      abortUpgrade(socket, errors.BAD_REQUEST);
-      return null;
-    }
-  }
-
-  _onPollingRequest(socket, req, res) {
-    if (req.method === "GET") this._onPoll(socket, req, res);
-    else if (req.method === "POST") this._onData(socket, req, res);
-    else {
-      res.writeHead(500);
-      res.end();
-    }
-  }
-
-  _onPoll(socket, req, res) {
-    let body;
-    try {
-      body = this._native.poll(socket.id);
-    } catch (err) {
-      this._refuse(req, res, err);
-      return;
-    }
-    if (body !== null) {
-      this._respond(socket, req, res, body);
-      return;
-    }
-    socket._pendingGet = res;
-    socket._pendingGetRequest = req;
-    res.once("close", () => {
-      if (socket._pendingGet === res) {
-        socket._pendingGet = null;
-        this._native.requestAborted(socket.id, "poll connection closed prematurely");
-      }
-    });
-  }
-
-  _onData(socket, req, res) {
-    if (socket._postInFlight) {
-      this._native.requestAborted(socket.id, "data request overlap from client");
-      res.writeHead(400);
-      res.end();
-      return;
-    }
-    // Binary POST bodies exist in Engine.IO v3 only.
-    const isBinary = req.headers["content-type"] === "application/octet-stream";
-    if (isBinary && socket.protocol === 4) {
-      this._native.requestAborted(socket.id, "invalid content");
-      res.writeHead(400);
-      res.end();
-      return;
-    }
-    socket._postInFlight = true;
-    const limit = this.opts.maxHttpBufferSize;
-    let body = "";
-    const buffers = [];
-    let length = 0;
-    let done = false;
-    const finish = () => {
-      done = true;
-      socket._postInFlight = false;
-      req.removeListener("data", onData);
-    };
-    const onData = (chunk) => {
-      length += Buffer.byteLength(chunk);
-      if (length > limit) {
-        finish();
-        res.writeHead(413).end();
-        return;
-      }
-      if (isBinary) buffers.push(chunk);
-      else body += chunk;
-    };
-    if (!isBinary) req.setEncoding("utf8");
-    req.on("data", onData);
-    req.once("end", () => {
-      if (done) return;
-      finish();
-      try {
-        this._native.post(socket.id, isBinary ? Buffer.concat(buffers, length) : body);
-      } catch (err) {
-        this._refuse(req, res, err);
-        return;
-      }
-      const headers = { "Content-Type": "text/html", "Content-Length": "2" };
-      res.writeHead(200, this._pollingHeaders(req, headers));
-      res.end("ok");
-    });
-    req.once("close", () => {
-      if (done) return;
-      finish();
-      this._native.requestAborted(socket.id, "data request connection closed prematurely");
-    });
-  }
-
-  _refuse(req, res, err) {
-    const code = nativeErrorCodes[err.message];
-    if (code === undefined) throw err;
-    this.emit("connection_error", { req, code, message: errorMessages[code], context: {} });
-    if (err.message === "OVERLAP") {
-      res.writeHead(400);
-      res.end();
-    } else {
-      abortRequest(res, code);
-    }
-  }
-
-  /** Answers a long-poll GET, compressed as upstream's `httpCompression` says. */
-  _respond(socket, req, res, body) {
-    const headers = { "Content-Type": "text/plain; charset=UTF-8" };
-    const send = (data) => {
-      headers["Content-Length"] = Buffer.byteLength(data);
-      res.writeHead(200, this._pollingHeaders(req, headers));
-      res.end(data);
-    };
-    const compression = this.opts.httpCompression;
-    const encoding =
-      compression && Buffer.byteLength(body) >= (compression.threshold ?? 1024)
-        ? accepts(req).encodings(["gzip", "deflate"])
-        : false;
-    if (!encoding) return send(body);
-    zlib[encoding === "gzip" ? "gzip" : "deflate"](body, compression, (err, compressed) => {
-      if (err) {
-        res.writeHead(500);
-        res.end();
-        return;
-      }
-      headers["Content-Encoding"] = encoding;
-      send(compressed);
-    });
-  }
-
-  /** Response headers of a polling request, after the user's `initial_headers`/`headers` hooks. */
-  _pollingHeaders(req, headers) {
-    const ua = req.headers["user-agent"];
-    if (ua && (ua.includes(";MSIE") || ua.includes("Trident/"))) headers["X-XSS-Protection"] = "0";
-    headers["cache-control"] = "no-store";
-    if (!req._query.sid) {
-      if (this.opts.cookie) {
-        const { serialize } = require("cookie");
-        headers["Set-Cookie"] = [serialize(this.opts.cookie.name, req[kSessionId], this.opts.cookie)];
-      }
-      this.emit("initial_headers", headers, req);
-    }
-    this.emit("headers", headers, req);
-    return headers;
+  /** See transports/websocket.js `handOver`. */
+  _handOver(req, socket, head, session) {
+    return handOver(this, req, socket, head, { ...session, deflateThreshold: this._deflateThreshold });
   }
 
   _packetListenerAdded() {
-    this._native.setPacketsListened(true);
+    this.native.forwardPackets();
   }
 
   _messageListenerAdded() {
-    this._native.setMessagesListened(true);
+    this.native.forwardMessages();
   }
 
   /**
@@ -597,65 +335,61 @@ class Server extends EventEmitter {
     // as upstream reads nothing more from a connection whose handler threw.
     let faulted = null;
     this._answerTakenPolls(faults);
-    for (const event of this._native.drainEvents()) {
-      if (faulted !== null && CLIENT_INPUT.has(event[0]) && faulted.has(event[1])) continue;
+    for (const event of this.native.drainEvents()) {
+      if (faulted !== null && CLIENT_INPUT.has(event.kind) && faulted.has(event.session)) continue;
       try {
         this._dispatch(event);
       } catch (error) {
-        const socket = event[0] === EVENT_CONNECTION_CLOSED ? undefined : this._byHandle.get(event[1]);
+        const socket = event.kind === "ConnectionClosed" ? undefined : this._byHandle.get(event.session);
         this._faulted(socket, error, faults);
-        if (socket) (faulted ??= new Set()).add(event[1]);
+        if (socket) (faulted ??= new Set()).add(event.session);
       }
     }
     for (const error of faults) setImmediate(rethrow, error);
   }
 
-  /**
-   * One event, an array (see src/binding/events.rs):
-   * [kind, session handle, text, binary, detail, packet type, ack id, attachments].
-   */
+  /** One event (BindingEvent in src/binding/events.rs), tagged by `kind`. */
   _dispatch(event) {
-    if (event[0] === EVENT_CONNECTION_CLOSED) {
-      this._handedOff.release(event[1]);
+    if (event.kind === "ConnectionClosed") {
+      this._handedOff.release(event.connection);
       return;
     }
-    const socket = this._byHandle.get(event[1]);
+    const socket = this._byHandle.get(event.session);
     if (!socket) return;
-    const text = event[2];
-    switch (event[0]) {
-      case EVENT_SOCKETIO_PACKET:
-        // [.., JSON data, _, namespace, packet type, ack id, attachments]
-        if (socket._onSocketIoPacket) socket._onSocketIoPacket(event[5], event[4], event[6], text, event[7]);
+    switch (event.kind) {
+      case "SocketIoPacket":
+        if (socket._onSocketIoPacket) {
+          socket._onSocketIoPacket(event.packetType, event.nsp, event.ackId, event.data, event.attachments);
+        }
         break;
-      case EVENT_MESSAGE:
-        socket._onMessage(text !== undefined && text !== null ? text : event[3]);
+      case "Message":
+        socket._onMessage(event.text ?? event.binary);
         break;
-      case EVENT_POLL_ANSWER:
-        this._answerPoll(socket, text);
+      case "PollAnswer":
+        this._polling.answer(socket, event.body);
         break;
-      case EVENT_SOCKETIO_PARSE_ERROR:
-        if (socket._onSocketIoParseError) socket._onSocketIoParseError(text);
+      case "ParseError":
+        if (socket._onSocketIoParseError) socket._onSocketIoParseError(event.message);
         break;
-      case EVENT_CLOSE: {
+      case "Close": {
         // After the packets of this batch already scheduled on the tick queue, as when the
         // close arrives in an I/O callback of its own upstream.
-        const description = event[4] ? new Error(event[4]) : undefined;
-        process.nextTick(() => socket._onClose(text, description));
+        const description = event.description ? new Error(event.description) : undefined;
+        process.nextTick(() => socket._onClose(event.reason, description));
         break;
       }
-      case EVENT_UPGRADING:
+      case "Upgrading":
         socket._onUpgrading();
         break;
-      case EVENT_UPGRADE:
+      case "Upgrade":
         socket._onUpgrade();
         break;
-      case EVENT_PACKET:
-      case EVENT_PACKET_CREATE: {
-        const packet = { type: text };
-        const data = event[3] || event[4];
-        if (data !== undefined && data !== null) packet.data = data;
-        socket.emit(event[0] === EVENT_PACKET ? "packet" : "packetCreate", packet);
-        if (event[0] === EVENT_PACKET && packet.type === "pong") socket.emit("heartbeat");
+      case "Packet": {
+        const packet = { type: event.packetType };
+        const data = event.binary ?? event.data;
+        if (data !== null) packet.data = data;
+        socket.emit(event.incoming ? "packet" : "packetCreate", packet);
+        if (event.incoming && packet.type === "pong") socket.emit("heartbeat");
         break;
       }
     }
@@ -664,35 +398,6 @@ class Server extends EventEmitter {
 
 Server.errors = errors;
 Server.errorMessages = errorMessages;
-
-/** Collects headers set by middlewares (e.g. cors) during a WebSocket upgrade. */
-class WebSocketResponse {
-  constructor(req, socket) {
-    this.req = req;
-    this.socket = socket;
-    req[kResponseHeaders] = {};
-  }
-
-  setHeader(name, value) {
-    this.req[kResponseHeaders][name] = value;
-  }
-
-  getHeader(name) {
-    return this.req[kResponseHeaders][name];
-  }
-
-  removeHeader(name) {
-    delete this.req[kResponseHeaders][name];
-  }
-
-  write() {}
-
-  writeHead() {}
-
-  end() {
-    this.socket.destroy();
-  }
-}
 
 /** Throws an error kept from a batch, from a callback of its own: uncaught, as upstream's is. */
 function rethrow(error) {

@@ -63,7 +63,7 @@ class Socket extends EventEmitter {
     if (this._readyState !== "open") return this;
     const payload = typeof data === "string" || Buffer.isBuffer(data) ? data : toBuffer(data);
     this._packetCreated(payload, !(options && options.compress === false));
-    this.server._sendMessage(this._handle, payload);
+    this.server.native.sendMessage(this._handle, payload);
     if (typeof callback === "function") setImmediate(() => callback(this.transport));
     return this;
   }
@@ -73,8 +73,8 @@ class Socket extends EventEmitter {
    * while a GET waits, and no transport while a send of this tick is still being written.
    */
   get _writable() {
-    const turn = this.server._turn;
-    if (this._readyState !== "open" || this._sentInTurn === turn || this.server._broadcastTurn === turn) {
+    const { turn, broadcastTurn } = this.server.native;
+    if (this._readyState !== "open" || this._sentInTurn === turn || broadcastTurn === turn) {
       return false;
     }
     return this.transport.name === "websocket" || this._pendingGet !== null;
@@ -101,7 +101,7 @@ class Socket extends EventEmitter {
   close(discard) {
     if (this._readyState !== "open") return;
     this._readyState = "closing";
-    this.server._native.close(this.id, !!discard);
+    this.server.native.close(this.id, !!discard);
   }
 
   _onMessage(data) {

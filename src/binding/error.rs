@@ -1,23 +1,18 @@
-//! Every core error that reaches JavaScript is mapped here, once, to an `Error` whose message is
-//! a stable code that lib/ turns into upstream's HTTP answer.
+//! Every core error that reaches JavaScript is mapped here, once. Polling refusals become an
+//! `Error` whose message is a stable code that lib/ turns into upstream's HTTP answer.
 use crate::engine::session::PollError;
-use crate::engine::PostError;
+use crate::io::error::IoError;
 
-pub fn poll_error(err: PollError) -> napi::Error {
-    napi::Error::from_reason(match err {
-        PollError::Overlap => "OVERLAP",
-        PollError::TransportMismatch => "TRANSPORT_MISMATCH",
-        PollError::UnknownSid => "UNKNOWN_SID",
-    })
-}
-
-pub fn post_error(err: PostError) -> napi::Error {
+pub fn to_js(err: IoError) -> napi::Error {
     match err {
-        PostError::Session(err) => poll_error(err),
-        PostError::BinaryBody => napi::Error::from_reason("BINARY_BODY"),
+        IoError::Poll(PollError::Overlap) => napi::Error::from_reason("OVERLAP"),
+        IoError::Poll(PollError::TransportMismatch) => {
+            napi::Error::from_reason("TRANSPORT_MISMATCH")
+        }
+        IoError::Poll(PollError::UnknownSid) => napi::Error::from_reason("UNKNOWN_SID"),
+        IoError::BinaryBody => napi::Error::from_reason("BINARY_BODY"),
+        IoError::InvalidArgument(_) | IoError::TakeOver(_) => {
+            napi::Error::new(napi::Status::InvalidArg, err.to_string())
+        }
     }
-}
-
-pub fn invalid_arg(message: String) -> napi::Error {
-    napi::Error::new(napi::Status::InvalidArg, message)
 }

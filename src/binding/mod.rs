@@ -1,13 +1,11 @@
-//! The only module that speaks napi: the tokio runtime set up at load, and thin classes over the
-//! core. Nothing here holds logic of its own.
+//! The only module that speaks napi: the tokio runtime set up at load, and `BindingServer`, which
+//! converts between JavaScript and `io::SocketIo`. No socket.io state and no protocol logic here.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-mod engine;
+mod convert;
 mod error;
-mod event_queue;
 mod events;
-mod recovery;
-mod rooms;
+mod server;
 
 use std::sync::OnceLock;
 use tokio::runtime::Handle;

@@ -24,9 +24,10 @@ pub trait EngineHandler: Send + Sync + 'static {
     fn on_connection_closed(&self, connection: ConnectionId);
     /// The body answering the session's waiting long-poll GET.
     fn on_poll_answer(&self, session: SessionHandle, body: String);
-    /// Resolves once the consumer has room for more events; connections wait on it before
-    /// reading further, so a flood cannot grow the process's memory without bound.
-    fn room(&self) -> Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> {
+    /// Resolves once the consumer has capacity for more events (None: it has now); connections
+    /// wait on it before reading further, so a flood cannot grow the process's memory without
+    /// bound.
+    fn wait_for_capacity(&self) -> Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> {
         None
     }
     /// Whether `on_packet` is wanted: forwarding every packet costs, so only when listened to.

@@ -16,12 +16,10 @@ use close_reason::CloseReason;
 use config::EngineConfig;
 use dashmap::DashMap;
 use handler::EngineHandler;
+use outbox::{Closed, Outbox};
 use parking_lot::Mutex;
 use rustc_hash::FxBuildHasher;
-use session::{
-    Closed, Outbox, PollError, PollOutcome, PollReply, Polling, Sent, Session, SessionState, Sid,
-    WsSender,
-};
+use session::{PollError, PollOutcome, PollReply, Polling, Sent, Session, SessionState, Sid};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,7 +38,7 @@ pub struct Engine {
     handler: Arc<dyn EngineHandler>,
     runtime: Handle,
     /// WebSocket writers with packets queued by `send`, woken together by `flush`.
-    writers_to_wake: Mutex<Vec<WsSender>>,
+    writers_to_wake: Mutex<Vec<Arc<Outbox>>>,
     /// Sessions by handle: the number JS names a session by when it sends (no string to convert
     /// and hash per recipient). Handles are never reused, so a stale one finds nothing.
     by_handle: DashMap<SessionHandle, Arc<Session>, FxBuildHasher>,

@@ -2,7 +2,6 @@
 //! appended, and each writer is woken once per JS turn (`Engine::flush`), so a connection that
 //! receives many packets in a turn writes them with one syscall instead of one each. Packets from
 //! the I/O threads (pings, closes) wake their writer at once.
-use super::session::Closed;
 use crate::protocol::engine_packet::Packet;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,8 +24,9 @@ pub struct Outbox {
     gone: AtomicBool,
 }
 
-/// A handle on a connection's outbox; its identity tells connections apart during an upgrade.
-pub type WsSender = Arc<Outbox>;
+/// The connection is closing or closed: nothing more is sent on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed;
 
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -37,7 +37,7 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
-    pub fn new() -> WsSender {
+    pub fn new() -> Arc<Outbox> {
         Arc::new(Self::default())
     }
 
@@ -75,7 +75,8 @@ impl Outbox {
         self.queue.lock().clear();
     }
 
-    pub fn same(a: &WsSender, b: &WsSender) -> bool {
+    /// Whether two handles name the same connection (during an upgrade, two are in play).
+    pub fn same(a: &Arc<Outbox>, b: &Arc<Outbox>) -> bool {
         Arc::ptr_eq(a, b)
     }
 

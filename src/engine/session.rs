@@ -11,7 +11,7 @@ use tracing::debug;
 /// A session id, shared by every structure that names the session.
 pub type Sid = Arc<str>;
 
-pub use super::outbox::{Outbox, Outgoing, WsSender};
+use super::outbox::{Closed, Outbox, Outgoing};
 
 /// A polling response body in the session's protocol revision.
 fn encode_payload(revision: Revision, packets: &[Packet]) -> String {
@@ -42,15 +42,15 @@ pub enum SessionState {
     /// A WebSocket arrived to replace polling; polling carries the session until it sends `5`.
     Upgrading {
         polling: Polling,
-        websocket: WsSender,
+        websocket: Arc<Outbox>,
         /// The WebSocket answered the `2probe` ping.
         probed: bool,
     },
-    WebSocket(WsSender),
+    WebSocket(Arc<Outbox>),
     /// `close()` was called with no GET to carry the close packet: the next GET will. A probed
     /// upgrade candidate stays open meanwhile (see `Session::shut`): that GET closes it.
     ClosingPolling {
-        candidate: Option<WsSender>,
+        candidate: Option<Arc<Outbox>>,
     },
     Closed,
 }
@@ -121,7 +121,7 @@ pub enum Sent {
     /// The body for the waiting long-poll GET.
     PollAnswer(String),
     /// The WebSocket's outbox was empty: its writer must be woken, now or at the next flush.
-    Wake(WsSender),
+    Wake(Arc<Outbox>),
 }
 
 impl PartialEq for Sent {
@@ -134,10 +134,6 @@ impl PartialEq for Sent {
         }
     }
 }
-
-/// The session is closing or closed: nothing more is sent on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Closed;
 
 /// What the state machine asks the engine to do after a GET, once the lock is released.
 pub(crate) enum PollOutcome {
@@ -267,7 +263,7 @@ impl Session {
 
     /// A WebSocket wants to take over a polling session. False when the session cannot upgrade
     /// (not on polling, or another WebSocket is already trying).
-    pub(crate) fn begin_upgrade(&self, websocket: WsSender) -> bool {
+    pub(crate) fn begin_upgrade(&self, websocket: Arc<Outbox>) -> bool {
         let mut inner = self.inner.lock();
         if !matches!(inner.state, SessionState::Polling(_)) {
             return false;
@@ -289,7 +285,7 @@ impl Session {
 
     /// The candidate WebSocket answered the probe. The waiting GET, if any, is released with a
     /// noop so the client can pause polling and send `5`. Err if `websocket` is not the candidate.
-    pub(crate) fn probe_answered(&self, websocket: &WsSender) -> Result<Option<String>, Closed> {
+    pub(crate) fn probe_answered(&self, websocket: &Arc<Outbox>) -> Result<Option<String>, Closed> {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         match &mut inner.state {
@@ -311,7 +307,7 @@ impl Session {
 
     /// The client sent `5` on the candidate WebSocket: it carries the session from now on, and
     /// what polling had buffered is sent on it. Ok with the answer for a GET still waiting.
-    pub(crate) fn finish_upgrade(&self, websocket: &WsSender) -> Result<Option<String>, Closed> {
+    pub(crate) fn finish_upgrade(&self, websocket: &Arc<Outbox>) -> Result<Option<String>, Closed> {
         let mut inner = self.inner.lock();
         let is_candidate = matches!(
             &inner.state,
@@ -333,7 +329,7 @@ impl Session {
     }
 
     /// The candidate WebSocket failed, timed out or closed: polling goes on alone.
-    pub(crate) fn abandon_upgrade(&self, websocket: &WsSender) {
+    pub(crate) fn abandon_upgrade(&self, websocket: &Arc<Outbox>) {
         let mut inner = self.inner.lock();
         let is_candidate = matches!(
             &inner.state,
@@ -349,7 +345,7 @@ impl Session {
     }
 
     /// Whether `websocket` is the transport carrying this session.
-    pub(crate) fn is_carried_by(&self, websocket: &WsSender) -> bool {
+    pub(crate) fn is_carried_by(&self, websocket: &Arc<Outbox>) -> bool {
         matches!(&self.inner.lock().state, SessionState::WebSocket(ws) if Outbox::same(ws, websocket))
     }
 
@@ -415,7 +411,7 @@ impl Session {
 /// still tell it (upstream closes the candidate now, and a client whose close frame overtakes that
 /// GET stays paused for good): the candidate is left open, returned for a GET that may yet carry
 /// the close, and its connection closes it on `5` or at the upgrade deadline.
-fn release_candidate(websocket: &WsSender, probed: bool) -> Option<WsSender> {
+fn release_candidate(websocket: &Arc<Outbox>, probed: bool) -> Option<Arc<Outbox>> {
     if probed {
         return Some(Arc::clone(websocket));
     }

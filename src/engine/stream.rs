@@ -3,6 +3,7 @@
 //! keep, such as a TLS one (Node decrypts, Rust speaks WebSocket).
 use crate::protocol::permessage_deflate::{Deflater, InflateError, Inflater};
 use std::io;
+use std::os::fd::{BorrowedFd, IntoRawFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -15,6 +16,21 @@ pub enum HandedStream {
 }
 
 impl HandedStream {
+    /// Takes over a connection that Node holds as descriptor `fd`: a duplicate of it (Node closes
+    /// its own afterwards), or, when `fd` is negative (a connection Node must keep, such as a TLS
+    /// one), one end of a new socket pair, whose other end's descriptor is returned for Node to
+    /// pipe the connection to.
+    pub fn take_over(fd: i32) -> io::Result<(Self, Option<RawFd>)> {
+        if fd < 0 {
+            let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+            return Ok((HandedStream::Bridged(ours), Some(theirs.into_raw_fd())));
+        }
+        // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this
+        // call; it is only duplicated (CLOEXEC), never closed here.
+        let owned = unsafe { BorrowedFd::borrow_raw(fd as RawFd) }.try_clone_to_owned()?;
+        Ok((HandedStream::Tcp(std::net::TcpStream::from(owned)), None))
+    }
+
     /// Registers the stream with the runtime (inside it).
     pub fn into_async(self) -> io::Result<ByteStream> {
         match self {

@@ -2,7 +2,8 @@
 //! response, the probe/upgrade exchange and the read/write loop.
 use super::close_reason::CloseReason;
 use super::handler::{ConnectionId, EngineHandler};
-use super::session::{Outgoing, Session, WsSender};
+use super::outbox::{Outbox, Outgoing};
+use super::session::Session;
 use super::stream::{ByteStream, HandedStream};
 use super::Engine;
 use crate::protocol::engine_packet::{Message as EngineMessage, Packet};
@@ -135,7 +136,7 @@ pub(super) async fn run(
     engine: Arc<Engine>,
     session: Arc<Session>,
     handoff: WebSocketHandoff,
-    own: WsSender,
+    own: Arc<Outbox>,
     upgrading: bool,
 ) {
     let max = engine.config().max_payload;
@@ -199,8 +200,8 @@ pub(super) async fn run(
                     if packet != Packet::Close {
                         engine.on_packet(&session, packet);
                     }
-                    if let Some(room) = engine.handler.room() {
-                        room.await;
+                    if let Some(capacity) = engine.handler.wait_for_capacity() {
+                        capacity.await;
                     }
                     continue;
                 }
@@ -319,7 +320,7 @@ fn read_error(err: WsError) -> Ending {
 fn finish(
     engine: &Arc<Engine>,
     session: &Arc<Session>,
-    own: &WsSender,
+    own: &Arc<Outbox>,
     upgrading: bool,
     ending: Ending,
 ) {

@@ -1,5 +1,7 @@
 //! Wire formats, pure data and functions: no I/O, no tokio, no napi, so they are unit-tested and
-//! fuzzed on their own.
+//! fuzzed on their own (fuzz/). Text frames are tungstenite's `Utf8Bytes` (validated, shared
+//! bytes), the one type borrowed from the WebSocket library, so that a frame encoded here is
+//! written to every connection without a copy.
 pub mod engine_packet;
 pub mod payload;
 pub mod payload_v3;
@@ -13,4 +15,16 @@ pub mod socketio_reassembly;
 pub enum Revision {
     V3,
     V4,
+}
+
+impl Revision {
+    /// The revision of the `EIO` query parameter the server accepted: 3 only with `allowEIO3`,
+    /// anything else is 4.
+    pub fn from_eio(eio: u32) -> Self {
+        if eio == 3 {
+            Revision::V3
+        } else {
+            Revision::V4
+        }
+    }
 }

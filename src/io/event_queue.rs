@@ -1,14 +1,12 @@
-//! Rust-to-JS events, batched: I/O threads push, and one threadsafe-function call per batch wakes
-//! JS, which drains everything queued so far with one synchronous call.
-use napi::bindgen_prelude::Function;
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::Status;
+//! Events for the consumer (JavaScript), batched: I/O threads push, one wake-up per batch tells
+//! the consumer, which drains everything queued so far with one call.
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
 
-/// Weak, so an idle server does not keep Node alive after `io.close()`.
-type Wakeup = ThreadsafeFunction<(), (), (), Status, false, true>;
+/// Tells the consumer that events wait (the binding calls into JS); called at most once per
+/// drain, from any thread.
+pub type Wakeup = Box<dyn Fn() + Send + Sync>;
 
 /// Past this many undrained events, connections stop reading (see `Backlog`): a flood from clients
 /// waits in their sockets' kernel buffers rather than in this process's memory.
@@ -22,18 +20,13 @@ pub struct EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
-    pub fn new(wakeup: &Function<'_, (), ()>) -> napi::Result<Self> {
-        let wakeup = wakeup
-            .build_threadsafe_function::<()>()
-            .callee_handled::<false>()
-            .weak::<true>()
-            .build_callback(|_| Ok(()))?;
-        Ok(Self {
+    pub fn new(wakeup: Wakeup) -> Self {
+        Self {
             pending: Mutex::new(Vec::new()),
             scheduled: AtomicBool::new(false),
             wakeup,
             backlog: Backlog::default(),
-        })
+        }
     }
 
     pub fn push(&self, event: E) {
@@ -46,11 +39,11 @@ impl<E> EventQueue<E> {
         self.wake();
     }
 
-    /// Makes sure JS drains soon, even with no event queued (see `JsHandler::on_poll_answer`).
+    /// Makes sure the consumer drains soon, even with no event queued (see
+    /// `Clients::on_poll_answer`).
     pub fn wake(&self) {
         if !self.scheduled.swap(true, Ordering::AcqRel) {
-            self.wakeup
-                .call((), ThreadsafeFunctionCallMode::NonBlocking);
+            (self.wakeup)();
         }
     }
 
@@ -69,7 +62,7 @@ impl<E> EventQueue<E> {
     }
 }
 
-/// Whether JS is behind on events, and the signal that it caught up.
+/// Whether the consumer is behind on events, and the signal that it caught up.
 #[derive(Default)]
 pub struct Backlog {
     full: AtomicBool,

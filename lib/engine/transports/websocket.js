@@ -1,8 +1,14 @@
-/** Hands an HTTP upgrade's TCP connection to Rust, which answers `101` and runs the WebSocket. */
+/**
+ * The WebSocket transport, as upstream engine.io's `transports/websocket`: an HTTP upgrade's
+ * connection is handed to Rust, which answers `101` and runs the WebSocket.
+ */
 "use strict";
 
 const crypto = require("node:crypto");
 const net = require("node:net");
+const { errors, errorMessages, abortUpgrade } = require("../errors");
+
+const kResponseHeaders = Symbol("responseHeaders");
 
 const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
@@ -108,6 +114,65 @@ class HandedOffConnections {
   }
 }
 
+/** Collects headers set by middlewares (e.g. cors) during a WebSocket upgrade. */
+class WebSocketResponse {
+  constructor(req, socket) {
+    this.req = req;
+    this.socket = socket;
+    req[kResponseHeaders] = {};
+  }
+
+  setHeader(name, value) {
+    this.req[kResponseHeaders][name] = value;
+  }
+
+  getHeader(name) {
+    return this.req[kResponseHeaders][name];
+  }
+
+  removeHeader(name) {
+    delete this.req[kResponseHeaders][name];
+  }
+
+  write() {}
+
+  writeHead() {}
+
+  end() {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Passes the upgraded connection of `req` to Rust for the session `session.sid` (a new one, or
+ * an upgrade of a polling one when `session.isUpgrade`), after the user's `initial_headers` /
+ * `headers` hooks. Returns the new session's handle (0 for an upgrade), or null (and the
+ * connection refused) if it cannot be.
+ *
+ * @param {import("../server").Server} server
+ */
+function handOver(server, req, socket, head, session) {
+  // Gone while the request was verified (a reset): nothing to hand over, as upstream's `ws`
+  // refuses a socket that is no longer readable and writable.
+  if (socket.destroyed) return null;
+  const extraHeaders = req[kResponseHeaders] || {};
+  delete req[kResponseHeaders];
+  if (!req._query.sid) server.emit("initial_headers", extraHeaders, req);
+  server.emit("headers", extraHeaders, req);
+  try {
+    return transfer(server.native, server._handedOff, req, socket, head, extraHeaders, session);
+  } catch (error) {
+    server.emit("connection_error", {
+      req,
+      code: errors.BAD_REQUEST,
+      message: errorMessages[errors.BAD_REQUEST],
+      context: { name: "TRANSPORT_HANDSHAKE_ERROR", error },
+    });
+    abortUpgrade(socket, errors.BAD_REQUEST);
+    return null;
+  }
+}
+
 /**
  * Hands the upgraded connection to Rust, which answers 101 and runs the WebSocket. A plain TCP
  * connection is handed over by its descriptor: Rust duplicates it, and Node closing its own
@@ -117,7 +182,7 @@ class HandedOffConnections {
  * connection to the other. Returns the new session's handle (0 for an upgrade, whose session
  * already has one).
  */
-function handOver(native, handedOff, req, socket, head, extraHeaders, session) {
+function transfer(native, handedOff, req, socket, head, extraHeaders, session) {
   let bytes = head;
   const buffered = socket.read();
   if (buffered) bytes = Buffer.concat([head, buffered]);
@@ -154,4 +219,4 @@ function pipeTo(socket, bridgeFd) {
   bridge.pipe(socket);
 }
 
-module.exports = { HandedOffConnections, descriptorOf, handOver, validateUpgradeRequest };
+module.exports = { HandedOffConnections, WebSocketResponse, descriptorOf, handOver, validateUpgradeRequest };

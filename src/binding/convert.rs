@@ -1,0 +1,158 @@
+//! JavaScript values into the core's types: options, outgoing packets, handed-over connections.
+//! Numbers arrive as f64; each is checked once here.
+use super::error::to_js;
+use crate::engine::config::EngineConfig;
+use crate::engine::stream::HandedStream;
+use crate::engine::WebSocketHandoff;
+use crate::io::error::IoError;
+use crate::io::packet::{OutgoingPacket, StoredAs};
+use crate::io::IoConfig;
+use crate::protocol::socketio_packet::PacketType;
+use crate::recovery::log::Retention;
+use bytes::Bytes;
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+use std::time::Duration;
+
+#[napi(object, object_to_js = false)]
+pub struct BindingServerOptions {
+    pub ping_interval: f64,
+    pub ping_timeout: f64,
+    pub upgrade_timeout: f64,
+    pub max_http_buffer_size: f64,
+    pub allow_upgrades: bool,
+    pub websocket: bool,
+    /// Set when `connectionStateRecovery` is on.
+    pub recovery: Option<BindingRecoveryOptions>,
+}
+
+#[napi(object, object_to_js = false)]
+pub struct BindingRecoveryOptions {
+    pub max_disconnection_duration: f64,
+    /// Upper bound on the bytes of packets kept per namespace.
+    pub max_buffered_bytes: f64,
+}
+
+/// How a sent packet is kept for recovery (see `StoredAs`).
+#[napi(object, object_to_js = false)]
+pub struct BindingStoredPacket {
+    pub offset: f64,
+    pub rooms: Vec<String>,
+    pub except: Vec<String>,
+}
+
+/// One Socket.IO packet to send, positional so that crossing costs no property lookups:
+/// `[namespace, packet type, ack id, JSON text of the data, binary attachments, stored]`, where
+/// `stored` is set when the packet is kept for connection-state recovery.
+pub type BindingPacket = (
+    String,
+    u32,
+    Option<f64>,
+    String,
+    Option<Vec<Buffer>>,
+    Option<BindingStoredPacket>,
+);
+
+/// A connection Node hands over after reading its upgrade request.
+#[napi(object, object_to_js = false)]
+pub struct BindingHandoff {
+    /// The connection's descriptor (Rust takes a duplicate; Node closes its own afterwards), or -1
+    /// when Node must keep the connection (TLS): Rust then speaks through a socket pair.
+    pub fd: i32,
+    /// What Node read past the request.
+    pub head: Buffer,
+    /// The complete 101 answer.
+    pub response: String,
+    /// Set when the 101 answer accepted permessage-deflate.
+    pub deflate_threshold: Option<u32>,
+    /// Names the connection in the event that reports it closed.
+    pub connection: f64,
+}
+
+fn non_negative(name: &str, value: f64) -> napi::Result<f64> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(to_js(IoError::InvalidArgument(format!(
+            "{name} must be a non-negative number"
+        ))))
+    }
+}
+
+fn millis(name: &str, value: f64) -> napi::Result<Duration> {
+    Ok(Duration::from_millis(non_negative(name, value)? as u64))
+}
+
+pub fn config(options: &BindingServerOptions) -> napi::Result<IoConfig> {
+    let recovery = match &options.recovery {
+        None => None,
+        Some(recovery) => Some(Retention {
+            max_age: millis(
+                "connectionStateRecovery.maxDisconnectionDuration",
+                recovery.max_disconnection_duration,
+            )?,
+            max_bytes: non_negative(
+                "connectionStateRecovery.maxBufferedBytes",
+                recovery.max_buffered_bytes,
+            )? as usize,
+        }),
+    };
+    Ok(IoConfig {
+        engine: EngineConfig {
+            ping_interval: millis("pingInterval", options.ping_interval)?,
+            ping_timeout: millis("pingTimeout", options.ping_timeout)?,
+            upgrade_timeout: millis("upgradeTimeout", options.upgrade_timeout)?,
+            max_payload: non_negative("maxHttpBufferSize", options.max_http_buffer_size)? as usize,
+            allow_upgrades: options.allow_upgrades,
+            websocket_enabled: options.websocket,
+        },
+        recovery,
+    })
+}
+
+pub fn packet(packet: BindingPacket) -> napi::Result<OutgoingPacket> {
+    let (nsp, packet_type, ack_id, data, attachments, stored) = packet;
+    let kind = PacketType::from_number(packet_type).ok_or_else(|| {
+        to_js(IoError::InvalidArgument(format!(
+            "unknown packet type {packet_type}"
+        )))
+    })?;
+    Ok(OutgoingPacket {
+        nsp,
+        kind,
+        ack_id: ack_id.map(|id| id as u64),
+        data,
+        attachments: attachments
+            .unwrap_or_default()
+            .iter()
+            .map(|buffer| Bytes::copy_from_slice(buffer))
+            .collect(),
+        stored: stored.map(|stored| StoredAs {
+            offset: stored.offset as u64,
+            rooms: stored.rooms,
+            except: stored.except,
+        }),
+    })
+}
+
+/// The connection as the engine takes it, and for a bridged one the descriptor of the socket
+/// pair's end for Node (-1 otherwise).
+pub fn handoff(handoff: BindingHandoff) -> napi::Result<(WebSocketHandoff, i32)> {
+    let (stream, bridge) =
+        HandedStream::take_over(handoff.fd).map_err(|err| to_js(IoError::TakeOver(err)))?;
+    let taken = WebSocketHandoff {
+        stream,
+        head: handoff.head.to_vec(),
+        response: handoff.response.into_bytes(),
+        deflate_threshold: handoff
+            .deflate_threshold
+            .map(|threshold| threshold as usize),
+        connection: handoff.connection as u64,
+    };
+    Ok((taken, bridge.unwrap_or(-1)))
+}
+
+/// An offset from JS: None unless a non-negative finite number.
+pub fn offset(value: f64) -> Option<u64> {
+    (value.is_finite() && value >= 0.0).then_some(value as u64)
+}

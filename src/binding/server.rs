@@ -1,0 +1,243 @@
+//! `BindingServer`: `io::SocketIo` as lib/engine/native-server.js drives it. Each method converts
+//! its arguments, calls the core, and converts the result; nothing else.
+use super::convert::{self, BindingHandoff, BindingPacket, BindingServerOptions};
+use super::error::to_js;
+use super::events::BindingEvent;
+use crate::engine::session::PollReply;
+use crate::engine::PostBody;
+use crate::io::SocketIo;
+use crate::protocol::engine_packet::{Message, TextMessage};
+use crate::protocol::Revision;
+use bytes::Bytes;
+use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi_derive::napi;
+
+#[napi]
+pub struct BindingServer {
+    io: SocketIo,
+}
+
+#[napi]
+impl BindingServer {
+    /// `on_events` is called (with no argument) whenever events are waiting in `drainEvents`.
+    #[napi(constructor)]
+    pub fn new(
+        options: BindingServerOptions,
+        on_events: Function<'_, (), ()>,
+    ) -> napi::Result<Self> {
+        let config = convert::config(&options)?;
+        // Weak, so an idle server does not keep Node alive after `io.close()`.
+        let wakeup = on_events
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build_callback(|_| Ok(()))?;
+        let wakeup = Box::new(move || {
+            wakeup.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        });
+        Ok(Self {
+            io: SocketIo::new(config, wakeup, super::runtime()?),
+        })
+    }
+
+    #[napi]
+    pub fn drain_events(&self) -> Vec<BindingEvent> {
+        self.io
+            .clients()
+            .drain()
+            .into_iter()
+            .map(BindingEvent::from)
+            .collect()
+    }
+
+    /// Whether JS listens to `packet` / `packetCreate` events.
+    #[napi]
+    pub fn set_packets_listened(&self, listened: bool) {
+        self.io.clients().set_packets_listened(listened);
+    }
+
+    /// Whether JS listens to raw `message` events on engine sockets.
+    #[napi]
+    pub fn set_messages_listened(&self, listened: bool) {
+        self.io.clients().set_messages_listened(listened);
+    }
+
+    /// Long-poll answers that sends from JS released: `[session handle, body]` each. The sending
+    /// calls return how many wait here.
+    #[napi]
+    pub fn take_poll_answers(&self) -> Vec<(f64, String)> {
+        self.io
+            .clients()
+            .take_answers()
+            .into_iter()
+            .map(|(session, body)| (session as f64, body))
+            .collect()
+    }
+
+    fn answers_waiting(&self) -> u32 {
+        self.io.clients().answers_waiting() as u32
+    }
+
+    /// Queues one Socket.IO packet to every session in `targets`. Returns how many poll answers
+    /// wait in `takePollAnswers`.
+    #[napi]
+    pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
+        let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
+        self.io.send_packet(&targets, convert::packet(packet)?);
+        Ok(self.answers_waiting())
+    }
+
+    /// Queues `packet` to the connected sockets of its namespace in any of `rooms` (all when
+    /// empty) and in none of `except`. Returns how many poll answers wait in `takePollAnswers`.
+    #[napi]
+    pub fn broadcast(
+        &self,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        packet: BindingPacket,
+    ) -> napi::Result<u32> {
+        let packet = convert::packet(packet)?;
+        self.io
+            .namespace(&packet.nsp)
+            .broadcast(&rooms, &except, packet);
+        Ok(self.answers_waiting())
+    }
+
+    /// Queues a raw engine message to the session `handle`; returns how many poll answers wait in
+    /// `takePollAnswers`.
+    #[napi]
+    pub fn send(&self, handle: f64, data: Either<String, Buffer>) -> u32 {
+        let message = match data {
+            Either::A(text) => Message::Text(TextMessage::new(&text)),
+            Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
+        };
+        self.io.send_message(handle as u64, message);
+        self.answers_waiting()
+    }
+
+    /// Wakes every WebSocket writer that packets were queued to since the last call: JS calls it
+    /// once per event-loop turn, so a turn's packets leave each connection in one write.
+    #[napi]
+    pub fn flush(&self) {
+        self.io.engine().flush();
+    }
+
+    #[napi]
+    pub fn join(&self, nsp: String, id: String, rooms: Vec<String>) {
+        self.io.namespace(&nsp).join(&id, &rooms);
+    }
+
+    #[napi]
+    pub fn leave(&self, nsp: String, id: String, rooms: Vec<String>) {
+        self.io.namespace(&nsp).leave(&id, &rooms);
+    }
+
+    /// The socket `id` receives broadcasts from now on, through the session `handle`.
+    #[napi]
+    pub fn connect_socket(&self, nsp: String, id: String, handle: f64) {
+        self.io.namespace(&nsp).connect(&id, handle as u64);
+    }
+
+    #[napi]
+    pub fn disconnect_socket(&self, nsp: String, id: String) {
+        self.io.namespace(&nsp).disconnect(&id);
+    }
+
+    /// The offset of the last stored packet a broadcast of `nsp` sent to the connected socket
+    /// `id` (0 for none).
+    #[napi]
+    pub fn last_stored_offset(&self, nsp: String, id: String) -> f64 {
+        self.io.namespace(&nsp).last_stored_offset(&id) as f64
+    }
+
+    /// Whether a session of namespace `nsp` can be restored from `offset`.
+    #[napi]
+    pub fn recoverable(&self, nsp: String, offset: f64) -> bool {
+        convert::offset(offset).is_some_and(|offset| self.io.namespace(&nsp).recoverable(offset))
+    }
+
+    /// Queues to session `handle` what its `rooms` missed in `nsp` since `offset`; returns the
+    /// offset of the last packet queued (`offset` when none), or null when that cannot be done
+    /// completely: the client then gets a fresh session.
+    #[napi]
+    pub fn replay(&self, handle: f64, nsp: String, offset: f64, rooms: Vec<String>) -> Option<f64> {
+        let offset = convert::offset(offset)?;
+        self.io
+            .namespace(&nsp)
+            .replay(handle as u64, offset, &rooms)
+            .map(|last| last as f64)
+    }
+
+    /// Opens a polling session; returns its handle.
+    #[napi]
+    pub fn open_polling(&self, sid: String, protocol: u32) -> f64 {
+        self.io
+            .engine()
+            .open_polling(&sid, Revision::from_eio(protocol)) as f64
+    }
+
+    /// A long-poll GET: the body if data is ready, else null and the body comes later as a
+    /// poll-answer event.
+    #[napi]
+    pub fn poll(&self, sid: String) -> napi::Result<Option<String>> {
+        match self
+            .io
+            .engine()
+            .poll(&sid)
+            .map_err(|err| to_js(err.into()))?
+        {
+            PollReply::Now(body) => Ok(Some(body)),
+            PollReply::Waiting => Ok(None),
+        }
+    }
+
+    #[napi]
+    pub fn post(&self, sid: String, body: Either<String, Buffer>) -> napi::Result<()> {
+        let body = match &body {
+            Either::A(text) => PostBody::Text(text),
+            Either::B(bytes) => PostBody::Binary(bytes),
+        };
+        self.io
+            .engine()
+            .post(&sid, body)
+            .map_err(|err| to_js(err.into()))
+    }
+
+    #[napi]
+    pub fn request_aborted(&self, sid: String, description: String) {
+        self.io.engine().request_aborted(&sid, &description);
+    }
+
+    #[napi]
+    pub fn close(&self, sid: String, discard: bool) {
+        self.io.engine().close(&sid, discard);
+    }
+
+    /// Opens a session on a WebSocket whose upgrade request Node read. Returns the session's
+    /// handle and, for a bridged connection, the descriptor of the socket pair's end for Node to
+    /// pipe the connection to (-1 otherwise).
+    #[napi]
+    pub fn open_websocket(
+        &self,
+        handoff: BindingHandoff,
+        sid: String,
+        protocol: u32,
+    ) -> napi::Result<(f64, i32)> {
+        let (handoff, bridge) = convert::handoff(handoff)?;
+        let handle = self
+            .io
+            .engine()
+            .open_websocket(handoff, &sid, Revision::from_eio(protocol));
+        Ok((handle as f64, bridge))
+    }
+
+    /// Upgrades polling session `sid` to a WebSocket (see `openWebsocket`); returns the bridge's
+    /// descriptor, or -1.
+    #[napi]
+    pub fn upgrade_websocket(&self, handoff: BindingHandoff, sid: String) -> napi::Result<i32> {
+        let (handoff, bridge) = convert::handoff(handoff)?;
+        self.io.engine().upgrade_websocket(handoff, &sid);
+        Ok(bridge)
+    }
+}

@@ -1,0 +1,313 @@
+//! The Socket.IO side of every engine session: the engine's handler. Incoming messages are decoded
+//! as Socket.IO packets, binary ones reassembled (protocol/socketio_reassembly.rs), and each
+//! happening is queued as an `IoEvent` for the consumer.
+use super::event::IoEvent;
+use super::event_queue::{EventQueue, Wakeup};
+use crate::engine::close_reason::CloseReason;
+use crate::engine::handler::{ConnectionId, EngineHandler};
+use crate::engine::SessionHandle;
+use crate::protocol::engine_packet::{Message, Packet};
+use crate::protocol::socketio_reassembly::{IncomingPacket, Reassembler, ReassemblyError};
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
+use parking_lot::Mutex;
+use rustc_hash::FxBuildHasher;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::ThreadId;
+
+/// socket.io-parser's default `maxAttachments`.
+const MAX_ATTACHMENTS: usize = 10;
+
+pub struct Clients {
+    events: EventQueue<IoEvent>,
+    packets_listened: AtomicBool,
+    messages_listened: AtomicBool,
+    /// The sessions whose binary packet waits for attachments.
+    reassembling: DashMap<SessionHandle, Reassembler, FxBuildHasher>,
+    /// The consumer's thread (where `Clients` is made): a poll answer released by a send from
+    /// there is handed back to that send's caller (`take_answers`) rather than queued.
+    consumer_thread: ThreadId,
+    answers: Mutex<Vec<(SessionHandle, String)>>,
+}
+
+impl Clients {
+    /// Made on the consumer's thread; `wakeup` is called whenever events wait in `drain`.
+    pub fn new(wakeup: Wakeup) -> Self {
+        Self {
+            events: EventQueue::new(wakeup),
+            packets_listened: AtomicBool::new(false),
+            messages_listened: AtomicBool::new(false),
+            reassembling: DashMap::with_hasher(FxBuildHasher),
+            consumer_thread: std::thread::current().id(),
+            answers: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Everything queued so far.
+    pub fn drain(&self) -> Vec<IoEvent> {
+        self.events.drain()
+    }
+
+    /// Whether engine packets are forwarded (`IoEvent::Packet`): it costs, so only when listened.
+    pub fn set_packets_listened(&self, listened: bool) {
+        self.packets_listened.store(listened, Ordering::Relaxed);
+    }
+
+    /// Whether raw engine messages are forwarded (`IoEvent::Message`).
+    pub fn set_messages_listened(&self, listened: bool) {
+        self.messages_listened.store(listened, Ordering::Relaxed);
+    }
+
+    /// Poll answers released by the consumer's own sends: `(session, body)` each.
+    pub fn take_answers(&self) -> Vec<(SessionHandle, String)> {
+        std::mem::take(&mut *self.answers.lock())
+    }
+
+    /// How many poll answers wait for `take_answers`.
+    pub fn answers_waiting(&self) -> usize {
+        self.answers.lock().len()
+    }
+
+    /// Runs one step of the session's reassembly, which is kept only while it waits for
+    /// attachments, and queues what it yields.
+    fn reassemble(
+        &self,
+        session: SessionHandle,
+        step: impl FnOnce(&mut Reassembler) -> Result<Option<IncomingPacket>, ReassemblyError>,
+    ) {
+        // The entry holds its shard's lock: a session's messages are reassembled one at a time
+        // even when two transports deliver them during an upgrade.
+        let result = match self.reassembling.entry(session) {
+            Entry::Occupied(mut waiting) => {
+                let result = step(waiting.get_mut());
+                if waiting.get().is_idle() {
+                    waiting.remove();
+                }
+                result
+            }
+            Entry::Vacant(vacant) => {
+                let mut reassembler = Reassembler::default();
+                let result = step(&mut reassembler);
+                if !reassembler.is_idle() {
+                    vacant.insert(reassembler);
+                }
+                result
+            }
+        };
+        match result {
+            Ok(Some(packet)) => self
+                .events
+                .push(IoEvent::SocketIoPacket { session, packet }),
+            Ok(None) => {}
+            Err(err) => self.events.push(IoEvent::ParseError {
+                session,
+                message: err.to_string(),
+            }),
+        }
+    }
+}
+
+impl EngineHandler for Clients {
+    fn on_message(&self, session: SessionHandle, message: Message) {
+        if self.messages_listened.load(Ordering::Relaxed) {
+            self.events.push(IoEvent::Message {
+                session,
+                message: message.clone(),
+            });
+        }
+        match message {
+            Message::Text(text) => self.reassemble(session, |reassembler| {
+                reassembler.text(text.data(), MAX_ATTACHMENTS)
+            }),
+            Message::Binary(data) => {
+                self.reassemble(session, |reassembler| reassembler.binary(data))
+            }
+        }
+    }
+
+    fn on_upgrading(&self, session: SessionHandle) {
+        self.events.push(IoEvent::Upgrading { session });
+    }
+
+    fn on_upgrade(&self, session: SessionHandle) {
+        self.events.push(IoEvent::Upgrade { session });
+    }
+
+    fn on_close(&self, session: SessionHandle, reason: CloseReason) {
+        self.reassembling.remove(&session);
+        self.events.push(IoEvent::Close { session, reason });
+    }
+
+    fn on_connection_closed(&self, connection: ConnectionId) {
+        self.events.push(IoEvent::ConnectionClosed { connection });
+    }
+
+    fn on_poll_answer(&self, session: SessionHandle, body: String) {
+        // Released by a send from the consumer: it answers the GET as soon as that call returns,
+        // as upstream writes the response within `send`. The wake-up covers a caller that does
+        // not look (the next drain takes them).
+        if std::thread::current().id() == self.consumer_thread {
+            self.answers.lock().push((session, body));
+            self.events.wake();
+            return;
+        }
+        self.events.push(IoEvent::PollAnswer { session, body });
+    }
+
+    fn wait_for_capacity(&self) -> Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> {
+        let backlog = self.events.backlog();
+        backlog.is_full().then(|| {
+            Box::pin(backlog.wait_for_room()) as Pin<Box<dyn Future<Output = ()> + Send + '_>>
+        })
+    }
+
+    fn wants_packets(&self) -> bool {
+        self.packets_listened.load(Ordering::Relaxed)
+    }
+
+    fn on_packet(&self, session: SessionHandle, packet: &Packet, incoming: bool) {
+        self.events.push(IoEvent::Packet {
+            session,
+            packet: packet.clone(),
+            incoming,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::engine_packet::TextMessage;
+    use crate::protocol::socketio_packet::PacketType;
+    use bytes::Bytes;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+
+    fn clients() -> (Clients, Arc<AtomicUsize>) {
+        let wakeups = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&wakeups);
+        let clients = Clients::new(Box::new(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }));
+        (clients, wakeups)
+    }
+
+    fn text(data: &str) -> Message {
+        Message::Text(TextMessage::new(data))
+    }
+
+    #[test]
+    fn a_binary_event_is_queued_once_its_attachments_arrived() {
+        let (clients, _) = clients();
+        clients.on_message(7, text(r#"52-/chat,3["upload",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#));
+        clients.on_message(7, Message::Binary(Bytes::from_static(b"\x01\x02")));
+        assert!(
+            clients.drain().is_empty(),
+            "waits for the second attachment"
+        );
+        clients.on_message(7, Message::Binary(Bytes::from_static(b"\x03")));
+        let events = clients.drain();
+        let [IoEvent::SocketIoPacket { session: 7, packet }] = events.as_slice() else {
+            panic!("one packet, got {events:?}");
+        };
+        assert_eq!(packet.kind, PacketType::BinaryEvent);
+        assert_eq!(packet.nsp, "/chat");
+        assert_eq!(packet.id, Some(3));
+        assert_eq!(
+            packet.attachments,
+            vec![Bytes::from_static(b"\x01\x02"), Bytes::from_static(b"\x03")]
+        );
+    }
+
+    #[test]
+    fn sessions_reassemble_apart() {
+        let (clients, _) = clients();
+        clients.on_message(1, text(r#"51-["a",{"_placeholder":true,"num":0}]"#));
+        clients.on_message(2, text(r#"2["b"]"#));
+        clients.on_message(1, Message::Binary(Bytes::from_static(b"x")));
+        let sessions: Vec<SessionHandle> = clients
+            .drain()
+            .iter()
+            .map(|event| match event {
+                IoEvent::SocketIoPacket { session, .. } => *session,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(sessions, vec![2, 1]);
+    }
+
+    #[test]
+    fn bad_input_becomes_a_parse_error_and_leaves_no_state() {
+        let (clients, _) = clients();
+        clients.on_message(3, Message::Binary(Bytes::from_static(b"stray")));
+        clients.on_message(4, text("51-[\"a\"]"));
+        clients.on_message(4, text("2[\"b\"]"));
+        let messages: Vec<String> = clients
+            .drain()
+            .into_iter()
+            .map(|event| match event {
+                IoEvent::ParseError { message, .. } => message,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "got binary data when not reconstructing a packet",
+                "got plaintext data when reconstructing a packet"
+            ]
+        );
+        clients.on_close(4, CloseReason::ParseError);
+        assert!(
+            clients.reassembling.is_empty(),
+            "closing drops the waiting packet"
+        );
+    }
+
+    #[test]
+    fn one_wakeup_per_batch() {
+        let (clients, wakeups) = clients();
+        clients.on_upgrading(1);
+        clients.on_upgrade(1);
+        assert_eq!(wakeups.load(Ordering::Relaxed), 1);
+        assert_eq!(clients.drain().len(), 2);
+        clients.on_close(1, CloseReason::TransportClose);
+        assert_eq!(wakeups.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn raw_messages_and_packets_are_forwarded_only_while_listened() {
+        let (clients, _) = clients();
+        assert!(!clients.wants_packets());
+        clients.on_message(1, text("2[\"a\"]"));
+        assert_eq!(clients.drain().len(), 1, "the Socket.IO packet alone");
+        clients.set_messages_listened(true);
+        clients.set_packets_listened(true);
+        assert!(clients.wants_packets());
+        clients.on_message(1, text("2[\"a\"]"));
+        let events = clients.drain();
+        assert!(matches!(
+            events.as_slice(),
+            [IoEvent::Message { .. }, IoEvent::SocketIoPacket { .. }]
+        ));
+    }
+
+    #[test]
+    fn poll_answers_released_on_the_consumer_thread_go_back_to_the_caller() {
+        let (clients, _) = clients();
+        let clients = Arc::new(clients);
+        clients.on_poll_answer(5, "4x".into());
+        assert_eq!(clients.answers_waiting(), 1);
+        assert_eq!(clients.take_answers(), vec![(5, "4x".to_owned())]);
+        let other = Arc::clone(&clients);
+        std::thread::spawn(move || other.on_poll_answer(6, "2".into()))
+            .join()
+            .expect("the I/O thread");
+        assert!(matches!(
+            clients.drain().as_slice(),
+            [IoEvent::PollAnswer { session: 6, .. }]
+        ));
+    }
+}

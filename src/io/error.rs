@@ -1,0 +1,43 @@
+//! Why a call into the socket.io layer was refused; the binding maps each to a JS error once.
+use crate::engine::session::PollError;
+use crate::engine::PostError;
+
+#[derive(Debug)]
+pub enum IoError {
+    /// A polling request the session cannot take (lib/ answers with upstream's HTTP error).
+    Poll(PollError),
+    /// A binary POST body on an Engine.IO v4 session.
+    BinaryBody,
+    /// A value the consumer passed is out of range (an option, a packet type).
+    InvalidArgument(String),
+    /// A connection handed over by Node could not be taken.
+    TakeOver(std::io::Error),
+}
+
+impl From<PollError> for IoError {
+    fn from(err: PollError) -> Self {
+        IoError::Poll(err)
+    }
+}
+
+impl From<PostError> for IoError {
+    fn from(err: PostError) -> Self {
+        match err {
+            PostError::Session(err) => IoError::Poll(err),
+            PostError::BinaryBody => IoError::BinaryBody,
+        }
+    }
+}
+
+impl std::fmt::Display for IoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IoError::Poll(err) => write!(f, "{err:?}"),
+            IoError::BinaryBody => f.write_str("binary body"),
+            IoError::InvalidArgument(message) => f.write_str(message),
+            IoError::TakeOver(err) => write!(f, "cannot take over the connection: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for IoError {}

@@ -1,0 +1,106 @@
+//! One namespace: its room index, its share of the packet log, and the fan-out that uses both.
+//! Sockets are named by their Socket.IO id and carried by an engine session (its handle).
+use super::packet::OutgoingPacket;
+use crate::engine::{Engine, SessionHandle};
+use crate::recovery::PacketStore;
+use crate::rooms::RoomIndex;
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+pub struct Namespace {
+    name: String,
+    rooms: Mutex<RoomIndex>,
+    engine: Arc<Engine>,
+    /// The packet log (shared by every namespace, keyed by name): set when recovery is on.
+    log: Option<Arc<dyn PacketStore>>,
+}
+
+impl Namespace {
+    pub(super) fn new(name: &str, engine: Arc<Engine>, log: Option<Arc<dyn PacketStore>>) -> Self {
+        Self {
+            name: name.to_owned(),
+            rooms: Mutex::new(RoomIndex::default()),
+            engine,
+            log,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn join(&self, id: &str, rooms: &[String]) {
+        let mut index = self.rooms.lock();
+        for room in rooms {
+            index.join(id, room);
+        }
+    }
+
+    pub fn leave(&self, id: &str, rooms: &[String]) {
+        let mut index = self.rooms.lock();
+        for room in rooms {
+            index.leave(id, room);
+        }
+    }
+
+    /// The socket `id` receives broadcasts from now on, through `session`. A socket that takes
+    /// over the id of another (a restored session) replaces it.
+    pub fn connect(&self, id: &str, session: SessionHandle) {
+        self.rooms.lock().connect(id, session);
+    }
+
+    pub fn disconnect(&self, id: &str) {
+        self.rooms.lock().disconnect(id);
+    }
+
+    /// The offset of the last stored packet a broadcast sent to the connected socket `id` (0 for
+    /// none).
+    pub fn last_stored_offset(&self, id: &str) -> u64 {
+        self.rooms.lock().last_stored_offset(id)
+    }
+
+    /// Sends `packet` to the connected sockets in any of `rooms` (all when empty) and in none of
+    /// `except`; framed once, whatever the number of recipients. Returns how many got it.
+    pub fn broadcast(&self, rooms: &[String], except: &[String], packet: OutgoingPacket) -> usize {
+        let stored_offset = packet.stored.as_ref().map(|stored| stored.offset);
+        let recipients = self.rooms.lock().recipients(rooms, except, stored_offset);
+        self.send(&recipients, packet);
+        recipients.len()
+    }
+
+    /// Sends `packet` to the sessions `targets`, framed once, and keeps it for recovery when it
+    /// says so.
+    pub fn send(&self, targets: &[SessionHandle], packet: OutgoingPacket) {
+        let frames = packet.frames();
+        for &target in targets {
+            self.engine.send_to(target, &frames);
+        }
+        if let (Some(stored), Some(log)) = (packet.stored, &self.log) {
+            log.append(&self.name, stored.into_stored(frames));
+        }
+    }
+
+    /// Whether a session can be restored from `offset`: nothing stored after it was dropped, and
+    /// the offset was issued.
+    pub fn recoverable(&self, offset: u64) -> bool {
+        self.log
+            .as_ref()
+            .is_some_and(|log| log.covers(&self.name, offset).is_ok())
+    }
+
+    /// Queues to `session` every packet stored after `offset` that a socket in `rooms` would
+    /// have received, in order. Returns the offset of the last one (`offset` when none), or None
+    /// when that cannot be done completely (packets were dropped, the offset is unknown): the
+    /// client then gets a fresh session.
+    pub fn replay(&self, session: SessionHandle, offset: u64, rooms: &[String]) -> Option<u64> {
+        let log = self.log.as_ref()?;
+        let rooms: Vec<Arc<str>> = rooms.iter().map(|room| Arc::from(room.as_str())).collect();
+        let missed = log.missed_since(&self.name, offset, &rooms).ok()?;
+        let mut last = offset;
+        for packet in missed {
+            self.engine.send_to(session, &packet.frames);
+            last = packet.offset;
+        }
+        Some(last)
+    }
+}

@@ -1,0 +1,67 @@
+//! A Socket.IO packet on its way out: framed once, whatever the number of recipients.
+use crate::protocol::engine_packet::{Message, TextMessage};
+use crate::protocol::socketio_packet::{self, PacketType};
+use crate::recovery::StoredPacket;
+use bytes::Bytes;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct OutgoingPacket {
+    pub nsp: String,
+    pub kind: PacketType,
+    pub ack_id: Option<u64>,
+    /// The JSON text of the data (attachments appear in it as placeholders).
+    pub data: String,
+    pub attachments: Vec<Bytes>,
+    /// Set when the packet is kept for connection-state recovery.
+    pub stored: Option<StoredAs>,
+}
+
+/// How a sent packet is kept for recovery: its offset (the number behind the string the client
+/// echoes back) and the broadcast's rooms and exclusions.
+#[derive(Debug, Clone, Default)]
+pub struct StoredAs {
+    pub offset: u64,
+    pub rooms: Vec<String>,
+    pub except: Vec<String>,
+}
+
+impl OutgoingPacket {
+    /// A packet of `kind` with `data` to namespace `nsp`, no ack, no attachment, not stored.
+    pub fn new(nsp: &str, kind: PacketType, data: &str) -> Self {
+        Self {
+            nsp: nsp.to_owned(),
+            kind,
+            ack_id: None,
+            data: data.to_owned(),
+            attachments: Vec::new(),
+            stored: None,
+        }
+    }
+
+    /// Its frames: the text, then each binary attachment.
+    pub fn frames(&self) -> Arc<[Message]> {
+        let text = socketio_packet::encode(
+            self.kind,
+            self.attachments.len(),
+            &self.nsp,
+            self.ack_id,
+            &self.data,
+        );
+        let mut frames = Vec::with_capacity(1 + self.attachments.len());
+        frames.push(Message::Text(TextMessage::new(&text)));
+        frames.extend(self.attachments.iter().cloned().map(Message::Binary));
+        Arc::from(frames)
+    }
+}
+
+impl StoredAs {
+    pub(super) fn into_stored(self, frames: Arc<[Message]>) -> StoredPacket {
+        StoredPacket {
+            offset: self.offset,
+            frames,
+            rooms: self.rooms.into_iter().map(Arc::from).collect(),
+            except: self.except.into_iter().map(Arc::from).collect(),
+        }
+    }
+}

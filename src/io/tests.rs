@@ -1,0 +1,270 @@
+//! The socket.io layer driven as the JS API drives it, over polling sessions (no network): each
+//! session parks a GET, and what a send releases comes back from `Clients::take_answers`.
+use super::packet::{OutgoingPacket, StoredAs};
+use super::*;
+use crate::engine::session::PollReply;
+use crate::protocol::socketio_packet::PacketType;
+use crate::protocol::Revision;
+use bytes::Bytes;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A server whose sessions are polling ones, known by their handles.
+struct Harness {
+    io: SocketIo,
+    sids: RefCell<BTreeMap<SessionHandle, String>>,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = SocketIo;
+    fn deref(&self) -> &SocketIo {
+        &self.io
+    }
+}
+
+fn server(recovery: Option<Retention>) -> Harness {
+    let io = SocketIo::new(
+        IoConfig {
+            engine: EngineConfig::default(),
+            recovery,
+        },
+        Box::new(|| {}),
+        Handle::current(),
+    );
+    Harness {
+        io,
+        sids: RefCell::default(),
+    }
+}
+
+/// Opens a polling session named `sid` whose next answer waits for a send.
+fn connect(io: &Harness, sid: &str) -> SessionHandle {
+    let handle = io.engine().open_polling(sid, Revision::V4);
+    assert!(
+        matches!(io.engine().poll(sid), Ok(PollReply::Now(body)) if body.starts_with("0{")),
+        "the first GET carries the handshake"
+    );
+    assert!(matches!(io.engine().poll(sid), Ok(PollReply::Waiting)));
+    io.sids.borrow_mut().insert(handle, sid.to_owned());
+    handle
+}
+
+/// Everything sent to each session since the last call, by session: the body its parked GET was
+/// answered with and whatever waited for the next GET, which is then parked again.
+fn answers(io: &Harness) -> BTreeMap<SessionHandle, String> {
+    io.clients()
+        .take_answers()
+        .into_iter()
+        .map(|(session, mut body)| {
+            let sid = io.sids.borrow()[&session].clone();
+            while let Ok(PollReply::Now(more)) = io.engine().poll(&sid) {
+                body.push('\x1e');
+                body.push_str(&more);
+            }
+            (session, body)
+        })
+        .collect()
+}
+
+fn event(nsp: &str, data: &str) -> OutgoingPacket {
+    OutgoingPacket::new(nsp, PacketType::Event, data)
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|value| value.to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_broadcast_reaches_the_rooms_minus_the_excepted_each_once() {
+    let io = server(None);
+    let nsp = io.namespace("/");
+    let a = connect(&io, "a");
+    let b = connect(&io, "b");
+    let c = connect(&io, "c");
+    let d = connect(&io, "d");
+    for (id, session, rooms) in [
+        ("a", a, &["red"][..]),
+        ("b", b, &["red", "blue"][..]),
+        ("c", c, &["blue"][..]),
+        ("d", d, &[][..]),
+    ] {
+        nsp.connect(id, session);
+        nsp.join(id, &strings(&[id]));
+        nsp.join(id, &strings(rooms));
+    }
+
+    assert_eq!(
+        nsp.broadcast(&strings(&["red", "blue"]), &[], event("/", "[\"x\"]")),
+        3
+    );
+    let got = answers(&io);
+    assert_eq!(got.keys().copied().collect::<Vec<_>>(), vec![a, b, c]);
+    assert!(got.values().all(|body| body == "42[\"x\"]"), "{got:?}");
+
+    nsp.broadcast(
+        &strings(&["red", "blue"]),
+        &strings(&["blue"]),
+        event("/", "[1]"),
+    );
+    assert_eq!(answers(&io).keys().copied().collect::<Vec<_>>(), vec![a]);
+    nsp.broadcast(&[], &strings(&["red"]), event("/", "[2]"));
+    assert_eq!(answers(&io).keys().copied().collect::<Vec<_>>(), vec![c, d]);
+
+    nsp.leave("b", &strings(&["red"]));
+    nsp.broadcast(&strings(&["red"]), &[], event("/", "[3]"));
+    assert_eq!(answers(&io), BTreeMap::from([(a, "42[3]".to_owned())]));
+}
+
+#[tokio::test]
+async fn namespaces_and_disconnected_sockets_are_apart() {
+    let io = server(None);
+    let one = connect(&io, "one");
+    let two = connect(&io, "two");
+    io.namespace("/").connect("s", one);
+    io.namespace("/chat").connect("s", two);
+    io.namespace("/chat").join("s", &strings(&["room"]));
+    io.namespace("/chat")
+        .broadcast(&strings(&["room"]), &[], event("/chat", "[\"hi\"]"));
+    assert_eq!(
+        answers(&io),
+        BTreeMap::from([(two, "42/chat,[\"hi\"]".to_owned())])
+    );
+    io.namespace("/").disconnect("s");
+    assert_eq!(io.namespace("/").broadcast(&[], &[], event("/", "[]")), 0);
+}
+
+#[tokio::test]
+async fn attachments_follow_their_packet_as_binary_messages() {
+    let io = server(None);
+    let session = connect(&io, "bin");
+    let mut packet = OutgoingPacket::new(
+        "/",
+        PacketType::BinaryEvent,
+        "[\"file\",{\"_placeholder\":true,\"num\":0}]",
+    );
+    packet.attachments = vec![Bytes::from_static(b"\x01\x02\x03")];
+    packet.ack_id = Some(4);
+    io.send_packet(&[session], packet);
+    assert_eq!(
+        answers(&io),
+        BTreeMap::from([(
+            session,
+            "451-4[\"file\",{\"_placeholder\":true,\"num\":0}]\x1ebAQID".to_owned()
+        )])
+    );
+}
+
+fn stored(offset: u64, rooms: &[&str], except: &[&str], data: &str) -> OutgoingPacket {
+    let mut packet = event("/", data);
+    packet.stored = Some(StoredAs {
+        offset,
+        rooms: strings(rooms),
+        except: strings(except),
+    });
+    packet
+}
+
+const KEEP: Retention = Retention {
+    max_age: Duration::from_secs(60),
+    max_bytes: 1 << 20,
+};
+
+#[tokio::test]
+async fn a_restored_session_gets_what_its_rooms_missed_in_order() {
+    let io = server(Some(KEEP));
+    let nsp = io.namespace("/");
+    nsp.broadcast(&[], &[], stored(1, &[], &[], "[\"before\"]"));
+    nsp.broadcast(
+        &strings(&["red"]),
+        &[],
+        stored(2, &["red"], &[], "[\"red\"]"),
+    );
+    nsp.broadcast(
+        &strings(&["blue"]),
+        &[],
+        stored(3, &["blue"], &[], "[\"blue\"]"),
+    );
+    nsp.broadcast(
+        &[],
+        &strings(&["red"]),
+        stored(4, &[], &["red"], "[\"not red\"]"),
+    );
+    nsp.broadcast(&[], &[], stored(5, &[], &[], "[\"all\"]"));
+
+    assert!(nsp.recoverable(1));
+    assert!(!nsp.recoverable(6), "an offset never issued");
+    assert!(
+        io.namespace("/other").recoverable(1),
+        "offsets are one sequence for the server: a client may hold one from another namespace"
+    );
+
+    let back = connect(&io, "back");
+    assert_eq!(nsp.replay(back, 1, &strings(&["id", "red"])), Some(5));
+    assert_eq!(
+        answers(&io),
+        BTreeMap::from([(back, "42[\"red\"]\x1e42[\"all\"]".to_owned())])
+    );
+    let quiet = connect(&io, "quiet");
+    assert_eq!(
+        nsp.replay(quiet, 5, &strings(&["id"])),
+        Some(5),
+        "nothing missed"
+    );
+    assert!(answers(&io).is_empty());
+}
+
+#[tokio::test]
+async fn packets_past_their_age_or_the_byte_budget_end_recovery() {
+    let io = server(Some(Retention {
+        max_age: Duration::from_millis(20),
+        max_bytes: 1 << 20,
+    }));
+    let nsp = io.namespace("/");
+    nsp.broadcast(&[], &[], stored(1, &[], &[], "[1]"));
+    nsp.broadcast(&[], &[], stored(2, &[], &[], "[2]"));
+    assert!(nsp.recoverable(1));
+    std::thread::sleep(Duration::from_millis(30));
+    assert!(!nsp.recoverable(1), "packet 2 aged out");
+    assert_eq!(nsp.replay(connect(&io, "late"), 1, &[]), None);
+
+    let io = server(Some(Retention {
+        max_age: Duration::from_secs(60),
+        max_bytes: 300,
+    }));
+    let nsp = io.namespace("/");
+    let big = format!("[\"{}\"]", "x".repeat(200));
+    for offset in 1..=3 {
+        nsp.broadcast(&[], &[], stored(offset, &[], &[], &big));
+    }
+    assert!(!nsp.recoverable(1), "the budget holds one packet");
+    assert!(nsp.recoverable(2));
+    assert_eq!(nsp.replay(connect(&io, "c"), 2, &[]), Some(3));
+}
+
+#[tokio::test]
+async fn a_restored_socket_takes_over_its_id_and_offsets_follow_it() {
+    let io = server(Some(KEEP));
+    let nsp = io.namespace("/");
+    let stale = connect(&io, "stale");
+    nsp.connect("pid", stale);
+    nsp.join("pid", &strings(&["room"]));
+    nsp.broadcast(&strings(&["room"]), &[], stored(1, &["room"], &[], "[1]"));
+    assert_eq!(nsp.last_stored_offset("pid"), 1);
+    answers(&io);
+
+    let restored = connect(&io, "restored");
+    nsp.connect("pid", restored);
+    assert_eq!(
+        nsp.last_stored_offset("pid"),
+        0,
+        "nothing sent to the new session yet"
+    );
+    nsp.broadcast(&strings(&["room"]), &[], stored(2, &["room"], &[], "[2]"));
+    assert_eq!(
+        answers(&io),
+        BTreeMap::from([(restored, "42[2]".to_owned())]),
+        "the stale session gets nothing more"
+    );
+    assert_eq!(nsp.last_stored_offset("pid"), 2);
+}
