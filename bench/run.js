@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Benchmarks: socket.io-rs against upstream socket.io, side by side in the same run.
+// Benchmarks: socket.io-rs against upstream socket.io and socketioxide (the published Rust
+// server), side by side in the same run.
 //
-//   node bench/run.js                    full run (npm run bench): every scenario, A B A B x 3,
+//   node bench/run.js                    full run (npm run bench): every scenario, A B C A B C x 3,
 //                                        then the table, bench/results/ and BENCHMARKS.md
 //   node bench/run.js --smoke            seconds-long version of every scenario with tiny counts,
-//                                        correctness only (for CI), plus the verifier self-test
-//   node bench/run.js --impl socket.io   only one implementation (socket.io or socket.io-rs)
+//                                        correctness only (for CI), plus the verifier self-test;
+//                                        socketioxide only if bench/socketioxide is built already
+//   node bench/run.js --impl socket.io   some implementations only (comma-separated: socket.io,
+//                                        socket.io-rs, socketioxide)
 //   node bench/run.js --reps 5           repetitions per implementation (default 3)
 //   node bench/run.js --only echo,idle   some scenarios only (then BENCHMARKS.md is left alone)
 //   node bench/run.js --selftest         only check that the load generator catches bad deliveries
@@ -19,10 +22,12 @@
 //   node bench/run.js --scale F          multiply message counts by F (e.g. 0.3 for a quicker
 //                                        full-size run; clients and payload sizes stay)
 //
-// Each step is a fresh server (bench/server.js, pinned to core 0 with taskset) and a fresh load
-// generator (bench/loadgen, pinned to core 1). The load generator measures the server's CPU time
-// from /proc for the measured phase only and verifies every delivery; it exits non-zero on any
-// loss, duplicate, reordering or corruption, and then this script exits non-zero too.
+// Each step is a fresh server (bench/server.js, or bench/socketioxide's binary, pinned to core 0
+// with taskset) and a fresh load generator (bench/loadgen, pinned to core 1); both cargo projects
+// are built here when needed (`cargo build --release --locked`). The load generator measures the
+// server's CPU time from /proc for the measured phase only and verifies every delivery; it exits
+// non-zero on any loss, duplicate, reordering or corruption, and then this script exits non-zero
+// too.
 "use strict";
 
 const { spawn, spawnSync, execFileSync } = require("child_process");
@@ -36,8 +41,10 @@ const BENCH = __dirname;
 const LOADGEN_DIR = path.join(BENCH, "loadgen");
 const LOADGEN = path.join(LOADGEN_DIR, "target", "release", "loadgen");
 const SERVER = path.join(BENCH, "server.js");
+const OXIDE_DIR = path.join(BENCH, "socketioxide");
+const OXIDE = path.join(OXIDE_DIR, "target", "release", "socketioxide-bench");
 const RESULTS = path.join(BENCH, "results");
-const IMPLS = ["socket.io", "socket.io-rs"];
+const IMPLS = ["socket.io", "socket.io-rs", "socketioxide"];
 
 // ----------------------------------------------------------------------------------------------
 // Scenarios. `full` and `smoke` are load generator options; metrics name keys of its JSON output.
@@ -93,15 +100,40 @@ const SCENARIOS = [
     ],
   },
   {
+    id: "polling-fanout",
+    title: "fan-out, long-polling",
+    what: "500 clients on HTTP long-polling only (never upgrading); `io.emit` 1000 times (10 emits per event-loop turn), ~50 B: 500 k deliveries",
+    kind: "fanout",
+    full: { clients: 500, emits: 1000, size: 50, batch: 10, transport: "polling" },
+    smoke: { clients: 10, emits: 20, size: 50, batch: 10, transport: "polling" },
+    metrics: [
+      { key: "cpu_s_per_million", label: "server CPU-s / 1M deliveries", better: "lower", digits: 2 },
+      { key: "deliveries_per_s", label: "deliveries/s", better: "higher", si: true },
+    ],
+  },
+  {
+    id: "polling-echo",
+    title: "echo with ack, long-polling",
+    what: "100 clients on HTTP long-polling only, 4 requests in flight each (queued ones share a POST), `ack(x)`, 500 acks per client: 50 k acks",
+    kind: "echo",
+    full: { clients: 100, inflight: 4, acks: 500, size: 50, transport: "polling" },
+    smoke: { clients: 5, inflight: 4, acks: 20, size: 50, transport: "polling" },
+    metrics: [
+      { key: "cpu_s_per_million", label: "server CPU-s / 1M acks", better: "lower", digits: 2 },
+      { key: "p50_us", label: "latency p50 (ms)", better: "lower", scale: 1e-3, digits: 2 },
+      { key: "p99_us", label: "latency p99 (ms)", better: "lower", scale: 1e-3, digits: 2 },
+    ],
+  },
+  {
     id: "idle",
     title: "idle connections",
-    what: "5000 connections opened (100 handshakes in flight) and held; RSS after `global.gc()` before and after",
+    what: "5000 WebSocket connections opened (100 handshakes in flight) and held; RSS after `global.gc()` (Node) before and after",
     kind: "idle",
     full: { clients: 5000, concurrency: 100, "hold-ms": 1000 },
     smoke: { clients: 50, concurrency: 20, "hold-ms": 100 },
     metrics: [
       { key: "rss_kb_per_conn", label: "server RSS KB / connection", better: "lower", digits: 1 },
-      { key: "cpu_us_per_handshake", label: "server CPU µs / handshake", better: "lower", digits: 0 },
+      { key: "cpu_us_per_handshake", label: "server CPU µs / handshake (WebSocket)", better: "lower", digits: 0 },
     ],
   },
   {
@@ -131,7 +163,8 @@ const SCENARIOS = [
   },
 ];
 
-// Faults for the verifier self-test: the fixture breaks one delivery, the load generator must fail.
+// Faults for the verifier self-test: the fixture breaks one delivery, the load generator must fail
+// (in the first scenario of that kind, or the one named).
 const SELFTEST = [
   { fault: "drop", kind: "fanout", expect: "lost delivery" },
   { fault: "dup", kind: "fanout", expect: "duplicate" },
@@ -140,6 +173,9 @@ const SELFTEST = [
   { fault: "extra", kind: "fanout", expect: "extra delivery" },
   { fault: "wrongroom", kind: "rooms", expect: "wrong payload" },
   { fault: "badack", kind: "echo", expect: "wrong ack content" },
+  { fault: "dup", scenario: "polling-fanout", expect: "duplicate" },
+  { fault: "corrupt", scenario: "polling-fanout", expect: "wrong payload" },
+  { fault: "badack", scenario: "polling-echo", expect: "wrong ack content" },
 ];
 
 // ----------------------------------------------------------------------------------------------
@@ -157,9 +193,9 @@ function parseArgs(argv) {
     else if (a === "--selftest") o.selftest = true;
     else if (a === "--no-write") o.write = false;
     else if (a === "--impl") {
-      const v = val();
-      if (!IMPLS.includes(v)) usage(`--impl must be one of ${IMPLS.join(", ")}`);
-      o.impls = [v];
+      const v = val().split(",");
+      for (const impl of v) if (!IMPLS.includes(impl)) usage(`--impl takes ${IMPLS.join(", ")} (comma-separated), not ${impl}`);
+      o.impls = IMPLS.filter((impl) => v.includes(impl));
       o.explicitImpl = true;
     } else if (a === "--reps") {
       o.reps = Number(val());
@@ -189,7 +225,7 @@ function parseArgs(argv) {
 function usage(err) {
   if (err) console.error(`bench/run.js: ${err}`);
   console.error(
-    "usage: node bench/run.js [--smoke] [--impl socket.io|socket.io-rs] [--reps N] [--only id,id] [--selftest] [--no-write] [--rs-path DIR] [--quiet-wait S] [--scale F] [--nice N]\n" +
+    "usage: node bench/run.js [--smoke] [--impl socket.io,socket.io-rs,socketioxide] [--reps N] [--only id,id] [--selftest] [--no-write] [--rs-path DIR] [--quiet-wait S] [--scale F] [--nice N]\n" +
       `scenarios: ${SCENARIOS.map((s) => s.id).join(", ")}`,
   );
   process.exit(err ? 2 : 0);
@@ -223,6 +259,14 @@ function machine() {
     node: process.version,
     rustc: sh("rustc", ["--version"]) || "?",
     socketio: upstream,
+    socketioxide: (() => {
+      try {
+        const lock = fs.readFileSync(path.join(OXIDE_DIR, "Cargo.lock"), "utf8");
+        return (lock.match(/name = "socketioxide"\nversion = "([^"]+)"/) || [])[1] || "?";
+      } catch {
+        return "?";
+      }
+    })(),
     commit: (sh("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]) || "?") + (sh("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=no"]) ? " + uncommitted changes" : ""),
     addon_built: (() => {
       try {
@@ -241,19 +285,43 @@ function canPin(nproc) {
   return r.status === 0;
 }
 
-function buildLoadgen() {
+// `cargo build --release --locked` of one of bench/'s own cargo projects.
+function cargoBuild(dir, name) {
   const t0 = Date.now();
-  const r = spawnSync("cargo", ["build", "--release", "--locked", "--manifest-path", path.join(LOADGEN_DIR, "Cargo.toml")], {
+  const r = spawnSync("cargo", ["build", "--release", "--locked", "--manifest-path", path.join(dir, "Cargo.toml")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1);
   if (r.error || r.status !== 0) {
-    process.stderr.write((r.stdout || "") + (r.stderr || "") + (r.error ? String(r.error) : ""));
+    return { ok: false, output: (r.stdout || "") + (r.stderr || "") + (r.error ? String(r.error) : "") };
+  }
+  console.log(`${name}: ${/Compiling/.test(r.stderr || "") ? "built" : "up to date"} (${seconds} s)`);
+  return { ok: true };
+}
+
+function buildLoadgen() {
+  const r = cargoBuild(LOADGEN_DIR, "loadgen");
+  if (!r.ok) {
+    process.stderr.write(r.output);
     console.error("bench: building the load generator failed");
     process.exit(1);
   }
-  const compiled = /Compiling/.test(r.stderr || "");
-  console.log(`loadgen: ${compiled ? "built" : "up to date"} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+// socketioxide is a third-party crate tree (rustc >= 1.94, a minute's build): a failed build
+// skips it, with the reason in the output. The smoke test (CI) never builds it from nothing: it
+// runs socketioxide only when its binary is there already (brought up to date by cargo), or when
+// asked for with --impl.
+function prepareSocketioxide(opt) {
+  if (opt.smoke && !opt.explicitImpl && !fs.existsSync(OXIDE)) {
+    return { ok: false, reason: "not built, and the smoke test does not build it (`node bench/run.js --smoke --impl socketioxide` does)" };
+  }
+  const r = cargoBuild(OXIDE_DIR, "socketioxide");
+  if (r.ok) return { ok: true };
+  const lines = r.output.trim().split("\n");
+  process.stderr.write(lines.slice(-15).join("\n") + "\n");
+  return { ok: false, reason: `building bench/socketioxide failed: ${lines.filter((l) => /^error/.test(l))[0] || lines[lines.length - 1]}` };
 }
 
 // Is `require("..").Server` there? Checked in a child so a broken addon cannot take us down.
@@ -315,10 +383,15 @@ function httpGet(port, p, timeoutMs = 5000) {
 
 let RS_PATH = ROOT;
 
+// The ready line is `{"ready":true,"port":...,"control":...,"pid":...}`, or `{"unsupported":
+// "<reason>"}` when the implementation lacks what the scenario needs (then the step shows n/a).
 function startServer(impl, extra, pin) {
   return new Promise((resolve, reject) => {
     const rs = impl === "socket.io-rs" ? ["--rs-path", RS_PATH] : [];
-    const [cmd, args] = pinned(0, process.execPath, ["--expose-gc", SERVER, "--impl", impl, ...rs, ...extra], pin);
+    const [cmd, args] =
+      impl === "socketioxide"
+        ? pinned(0, OXIDE, extra, pin)
+        : pinned(0, process.execPath, ["--expose-gc", SERVER, "--impl", impl, ...rs, ...extra], pin);
     const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
@@ -404,6 +477,10 @@ async function runStep(sc, impl, params, pin, timeoutS, extraServerArgs = []) {
   } catch (e) {
     return { ok: false, error: `server: ${e.message}` };
   }
+  if (srv.info.unsupported) {
+    await stopServer(srv);
+    return { ok: true, na: String(srv.info.unsupported) };
+  }
   const res = await runLoadgen(sc.kind, params, srv, pin, timeoutS);
   if (!res.ok) {
     const se = srv.stderr().trim();
@@ -439,9 +516,12 @@ function summarize(results, scenarios, impls) {
     for (const m of sc.metrics) {
       const cell = {};
       for (const impl of impls) {
-        const vals = results.filter((r) => r.scenario === sc.id && r.impl === impl && r.ok && typeof r[m.key] === "number").map((r) => r[m.key]);
-        const failed = results.filter((r) => r.scenario === sc.id && r.impl === impl && !r.ok).length;
-        cell[impl] = vals.length ? { med: median(vals), min: Math.min(...vals), max: Math.max(...vals), n: vals.length, failed } : { failed };
+        const mine = results.filter((r) => r.scenario === sc.id && r.impl === impl);
+        const vals = mine.filter((r) => r.ok && typeof r[m.key] === "number").map((r) => r[m.key]);
+        const failed = mine.filter((r) => !r.ok).length;
+        const na = mine.find((r) => r.na);
+        if (na) cell[impl] = { na: na.na, failed };
+        else cell[impl] = vals.length ? { med: median(vals), min: Math.min(...vals), max: Math.max(...vals), n: vals.length, failed } : { failed };
       }
       rows.push({ sc, m, cell });
     }
@@ -450,41 +530,55 @@ function summarize(results, scenarios, impls) {
 }
 
 function cellText(c, m) {
+  if (c && c.na) return "n/a";
   if (!c || c.med === undefined) return c && c.failed ? "FAILED" : "pending";
   const range = c.n > 1 ? ` (${fmtNum(c.min, m)}–${fmtNum(c.max, m)})` : "";
   return fmtNum(c.med, m) + range + (c.failed ? ` [${c.failed} failed]` : "");
 }
 
-function ratioText(row) {
-  const a = row.cell["socket.io"];
-  const b = row.cell["socket.io-rs"];
+// The ratio columns: socket.io-rs divided by each of the others.
+const RATIOS = [
+  { of: "socket.io-rs", to: "socket.io", short: "rs/upstream" },
+  { of: "socket.io-rs", to: "socketioxide", short: "rs/oxide" },
+];
+
+function ratioText(row, ratio) {
+  const a = row.cell[ratio.to];
+  const b = row.cell[ratio.of];
   if (!a || !b || a.med === undefined || b.med === undefined || !a.med) return "–";
   const r = b.med / a.med;
   return (r >= 10 ? r.toFixed(1) : r >= 0.1 ? r.toFixed(2) : r.toFixed(3)) + "×";
 }
 
+// One line per scenario and implementation that could not run it, with the reason.
+function naNotes(rows) {
+  const notes = new Map();
+  for (const r of rows) for (const impl of IMPLS) if (r.cell[impl] && r.cell[impl].na) notes.set(`${impl}|${r.sc.id}`, `${impl}, ${r.sc.title}: ${r.cell[impl].na}`);
+  return [...notes.values()];
+}
+
 function textTable(rows) {
-  const head = ["scenario", "metric", "socket.io  median (min–max)", "socket.io-rs  median (min–max)", "rs/upstream"];
+  const head = ["scenario", "metric", ...IMPLS.map((i) => `${i}  median (min–max)`), ...RATIOS.map((x) => x.short)];
   const body = rows.map((r) => [
     r.sc.id,
     `${r.m.label} ${r.m.better === "lower" ? "↓" : "↑"}`,
-    cellText(r.cell["socket.io"], r.m),
-    cellText(r.cell["socket.io-rs"], r.m),
-    ratioText(r),
+    ...IMPLS.map((i) => cellText(r.cell[i], r.m)),
+    ...RATIOS.map((x) => ratioText(r, x)),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cols) => cols.map((c, i) => c.padEnd(w[i])).join("  ");
-  return [line(head), w.map((x) => "-".repeat(x)).join("  "), ...body.map(line)].join("\n");
+  const notes = naNotes(rows).map((n) => `n/a: ${n}`);
+  return [line(head), w.map((x) => "-".repeat(x)).join("  "), ...body.map(line), ...notes].join("\n");
 }
 
 function mdTable(rows) {
   const out = [
-    "| scenario | metric | socket.io: median (min–max) | socket.io-rs: median (min–max) | socket.io-rs / socket.io |",
-    "| --- | --- | ---: | ---: | ---: |",
+    `| scenario | metric | ${IMPLS.map((i) => `${i}: median (min–max)`).join(" | ")} | ${RATIOS.map((x) => `${x.of} / ${x.to}`).join(" | ")} |`,
+    `| --- | --- | ${IMPLS.map(() => "---:").join(" | ")} | ${RATIOS.map(() => "---:").join(" | ")} |`,
   ];
   for (const r of rows) {
     out.push(
-      `| ${r.sc.title} | ${r.m.label} (${r.m.better} is better) | ${cellText(r.cell["socket.io"], r.m)} | ${cellText(r.cell["socket.io-rs"], r.m)} | ${ratioText(r)} |`,
+      `| ${r.sc.title} | ${r.m.label} (${r.m.better} is better) | ${IMPLS.map((i) => cellText(r.cell[i], r.m)).join(" | ")} | ${RATIOS.map((x) => ratioText(r, x)).join(" | ")} |`,
     );
   }
   return out.join("\n");
@@ -497,27 +591,29 @@ function esc(s) {
 // Small multiples: one panel per metric, one bar per implementation (median, min–max whisker).
 function svgChart(rows, title, subtitle) {
   const W = 820;
-  const panelH = 74;
+  const panelH = 30 + 22 * IMPLS.length;
   const top = 58;
   const left = 150;
   const barW = 560;
-  const colors = { "socket.io": "#7f8c8d", "socket.io-rs": "#e67e22" };
+  const colors = { "socket.io": "#7f8c8d", "socket.io-rs": "#e67e22", socketioxide: "#2e86c1" };
   const parts = [];
   let y = top;
   for (const r of rows) {
     const m = r.m;
     const vals = IMPLS.map((i) => r.cell[i]).filter((c) => c && c.med !== undefined);
     const max = Math.max(1e-12, ...vals.map((c) => c.max * (m.scale || 1)));
+    const ratios = RATIOS.map((x) => [x.short, ratioText(r, x)]).filter(([, t]) => t !== "–");
     parts.push(
       `<text x="10" y="${y + 14}" font-size="13" font-weight="bold">${esc(r.sc.title)} — ${esc(m.label)}</text>` +
-        `<text x="${W - 10}" y="${y + 14}" font-size="11" text-anchor="end" fill="#555">${m.better} is better${ratioText(r) !== "–" ? "; rs/upstream " + esc(ratioText(r)) : ""}</text>`,
+        `<text x="${W - 10}" y="${y + 14}" font-size="11" text-anchor="end" fill="#555">${m.better} is better${ratios.map(([k, t]) => `; ${k} ${esc(t)}`).join("")}</text>`,
     );
     IMPLS.forEach((impl, k) => {
       const by = y + 22 + k * 22;
       const c = r.cell[impl];
       parts.push(`<text x="${left - 8}" y="${by + 13}" font-size="12" text-anchor="end">${impl}</text>`);
       if (!c || c.med === undefined) {
-        parts.push(`<text x="${left + 4}" y="${by + 13}" font-size="12" fill="#999" font-style="italic">${c && c.failed ? "failed" : "pending"}</text>`);
+        const text = c && c.na ? `n/a: ${c.na}` : c && c.failed ? "failed" : "pending";
+        parts.push(`<text x="${left + 4}" y="${by + 13}" font-size="12" fill="#999" font-style="italic">${esc(text)}</text>`);
         return;
       }
       const sx = (v) => left + (v * (m.scale || 1) / max) * barW;
@@ -549,6 +645,7 @@ function svgChart(rows, title, subtitle) {
 
 function stepSummary(sc, res) {
   if (!res.ok) return `FAILED: ${String(res.error).split("\n")[0]}`;
+  if (res.na) return `n/a: ${res.na}`;
   const bits = sc.metrics.map((m) => `${fmtNum(res[m.key], m)} ${m.label.replace(/^server /, "")}`);
   const pct = (x) => `${Math.round((x || 0) * 100)}%`;
   let s = `${bits.join(", ")}  [cores: server ${pct(res.server_util)}, loadgen ${pct(res.loadgen_util)}, others ${pct(res.other_util)}]`;
@@ -579,14 +676,14 @@ async function selftest(pin, log) {
   let pass = 0;
   let fail = 0;
   for (const t of SELFTEST) {
-    const sc = SCENARIOS.find((s) => s.kind === t.kind);
+    const sc = SCENARIOS.find((s) => (t.scenario ? s.id === t.scenario : s.kind === t.kind));
     const params = { ...sc.smoke, "grace-ms": 300 };
     const res = await runStep(sc, "socket.io", params, pin, 15, ["--fault", t.fault]);
     const caught = !res.ok && String(res.error).includes(t.expect);
     if (caught) pass++;
     else fail++;
     log(
-      `selftest ${t.fault.padEnd(9)} ${caught ? "ok: loadgen failed as it must" : "NOT CAUGHT"} (${res.ok ? "run passed" : String(res.error).split("\n")[0].slice(0, 140)})`,
+      `selftest ${`${t.fault} (${sc.id})`.padEnd(26)} ${caught ? "ok: loadgen failed as it must" : "NOT CAUGHT"} (${res.ok ? "run passed" : String(res.error).split("\n")[0].slice(0, 140)})`,
     );
   }
   return { pass, fail };
@@ -626,6 +723,15 @@ async function main() {
       impls = impls.filter((i) => i !== "socket.io-rs");
     }
   }
+  if (impls.includes("socketioxide")) {
+    const st = prepareSocketioxide(opt);
+    if (!st.ok) {
+      skipped.socketioxide = st.reason;
+      console.log(`bench: socketioxide ${opt.explicitImpl ? "cannot run" : "skipped"}: ${st.reason}`);
+      if (opt.explicitImpl) process.exit(1);
+      impls = impls.filter((i) => i !== "socketioxide");
+    }
+  }
   if (!fs.existsSync(path.join(ROOT, "node_modules", "socket.io")) && impls.includes("socket.io")) {
     console.error("bench: node_modules/socket.io is missing: run `npm install` first");
     process.exit(1);
@@ -639,6 +745,8 @@ async function main() {
   const results = [];
   let step = 0;
   let failed = 0;
+  let notApplicable = 0;
+  const idWidth = Math.max(...scenarios.map((sc) => sc.id.length));
   const timeoutS = opt.smoke ? 20 : 150;
   for (const sc of scenarios) {
     const params = scaled(opt.smoke ? sc.smoke : sc.full, opt.scale, sc);
@@ -653,8 +761,9 @@ async function main() {
         results.push(rec);
         fs.appendFileSync(outFile, JSON.stringify(rec) + "\n");
         if (!res.ok) failed++;
+        if (res.na) notApplicable++;
         const dt = ((Date.now() - ts) / 1000).toFixed(1);
-        console.log(`[${String(step).padStart(String(total).length)}/${total}] ${sc.id.padEnd(9)} ${impl.padEnd(12)} rep ${rep}/${opt.reps}  ${stepSummary(sc, res)}  (${dt} s)`);
+        console.log(`[${String(step).padStart(String(total).length)}/${total}] ${sc.id.padEnd(idWidth)} ${impl.padEnd(12)} rep ${rep}/${opt.reps}  ${stepSummary(sc, res)}  (${dt} s)`);
         if (!res.ok && res.server_stderr) console.log(`    server stderr: ${res.server_stderr.replace(/\n/g, "\n    ")}`);
       }
     }
@@ -673,8 +782,8 @@ async function main() {
   const complete = !opt.smoke && !opt.only && opt.write && opt.scale === 1;
   if (complete) {
     fs.copyFileSync(outFile, path.join(RESULTS, "latest.jsonl"));
-    const sub = `${mach.nproc} cores (${mach.cpu}), node ${mach.node}, socket.io ${mach.socketio}, ${opt.reps} reps, ${new Date().toISOString().slice(0, 10)}, commit ${mach.commit}`;
-    fs.writeFileSync(path.join(RESULTS, "chart.svg"), svgChart(rows, "socket.io-rs vs socket.io — median with min–max", sub));
+    const sub = `${mach.nproc} cores (${mach.cpu}), node ${mach.node}, socket.io ${mach.socketio}, socketioxide ${mach.socketioxide}, ${opt.reps} reps, ${new Date().toISOString().slice(0, 10)}, commit ${mach.commit}`;
+    fs.writeFileSync(path.join(RESULTS, "chart.svg"), svgChart(rows, "socket.io-rs vs socket.io and socketioxide — median with min–max", sub));
     writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, impls, results });
     console.log("wrote BENCHMARKS.md, bench/results/latest.jsonl and bench/results/chart.svg");
   }
@@ -683,7 +792,8 @@ async function main() {
   const label = opt.smoke ? "smoke" : "bench";
   console.log(`total ${elapsed.toFixed(1)} s`);
   console.log(
-    `${label}: ${steps - failed + st.pass} passed, ${failed + st.fail} failed${skippedN ? `, ${skippedN} skipped` : ""}`,
+    `${label}: ${steps - failed - notApplicable + st.pass} passed, ${failed + st.fail} failed` +
+      `${notApplicable ? `, ${notApplicable} n/a` : ""}${skippedN ? `, ${skippedN} skipped (${Object.keys(skipped).join(", ")})` : ""}`,
   );
   process.exit(failed + st.fail ? 1 : 0);
 }
@@ -694,19 +804,17 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   lines.push("# Benchmarks");
   lines.push("");
   lines.push(
-    "socket.io-rs against upstream `socket.io` " +
-      mach.socketio +
-      ", side by side in the same run, on the same machine, with the same fixture (`bench/server.js`, public socket.io API only) and the same load generator (`bench/loadgen`, Rust). " +
-      "Targets are ratios to upstream measured in the same run, never absolute numbers.",
+    `socket.io-rs against upstream \`socket.io\` ${mach.socketio} and against socketioxide ${mach.socketioxide} (the published Rust socket.io server), side by side in the same run, on the same machine, ` +
+      "with the same fixture (`bench/server.js`, public socket.io API only; `bench/socketioxide`, the same events, acks and broadcasts written with socketioxide's API) " +
+      "and the same load generator (`bench/loadgen`, Rust). Targets are ratios to upstream measured in the same run, never absolute numbers; " +
+      "socketioxide, with no JavaScript at all, shows how much of what remains is the machine's.",
   );
   lines.push("");
   lines.push("_This file is rewritten by `npm run bench` (`node bench/run.js`); edit `bench/run.js` instead._");
   lines.push("");
-  if (!impls.includes("socket.io-rs")) {
-    const why = skipped["socket.io-rs"]
-      ? `${skipped["socket.io-rs"]}. The harness measures socket.io-rs as soon as \`require("socket.io-rs").Server\` exists.`
-      : "this run was restricted to upstream (`--impl socket.io`); `npm run bench` measures both side by side.";
-    lines.push(`**socket.io-rs numbers are pending**: ${why}`);
+  for (const impl of IMPLS.filter((i) => !impls.includes(i))) {
+    const why = skipped[impl] ? `${skipped[impl]}.` : `this run was restricted to ${impls.join(", ")} (\`--impl\`); \`npm run bench\` measures all three side by side.`;
+    lines.push(`**${impl} numbers are pending**: ${why}`);
     lines.push("");
   }
   if (failed) {
@@ -715,11 +823,18 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   }
   lines.push("## Results");
   lines.push("");
-  lines.push(`Median of ${opt.reps} runs per implementation, (min–max) across them. The last column is socket.io-rs divided by socket.io.`);
+  lines.push(
+    `Median of ${opt.reps} runs per implementation, (min–max) across them. The last two columns are socket.io-rs divided by socket.io and by socketioxide.`,
+  );
   lines.push("");
   lines.push(mdTable(rows));
+  const notes = naNotes(rows);
+  if (notes.length) {
+    lines.push("");
+    for (const n of notes) lines.push(`n/a: ${n}.`);
+  }
   lines.push("");
-  lines.push("![socket.io-rs vs socket.io](bench/results/chart.svg)");
+  lines.push("![socket.io-rs vs socket.io and socketioxide](bench/results/chart.svg)");
   lines.push("");
   lines.push("Raw results, one JSON line per step (every field the load generator reports): `bench/results/latest.jsonl`.");
   lines.push("");
@@ -727,6 +842,12 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   lines.push("");
   lines.push(`- \`nproc\`: ${mach.nproc}; CPU: ${mach.cpu} (/proc/cpuinfo); ${mach.mem_gib} GiB RAM; Linux ${mach.kernel}`);
   lines.push(`- Node ${mach.node}; ${mach.rustc}; upstream socket.io ${mach.socketio}; repository at commit ${mach.commit}${impls.includes("socket.io-rs") && mach.addon_built ? ` (socket-io-rs.node built ${mach.addon_built})` : ""}`);
+  if (impls.includes("socketioxide")) {
+    lines.push(
+      `- socketioxide ${mach.socketioxide} (bench/socketioxide/Cargo.lock) on hyper 1, built with the root crate's release profile; ` +
+        "tokio's multi-thread runtime, which on the one core the server is pinned to runs one worker thread",
+    );
+  }
   lines.push(
     `- ${pin ? "server pinned to core 0, load generator to core 1 (`taskset -c`)" : "NOT pinned (no taskset or fewer than 2 cores)"}` +
       `${opt.nice ? `, both under \`nice -n ${opt.nice}\`` : ""}; \`ulimit -n\` ${mach.ulimit_n}`,
@@ -755,12 +876,19 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   lines.push("## How it is measured");
   lines.push("");
   lines.push(
-    "- Each step is a fresh server process (`node --expose-gc bench/server.js --impl socket.io|socket.io-rs`) and a fresh load generator; " +
-      "implementations alternate A B A B for every scenario.",
+    "- Each step is a fresh server process (`node --expose-gc bench/server.js --impl socket.io|socket.io-rs`, or `bench/socketioxide/target/release/socketioxide-bench`) " +
+      "and a fresh load generator; implementations alternate A B C A B C for every scenario.",
   );
   lines.push(
-    "- The load generator (one single-threaded tokio runtime, one task per connection) speaks Engine.IO v4 / Socket.IO v5 over WebSocket itself " +
-      "(`GET /socket.io/?EIO=4&transport=websocket`, open packet, `40` CONNECT, pings answered) and drives the fixture over an HTTP control port on 127.0.0.1.",
+    "- The load generator (one single-threaded tokio runtime, one task per connection) speaks Engine.IO v4 / Socket.IO v5 itself, over WebSocket " +
+      "(`GET /socket.io/?EIO=4&transport=websocket`, open packet, `40` CONNECT, pings answered) or, in the long-polling scenarios, over HTTP long-polling only, never upgrading " +
+      "(handshake GET, then one GET always outstanding on one keep-alive connection and, on a second one, POSTs carrying every packet queued meanwhile, packets separated by `\\x1e`, as engine.io-client sends them). " +
+      "It drives the fixture over an HTTP control port on 127.0.0.1.",
+  );
+  lines.push(
+    "- socketioxide is set up to run the same scenarios, nothing more: `max_buffer_size` 2^20 packets (its default of 128 per connection makes `emit` fail in the burst, " +
+      "where upstream and socket.io-rs queue without bound), `max_payload` 1 MB (upstream's `maxHttpBufferSize`), TCP_NODELAY (as Node's http.Server). " +
+      "It runs each event handler in a task of its own, so its acks may overtake each other: the load generator matches every ack to its request by id.",
   );
   lines.push(
     "- Server CPU is read from `/proc/<pid>/task/*/schedstat` (ns; falls back to utime+stime from `/proc/<pid>/stat`) right before the measured phase starts " +

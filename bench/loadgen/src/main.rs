@@ -1,13 +1,16 @@
 //! Load generator for the socket.io-rs benchmarks.
 //!
-//! Speaks Engine.IO v4 / Socket.IO v5 over WebSocket directly (no socket.io-client), one
-//! single-threaded tokio runtime, one task per connection. It drives the fixture
+//! Speaks Engine.IO v4 / Socket.IO v5 directly (no socket.io-client), over WebSocket or, with
+//! `--transport polling`, over HTTP long-polling only (polling.rs); one single-threaded tokio
+//! runtime, one task per connection. It drives the fixture
 //! (bench/server.js) through its HTTP control port, measures the server's CPU time from
 //! /proc/<pid> around the measured phase only, verifies every delivery (every client gets every
 //! message exactly once, in order, with the right content) and prints one JSON object on stdout.
 //! Any verification failure is fatal: a JSON object with "ok": false and exit status 1.
 //!
 //! Usage: loadgen <fanout|burst|rooms|echo|idle|recovery> --port P --control C --pid PID [options]
+
+mod polling;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,7 +21,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, Semaphore};
-type Res<T> = Result<T, String>;
+pub(crate) type Res<T> = Result<T, String>;
 
 const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -53,11 +56,18 @@ struct Args {
     timeout_s: u64,
     hold_ms: u64,
     grace_ms: u64,
+    transport: Transport,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Transport {
+    WebSocket,
+    Polling,
 }
 
 fn parse_args() -> Res<Args> {
     let mut it = std::env::args().skip(1);
-    let scenario = it.next().ok_or("usage: loadgen <scenario> --port P --control C --pid PID [--clients N] [--emits N] [--size BYTES] [--rooms N] [--inflight N] [--acks N] [--batch N] [--concurrency N] [--timeout-s S] [--hold-ms MS] [--grace-ms MS]")?;
+    let scenario = it.next().ok_or("usage: loadgen <scenario> --port P --control C --pid PID [--clients N] [--emits N] [--size BYTES] [--rooms N] [--inflight N] [--acks N] [--batch N] [--concurrency N] [--timeout-s S] [--hold-ms MS] [--grace-ms MS] [--transport websocket|polling]")?;
     let mut map: HashMap<String, String> = HashMap::new();
     while let Some(k) = it.next() {
         let key = k.strip_prefix("--").ok_or_else(|| format!("unexpected argument {k:?}"))?.to_string();
@@ -86,15 +96,24 @@ fn parse_args() -> Res<Args> {
         timeout_s: num(&map, "timeout-s", Some(120))?,
         hold_ms: num(&map, "hold-ms", Some(1000))?,
         grace_ms: num(&map, "grace-ms", Some(300))?,
+        transport: match map.get("transport").map(String::as_str) {
+            None | Some("websocket") => Transport::WebSocket,
+            Some("polling") => Transport::Polling,
+            Some(t) => return Err(format!("--transport: websocket or polling, not {t:?}")),
+        },
     };
     for k in map.keys() {
         const KNOWN: &[&str] = &[
             "port", "control", "pid", "clients", "emits", "size", "rooms", "inflight", "acks", "batch",
-            "concurrency", "timeout-s", "hold-ms", "grace-ms",
+            "concurrency", "timeout-s", "hold-ms", "grace-ms", "transport",
         ];
         if !KNOWN.contains(&k.as_str()) {
             return Err(format!("unknown option --{k}"));
         }
+    }
+    if a.transport == Transport::Polling && a.scenario == "recovery" {
+        // closing a long-polling client's TCP connections ends no Engine.IO session
+        return Err("the recovery scenario drops WebSocket connections: --transport websocket only".into());
     }
     if a.clients == 0 || a.concurrency == 0 || a.batch == 0 {
         return Err("--clients, --concurrency and --batch must be > 0".into());
@@ -573,6 +592,36 @@ impl Conn {
     }
 }
 
+/// A connected Engine.IO client on either transport.
+enum Client {
+    Ws(Conn),
+    Polling(polling::Polling),
+}
+
+impl Client {
+    /// Next Engine.IO packet (a text frame, or one packet of a long-polling payload).
+    async fn recv(&mut self) -> Res<&[u8]> {
+        match self {
+            Client::Ws(c) => c.recv().await,
+            Client::Polling(c) => c.recv().await,
+        }
+    }
+
+    async fn send(&mut self, packet: &[u8]) -> Res<()> {
+        match self {
+            Client::Ws(c) => c.send(packet).await,
+            Client::Polling(c) => c.send(packet),
+        }
+    }
+}
+
+/// Where and how clients connect.
+#[derive(Clone, Copy)]
+struct Endpoint {
+    port: u16,
+    transport: Transport,
+}
+
 fn lossy(s: &[u8]) -> String {
     let t = String::from_utf8_lossy(s);
     if t.len() > 120 {
@@ -599,21 +648,30 @@ fn other(s: &[u8]) -> Res<bool> {
     }
 }
 
-async fn handle_other(c: &mut Conn, s_is_ping: bool) -> Res<()> {
+async fn handle_other(c: &mut Client, s_is_ping: bool) -> Res<()> {
     if s_is_ping {
         c.send(b"3").await?;
     }
     Ok(())
 }
 
-/// Open a WebSocket, read the Engine.IO open packet and send the Socket.IO CONNECT for "/".
-async fn open(port: u16, query: &str, auth: Option<&str>) -> Res<Conn> {
-    let mut c = Conn::handshake(port, &format!("/socket.io/?EIO=4&transport=websocket{query}")).await?;
-    let t = c.recv().await?;
+/// Open a connection, read the Engine.IO open packet and send the Socket.IO CONNECT for "/".
+async fn open(to: Endpoint, query: &str, auth: Option<&str>) -> Res<Client> {
+    let (mut c, t) = match to.transport {
+        Transport::WebSocket => {
+            let mut c = Conn::handshake(to.port, &format!("/socket.io/?EIO=4&transport=websocket{query}")).await?;
+            let t = c.recv().await?.to_vec();
+            (Client::Ws(c), t)
+        }
+        Transport::Polling => {
+            let (c, t) = polling::Polling::open(to.port, query).await?;
+            (Client::Polling(c), t)
+        }
+    };
     let open: Value = t
         .strip_prefix(b"0")
         .and_then(|j| serde_json::from_slice(j).ok())
-        .ok_or_else(|| format!("expected Engine.IO open packet, got {:?}", lossy(t)))?;
+        .ok_or_else(|| format!("expected Engine.IO open packet, got {:?}", lossy(&t)))?;
     if !open["sid"].is_string() {
         return Err(format!("open packet without sid: {open}"));
     }
@@ -632,7 +690,7 @@ fn parse_connect(s: &[u8]) -> Option<Value> {
 }
 
 /// Wait for the CONNECT reply (no data frame may come first).
-async fn await_connect(c: &mut Conn) -> Res<Value> {
+async fn await_connect(c: &mut Client) -> Res<Value> {
     loop {
         let t = c.recv().await?;
         if let Some(j) = parse_connect(t) {
@@ -644,10 +702,10 @@ async fn await_connect(c: &mut Conn) -> Res<Value> {
 }
 
 /// Connect, bounded by the shared connect gate (permit held until the CONNECT reply).
-async fn connect(sh: &Shared, port: u16, query: &str) -> Res<(Conn, Value)> {
+async fn connect(sh: &Shared, to: Endpoint, query: &str) -> Res<(Client, Value)> {
     let _permit = sh.connect_gate.acquire().await.map_err(|e| e.to_string())?;
     let fut = async {
-        let mut c = open(port, query, None).await?;
+        let mut c = open(to, query, None).await?;
         let j = await_connect(&mut c).await?;
         Ok::<_, String>((c, j))
     };
@@ -683,7 +741,7 @@ fn parse_m<'a>(b: &'a [u8], pad: &[u8]) -> Res<(u64, Option<&'a [u8]>)> {
 
 /// After a client's phase is complete: keep answering pings, and fail on any further data frame
 /// (a duplicate or extra delivery) until the coordinator moves the phase to `until`.
-async fn tail(c: &mut Conn, phase: &mut watch::Receiver<u32>, until: u32) -> Res<()> {
+async fn tail(c: &mut Client, phase: &mut watch::Receiver<u32>, until: u32) -> Res<()> {
     loop {
         let ping = tokio::select! {
             biased;
@@ -704,7 +762,7 @@ async fn tail(c: &mut Conn, phase: &mut watch::Receiver<u32>, until: u32) -> Res
 /// Returns the last offset seen (recovery mode) and the CONNECT reply if `want_connect` (it may
 /// come before, between or after the events).
 async fn receive_seq(
-    c: &mut Conn,
+    c: &mut Client,
     pad: &[u8],
     first: u64,
     count: u64,
@@ -863,15 +921,15 @@ async fn broadcast_scenario(a: Args) -> Res<Value> {
     let per_client = if rooms > 0 { a.emits / rooms } else { a.emits } as u64;
     let plen = pad_len_for(a.size);
     let ctx = Ctx::new(a.clone());
-    let port = a.port;
+    let to = Endpoint { port: a.port, transport: a.transport };
     ctx.spawn(move |i, sh, mut phase| async move {
         let (room, query) = if rooms > 0 { (i % rooms, format!("&room=r{}", i % rooms)) } else { (0, String::new()) };
         let pad = make_pad(plen, room);
-        let (mut ws, _) = connect(&sh, port, &query).await?;
+        let (mut conn, _) = connect(&sh, to, &query).await?;
         sh.bump(&sh.ready);
-        receive_seq(&mut ws, &pad, 0, per_client, false, false).await?;
+        receive_seq(&mut conn, &pad, 0, per_client, false, false).await?;
         sh.bump(&sh.done);
-        tail(&mut ws, &mut phase, u32::MAX).await
+        tail(&mut conn, &mut phase, u32::MAX).await
     });
     ctx.sh.wait_all(&ctx.sh.ready, "connections", ctx.timeout).await?;
     tokio::time::sleep(Duration::from_millis(200)).await; // let the server settle after the handshakes
@@ -920,44 +978,42 @@ async fn broadcast_scenario(a: Args) -> Res<Value> {
 /// echo with ack: each client keeps `inflight` requests outstanding.
 async fn echo_scenario(a: Args) -> Res<Value> {
     let ctx = Ctx::new(a.clone());
-    let port = a.port;
+    let to = Endpoint { port: a.port, transport: a.transport };
     let (inflight, total) = (a.inflight.max(1), a.acks as u64);
     let pad = String::from_utf8(make_pad(pad_len_for(a.size).saturating_sub(10).max(1), 0)).unwrap();
     ctx.spawn(move |_i, sh, mut phase| {
         let pad = pad.clone();
         async move {
-            let (mut ws, _) = connect(&sh, port, "").await?;
+            let (mut conn, _) = connect(&sh, to, "").await?;
             sh.bump(&sh.ready);
-            tail(&mut ws, &mut phase, 1).await?;
-            // slots[id % inflight] = (id, seq, sent at)
-            let mut slots: Vec<Option<(u64, u64, Instant)>> = vec![None; inflight];
+            tail(&mut conn, &mut phase, 1).await?;
+            // requests awaiting their ack: (id, seq, sent at). Acks may come back in any order
+            // (socketioxide runs each event handler in a task of its own), so each is looked up.
+            let mut pending: Vec<(u64, u64, Instant)> = Vec::with_capacity(inflight);
             let mut lat = Vec::with_capacity(total as usize);
             let (mut sent, mut acked) = (0u64, 0u64);
             let mut next_id = 1u64;
-            let mut prepare = |slots: &mut Vec<Option<(u64, u64, Instant)>>, seq: u64| {
+            let mut prepare = |pending: &mut Vec<(u64, u64, Instant)>, seq: u64| {
                 let id = next_id;
                 next_id += 1;
-                slots[(id % inflight as u64) as usize] = Some((id, seq, Instant::now()));
+                pending.push((id, seq, Instant::now()));
                 format!("42{id}[\"echo\",[{seq},\"{pad}\"]]")
             };
             while sent < total.min(inflight as u64) {
-                let f = prepare(&mut slots, sent);
-                ws.send(f.as_bytes()).await?;
+                let f = prepare(&mut pending, sent);
+                conn.send(f.as_bytes()).await?;
                 sent += 1;
             }
             while acked < total {
-                let s = ws.recv().await?;
+                let s = conn.recv().await?;
                 if let Some(rest) = s.strip_prefix(b"43") {
                     let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
                     let id: u64 = std::str::from_utf8(&rest[..digits])
                         .ok()
                         .and_then(|d| d.parse().ok())
                         .ok_or_else(|| format!("bad ack {:?}", lossy(s)))?;
-                    let slot = &mut slots[(id % inflight as u64) as usize];
-                    let (sid, seq, t0) = slot.take().ok_or_else(|| format!("ack for unknown id {id}"))?;
-                    if sid != id {
-                        return Err(format!("ack for unknown id {id}"));
-                    }
+                    let at = pending.iter().position(|p| p.0 == id).ok_or_else(|| format!("ack for unknown id {id}"))?;
+                    let (_, seq, t0) = pending.swap_remove(at);
                     // expected: [[seq,"pad"]]
                     let body = &rest[digits..];
                     let ok = body
@@ -972,18 +1028,18 @@ async fn echo_scenario(a: Args) -> Res<Value> {
                     lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
                     acked += 1;
                     if sent < total {
-                        let f = prepare(&mut slots, sent);
-                        ws.send(f.as_bytes()).await?;
+                        let f = prepare(&mut pending, sent);
+                        conn.send(f.as_bytes()).await?;
                         sent += 1;
                     }
                 } else {
                     let ping = other(s)?;
-                    handle_other(&mut ws, ping).await?;
+                    handle_other(&mut conn, ping).await?;
                 }
             }
             sh.latencies_us.lock().unwrap().extend_from_slice(&lat);
             sh.bump(&sh.done);
-            tail(&mut ws, &mut phase, u32::MAX).await
+            tail(&mut conn, &mut phase, u32::MAX).await
         }
     });
     ctx.sh.wait_all(&ctx.sh.ready, "connections", ctx.timeout).await?;
@@ -1020,14 +1076,14 @@ async fn echo_scenario(a: Args) -> Res<Value> {
 /// idle: hold many connections; memory per connection and CPU per handshake.
 async fn idle_scenario(a: Args) -> Res<Value> {
     let ctx = Ctx::new(a.clone());
-    let port = a.port;
+    let to = Endpoint { port: a.port, transport: a.transport };
     control(a.control, "/gc").await?;
     let (rss0, _) = read_mem(a.pid)?;
     let m = Measure::start(a.pid)?;
     ctx.spawn(move |_i, sh, mut phase| async move {
-        let (mut ws, _) = connect(&sh, port, "").await?;
+        let (mut conn, _) = connect(&sh, to, "").await?;
         sh.bump(&sh.ready);
-        tail(&mut ws, &mut phase, u32::MAX).await
+        tail(&mut conn, &mut phase, u32::MAX).await
     });
     let t_end = ctx.sh.wait_all(&ctx.sh.ready, "connections", ctx.timeout).await?;
     let (cpu, wall, d) = m.stop(t_end)?;
@@ -1065,40 +1121,40 @@ async fn recovery_scenario(a: Args) -> Res<Value> {
     const DROP: u32 = 1;
     const RECONNECT: u32 = 2;
     let ctx = Ctx::new(a.clone());
-    let port = a.port;
+    let to = Endpoint { port: a.port, transport: a.transport };
     let plen = pad_len_for(a.size);
     let missed = a.emits as u64;
     ctx.spawn(move |_i, sh, mut phase| async move {
         let pad = make_pad(plen, 0);
-        let (mut ws, c) = connect(&sh, port, "").await?;
+        let (mut conn, c) = connect(&sh, to, "").await?;
         let sid = c["sid"].as_str().unwrap_or("").to_string();
         let pid = c["pid"]
             .as_str()
             .ok_or_else(|| format!("CONNECT reply has no pid (connectionStateRecovery not enabled?): {c}"))?
             .to_string();
         sh.bump(&sh.ready);
-        let (off, _) = receive_seq(&mut ws, &pad, 0, 1, true, false).await?;
+        let (off, _) = receive_seq(&mut conn, &pad, 0, 1, true, false).await?;
         let off = off.ok_or("no offset")?;
         sh.bump(&sh.done);
-        tail(&mut ws, &mut phase, DROP).await?;
-        drop(ws); // close the TCP connection without a WebSocket close: an unexpected disconnect
+        tail(&mut conn, &mut phase, DROP).await?;
+        drop(conn); // close the TCP connection without a WebSocket close: an unexpected disconnect
         sh.bump(&sh.dropped);
         phase.wait_for(|p| *p >= RECONNECT).await.map(|_| ()).map_err(|e| e.to_string())?;
         let auth = json!({ "pid": pid, "offset": off }).to_string();
-        let mut ws = {
+        let mut conn = {
             let _permit = sh.connect_gate.acquire().await.map_err(|e| e.to_string())?;
-            tokio::time::timeout(Duration::from_secs(30), open(port, "", Some(&auth)))
+            tokio::time::timeout(Duration::from_secs(30), open(to, "", Some(&auth)))
                 .await
                 .map_err(|_| "reconnect timed out (30 s)".to_string())??
         };
         // upstream replays the missed packets before the CONNECT reply; accept either order
-        let (_, c2) = receive_seq(&mut ws, &pad, 1, missed, true, true).await?;
+        let (_, c2) = receive_seq(&mut conn, &pad, 1, missed, true, true).await?;
         let c2 = c2.ok_or("no CONNECT reply")?;
         if c2["sid"].as_str() != Some(sid.as_str()) || c2["pid"].as_str() != Some(pid.as_str()) {
             return Err(format!("session not recovered: was sid {sid} pid {pid}, now {c2}"));
         }
         sh.bump(&sh.done2);
-        tail(&mut ws, &mut phase, u32::MAX).await
+        tail(&mut conn, &mut phase, u32::MAX).await
     });
     ctx.sh.wait_all(&ctx.sh.ready, "connections", ctx.timeout).await?;
     let plen_s = plen;
