@@ -4,8 +4,16 @@ import { EventEmitter } from "events";
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "http";
 import type { Server as HttpsServer } from "https";
 import type { Http2SecureServer, Http2Server } from "http2";
+import type { ParsedUrlQuery } from "querystring";
 
 // ---------------------------------------------------------------- typed events
+//
+// An event map names each event and types its listener; the last parameter of a listener may be an
+// acknowledgement callback. The generic classes below take up to three maps, as upstream's do:
+// ListenEvents (from clients), EmitEvents (to clients) and ServerSideEvents (between servers).
+// Acknowledgements change shape on the way: with a timeout the callback gets an Error first, and a
+// broadcast's callback gets one answer per client (an array). The helpers here derive those shapes,
+// so `io.timeout(1000).emit("ev", (err, answers) => ...)` is typed from the map alone.
 
 /** A map of event names to listener signatures. */
 export interface EventsMap {
@@ -19,9 +27,41 @@ export interface DefaultEventsMap {
 
 export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
 
+/** The parameters of an event's listener, as a tuple. */
 export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Parameters<Map[Ev]>;
 
-/** Events whose last parameter is not an acknowledgement callback. */
+type IsAny<T> = 0 extends 1 & T ? true : false;
+type IfAny<T, TypeIfAny, TypeIfNotAny> = IsAny<T> extends true ? TypeIfAny : TypeIfNotAny;
+
+/** The type of a tuple's last element; for an array that is not a tuple (`any[]`), its element type. */
+export type Last<T extends readonly unknown[]> = T extends readonly [infer Only]
+  ? Only
+  : T extends readonly [unknown, ...infer Tail]
+    ? Last<Tail>
+    : T extends ReadonlyArray<infer Element>
+      ? Element
+      : never;
+
+/** Every element of a tuple but the last; for an array that is not a tuple, `any[]`. */
+export type AllButLast<T extends any[]> = T extends [...infer Head, unknown] ? Head : any[];
+
+/** The answer in an acknowledgement's parameters: the first, or the second when the first is the timeout's Error. */
+export type FirstNonErrorTuple<T extends unknown[]> = T[0] extends Error ? T[1] : T[0];
+
+/** What `emitWithAck` resolves with, given the acknowledgement callback's type. */
+export type FirstNonErrorArg<T> = T extends (...args: infer Params) => any ? FirstNonErrorTuple<Params> : any;
+
+/** Events whose last parameter is an acknowledgement callback (every event of an untyped map). */
+export type EventNamesWithAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> = IfAny<
+  Last<Parameters<Map[K]>> | Map[K],
+  K,
+  K extends (
+    Parameters<Map[K]> extends never[] ? never : Last<Parameters<Map[K]>> extends (...args: any[]) => any ? K : never
+  )
+    ? K
+    : never
+>;
+
 /** Events whose last parameter is not an acknowledgement callback (every event of an untyped map). */
 export type EventNamesWithoutAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> = IfAny<
   Last<Parameters<Map[K]>> | Map[K],
@@ -33,53 +73,127 @@ export type EventNamesWithoutAck<Map extends EventsMap, K extends EventNames<Map
       : never
 >;
 
-/** Events whose last parameter is an acknowledgement callback (every event of an untyped map). */
-export type EventNamesWithAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> = IfAny<
+/** The map without its events that take an acknowledgement (what a broadcast without timeout may send). */
+export type RemoveAcknowledgements<E extends EventsMap> = {
+  [K in EventNamesWithoutAck<E>]: E[K];
+};
+
+/** Events whose acknowledgement gets an Error first: those `emitWithAck` may send once a timeout is set. */
+export type EventNamesWithError<Map extends EventsMap, K extends EventNamesWithAck<Map> = EventNamesWithAck<Map>> = IfAny<
   Last<Parameters<Map[K]>> | Map[K],
   K,
-  K extends (Parameters<Map[K]> extends never[] ? never : Last<Parameters<Map[K]>> extends (...args: any[]) => any ? K : never)
-    ? K
-    : never
+  K extends (ParametersOf<Last<Parameters<Map[K]>>>[0] extends Error ? K : never) ? K : never
 >;
 
-type IsAny<T> = 0 extends 1 & T ? true : false;
-type IfAny<T, TypeIfAny = true, TypeIfNotAny = false> = IsAny<T> extends true ? TypeIfAny : TypeIfNotAny;
-/** The last element's type; for an array that is not a tuple (`any[]`), its element type. */
-type Last<T extends readonly unknown[]> = T extends readonly [infer L]
-  ? L
-  : T extends readonly [infer _H, ...infer Tail]
-    ? Last<Tail>
-    : T extends ReadonlyArray<infer E>
-      ? E
-      : never;
-/** Every element but the last; for an array that is not a tuple, `any[]`. */
-type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
-type FirstNonErrorTuple<T extends unknown[]> = T[0] extends Error ? T[1] : T[0];
-/** What an acknowledgement resolves with: its first argument that is not the timeout error. */
-type FirstNonErrorArg<T> = T extends (...args: infer Params) => any ? FirstNonErrorTuple<Params> : any;
+/** `Parameters` for a type that may not be a function (then `never`). */
+type ParametersOf<T> = T extends (...args: infer P) => any ? P : never;
 
-/** With a timeout, an acknowledgement gets an error first. */
-export type DecorateAcknowledgements<E extends EventsMap> = {
+/** Each element's type made an array of it. */
+export type MultiplyArray<T extends unknown[]> = {
+  [K in keyof T]: T[K][];
+};
+
+/** A one-element tuple of the first element of `T`, with its label (so editors show the callback's own names). */
+type FirstKeepingLabel<T extends any[]> = T extends [any, ...infer Rest] ? (T extends [...infer First, ...Rest] ? First : never) : never;
+
+/**
+ * Listener parameters as a timeout sees them: every callback among them gets the timeout's Error
+ * first, unless its first parameter already is an Error (so a second `timeout()` changes nothing).
+ */
+type PrependTimeoutError<Params extends any[]> = {
+  [K in keyof Params]: Params[K] extends (...args: infer AckArgs) => infer Result
+    ? AckArgs[0] extends Error
+      ? Params[K]
+      : (err: Error, ...args: AckArgs) => Result
+    : Params[K];
+};
+
+/**
+ * Listener parameters as a broadcast sees them: every callback gets the array of the clients'
+ * first answers (after the Error, if it takes one) and nothing after it, since each client
+ * answers on its own.
+ */
+type ExpectMultipleResponses<Params extends any[]> = {
+  [K in keyof Params]: Params[K] extends (...args: infer AckArgs) => infer Result
+    ? AckArgs extends [Error]
+      ? (err: Error) => Result
+      : AckArgs extends [Error, ...infer Answers]
+        ? (err: Error, ...answers: FirstKeepingLabel<MultiplyArray<Answers>>) => Result
+        : AckArgs extends []
+          ? () => Result
+          : (...answers: FirstKeepingLabel<MultiplyArray<AckArgs>>) => Result
+    : Params[K];
+};
+
+/** The map as `timeout()` sees it: acknowledgements get an Error first. */
+export type DecorateAcknowledgements<E> = {
+  [K in keyof E]: E[K] extends (...args: infer Params) => infer Result ? (...args: PrependTimeoutError<Params>) => Result : E[K];
+};
+
+/** The map as a broadcast sees it: acknowledgements get every client's answer. */
+export type DecorateAcknowledgementsWithMultipleResponses<E> = {
   [K in keyof E]: E[K] extends (...args: infer Params) => infer Result
-    ? Last<Params> extends (...args: infer AckArgs) => any
-      ? (...args: [...AllButLast<Params>, (err: Error, ...args: AckArgs) => void]) => Result
-      : E[K]
+    ? (...args: ExpectMultipleResponses<Params>) => Result
     : E[K];
 };
 
-/** Broadcast acknowledgements get the array of every client's answer. */
-export type DecorateAcknowledgementsWithMultipleResponses<E extends EventsMap> = {
+/** The map as `serverSideEmit` sees it: acknowledgements get an Error first, then every other server's answer. */
+export type DecorateAcknowledgementsWithTimeoutAndMultipleResponses<E> = {
   [K in keyof E]: E[K] extends (...args: infer Params) => infer Result
-    ? Last<Params> extends (...args: infer AckArgs) => any
-      ? (...args: [...AllButLast<Params>, (err: Error, responses: AckArgs[0][]) => void]) => Result
-      : E[K]
+    ? (...args: ExpectMultipleResponses<PrependTimeoutError<Params>>) => Result
     : E[K];
 };
 
-export type DecorateAcknowledgementsWithTimeoutAndMultipleResponses<E extends EventsMap> =
-  DecorateAcknowledgementsWithMultipleResponses<E>;
+/** Names a typed emitter listens to: its reserved events and the user's. */
+export type ReservedOrUserEventNames<ReservedEventsMap extends EventsMap, UserEvents extends EventsMap> =
+  | EventNames<ReservedEventsMap>
+  | EventNames<UserEvents>;
 
-type AckResult<Map extends EventsMap, Ev extends EventNames<Map>> = FirstNonErrorArg<Last<Parameters<Map[Ev]>>>;
+/**
+ * The listener of `Ev`: the reserved event's if `Ev` is reserved, else the user's; an untyped
+ * listener when neither map types it (socket.io#3833, TypeScript#41778).
+ */
+export type ReservedOrUserListener<
+  ReservedEvents extends EventsMap,
+  UserEvents extends EventsMap,
+  Ev extends ReservedOrUserEventNames<ReservedEvents, UserEvents>,
+> = UntypedIfNever<
+  Ev extends EventNames<ReservedEvents> ? ReservedEvents[Ev] : Ev extends EventNames<UserEvents> ? UserEvents[Ev] : never
+>;
+
+type UntypedIfNever<T> = [T] extends [never] ? (...args: any[]) => void | Promise<void> : T;
+
+/** Something with a typed `emit` that is not an EventEmitter (a broadcast, a remote socket). */
+export interface TypedEventBroadcaster<EmitEvents extends EventsMap> {
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+}
+
+/**
+ * The typed EventEmitter methods of Server, Namespace and Socket: `on`/`once`/`listeners` take
+ * ListenEvents and the reserved events, `emit` takes EmitEvents. It exists only in these types
+ * (the classes extend EventEmitter directly), so it is not exported.
+ */
+declare abstract class StrictEventEmitter<
+    ListenEvents extends EventsMap,
+    EmitEvents extends EventsMap,
+    ReservedEvents extends EventsMap = {},
+  >
+  extends EventEmitter
+  implements TypedEventBroadcaster<EmitEvents>
+{
+  on<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
+  once<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  listeners<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    event: Ev,
+  ): ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>[];
+}
 
 /** Reserved event names of a socket. */
 export interface SocketReservedEventsMap {
@@ -202,7 +316,7 @@ export interface ServerOptions extends EngineOptions {
   /** Whether to serve the client files. @default true */
   serveClient: boolean;
   /** The adapter to use. @default the in-memory adapter */
-  adapter: any;
+  adapter: AdapterConstructor;
   /** The parser to use (only the default parser is supported). */
   parser: any;
   /** How many ms before a client without namespace is closed. @default 45000 */
@@ -265,7 +379,7 @@ export interface Handshake {
   secure: boolean;
   issued: number;
   url: string;
-  query: Record<string, string | string[] | undefined>;
+  query: ParsedUrlQuery;
   auth: { [key: string]: any };
 }
 
@@ -325,19 +439,28 @@ export interface Adapter extends EventEmitter {
   restoreSession(pid: string, offset: string): Promise<Session | null> | Session | null;
 }
 
-export class BroadcastOperator<EmitEvents extends EventsMap, SocketData> {
+/**
+ * What the `adapter` option and `io.adapter(v)` take: an Adapter class, or a function that makes
+ * one for a namespace. Either is called with `new`, as upstream does, so the function must be a
+ * `function`, not an arrow function.
+ */
+export type AdapterConstructor = (new (nsp: Namespace) => Adapter) | ((nsp: Namespace) => Adapter);
+
+/** A broadcast: the sockets it targets (rooms, exceptions) and its flags, chained until `emit`. */
+export class BroadcastOperator<EmitEvents extends EventsMap, SocketData> implements TypedEventBroadcaster<EmitEvents> {
   to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
   in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
   except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
   compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData>;
   get volatile(): BroadcastOperator<EmitEvents, SocketData>;
   get local(): BroadcastOperator<EmitEvents, SocketData>;
-  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgements<EmitEvents>, SocketData>;
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
-  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+  /** Only after `timeout()`: without one, a client that never answers would leave the Promise pending. */
+  emitWithAck<Ev extends EventNamesWithError<EmitEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
-  ): Promise<AckResult<EmitEvents, Ev>>;
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>>;
   allSockets(): Promise<Set<SocketId>>;
   fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]>;
   socketsJoin(room: Room | Room[]): void;
@@ -345,7 +468,8 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData> {
   disconnectSockets(close?: boolean): void;
 }
 
-export class RemoteSocket<EmitEvents extends EventsMap, SocketData> {
+/** A socket as `fetchSockets()` returns it, possibly on another server of the cluster. */
+export class RemoteSocket<EmitEvents extends EventsMap, SocketData> implements TypedEventBroadcaster<EmitEvents> {
   readonly id: SocketId;
   readonly handshake: Handshake;
   readonly rooms: Set<Room>;
@@ -362,7 +486,7 @@ export class Socket<
   EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   SocketData = any,
-> extends EventEmitter {
+> extends StrictEventEmitter<ListenEvents, EmitEvents, SocketReservedEventsMap> {
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   readonly id: SocketId;
   /** Whether the connection state was recovered after a temporary disconnection. */
@@ -379,19 +503,10 @@ export class Socket<
   get broadcast(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
 
-  on<Ev extends EventNames<ListenEvents & SocketReservedEventsMap>>(
-    ev: Ev,
-    listener: (ListenEvents & SocketReservedEventsMap)[Ev],
-  ): this;
-  once<Ev extends EventNames<ListenEvents & SocketReservedEventsMap>>(
-    ev: Ev,
-    listener: (ListenEvents & SocketReservedEventsMap)[Ev],
-  ): this;
-  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
   emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
-  ): Promise<AckResult<EmitEvents, Ev>>;
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>>;
   to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
@@ -417,44 +532,49 @@ export interface ExtendedError extends Error {
   data?: any;
 }
 
+/**
+ * A namespace listens to its reserved events and to ServerSideEvents (`serverSideEmit` from the
+ * other servers); its `emit` broadcasts EmitEvents without acknowledgement (use `timeout()` for one).
+ */
 export class Namespace<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   SocketData = any,
-> extends EventEmitter {
+> extends StrictEventEmitter<
+  ServerSideEvents,
+  RemoveAcknowledgements<EmitEvents>,
+  NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+> {
   readonly name: string;
   readonly sockets: Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
   adapter: Adapter;
   readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
 
-  on<Ev extends EventNames<NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>(
-    ev: Ev,
-    listener: NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev],
-  ): this;
-  on(ev: string | symbol, listener: (...args: any[]) => void): this;
   use(
-    fn: (
-      socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-      next: (err?: ExtendedError) => void,
-    ) => void,
+    fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, next: (err?: ExtendedError) => void) => void,
   ): this;
-  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
-  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
-  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   emit<Ev extends EventNamesWithoutAck<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
   send(...args: EventParams<EmitEvents, "message">): this;
   write(...args: EventParams<EmitEvents, "message">): this;
-  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>, Ev>
+  ): boolean;
   serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
-  ): Promise<AckResult<ServerSideEvents, Ev>[]>;
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]>;
   allSockets(): Promise<Set<SocketId>>;
-  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData>;
-  get volatile(): BroadcastOperator<EmitEvents, SocketData>;
-  get local(): BroadcastOperator<EmitEvents, SocketData>;
-  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  compress(compress: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  get volatile(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  timeout(
+    timeout: number,
+  ): BroadcastOperator<DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>, SocketData>;
   fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
@@ -476,12 +596,20 @@ type ParentNspNameMatchFn = (
 
 type AttachableServer = HttpServer | HttpsServer | Http2SecureServer | Http2Server;
 
+/**
+ * The server: its EventEmitter methods are those of the main namespace ("/"), so it listens to
+ * the reserved events and ServerSideEvents, and `emit` broadcasts EmitEvents without acknowledgement.
+ */
 export class Server<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   SocketData = any,
-> extends EventEmitter {
+> extends StrictEventEmitter<
+  ServerSideEvents,
+  RemoveAcknowledgements<EmitEvents>,
+  ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+> {
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The Engine.IO server. */
   engine: Engine;
@@ -499,8 +627,8 @@ export class Server<
   path(): string;
   connectTimeout(v: number): this;
   connectTimeout(): number;
-  adapter(): any;
-  adapter(v: any): this;
+  adapter(): AdapterConstructor | undefined;
+  adapter(v: AdapterConstructor): this;
   listen(srv: AttachableServer | number, opts?: Partial<ServerOptions>): this;
   attach(srv: AttachableServer | number, opts?: Partial<ServerOptions>): this;
   bind(engine: Engine): this;
@@ -510,33 +638,29 @@ export class Server<
   ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   close(fn?: (err?: Error) => void): Promise<void>;
 
-  on<Ev extends EventNames<ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>(
-    ev: Ev,
-    listener: ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev],
-  ): this;
-  on(ev: string | symbol, listener: (...args: any[]) => void): this;
   use(
-    fn: (
-      socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-      next: (err?: ExtendedError) => void,
-    ) => void,
+    fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, next: (err?: ExtendedError) => void) => void,
   ): this;
-  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
-  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
-  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
-  emit<Ev extends EventNamesWithoutAck<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   send(...args: EventParams<EmitEvents, "message">): this;
   write(...args: EventParams<EmitEvents, "message">): this;
-  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>, Ev>
+  ): boolean;
   serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
-  ): Promise<AckResult<ServerSideEvents, Ev>[]>;
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]>;
   allSockets(): Promise<Set<SocketId>>;
-  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData>;
-  get volatile(): BroadcastOperator<EmitEvents, SocketData>;
-  get local(): BroadcastOperator<EmitEvents, SocketData>;
-  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  compress(compress: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  get volatile(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  timeout(
+    timeout: number,
+  ): BroadcastOperator<DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>, SocketData>;
   fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
@@ -545,3 +669,6 @@ export class Server<
 
 /** The version of the native addon. */
 export function nativeVersion(): string;
+
+// Only what is marked `export` above is public (StrictEventEmitter and the helper types are not).
+export {};
