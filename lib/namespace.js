@@ -181,6 +181,18 @@ class Namespace extends EventEmitter {
   }
 
   /** An event another node of the cluster sent with `serverSideEmit` (called by the adapter). */
+  /**
+   * Counts the sockets with outgoing listeners (`onAnyOutgoing`): broadcasts must then pass
+   * through JS, and an adapter that delivers them without JS is told.
+   */
+  _countOutgoingListenerSocket(delta) {
+    const listened = this._outgoingListenerSockets > 0;
+    this._outgoingListenerSockets += delta;
+    if (listened !== this._outgoingListenerSockets > 0 && typeof this.adapter.outgoingListenersChanged === "function") {
+      this.adapter.outgoingListenersChanged(!listened);
+    }
+  }
+
   _onServerSideEmit(args) {
     emitLocally.apply(this, args);
   }

@@ -174,6 +174,14 @@ class NativeServer {
     return this.#binding.upgradeWebsocket(handoff, sid);
   }
 
+  /**
+   * The sockets of this server get the broadcasts of namespace `nsp` that the Redis Streams node
+   * `node` (lib/cluster/redis-streams.js) reads.
+   */
+  serveCluster(node, nsp, recovery) {
+    node.serve(this.#binding, nsp, recovery);
+  }
+
   /** Engine packets are forwarded as events from now on (someone listens to them). */
   forwardPackets() {
     this.#binding.setPacketsListened(true);

@@ -10,12 +10,19 @@ use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::Revision;
 use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
-use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
+use std::sync::Arc;
 
 #[napi]
 pub struct BindingServer {
-    io: SocketIo,
+    io: Arc<SocketIo>,
+}
+
+impl BindingServer {
+    /// The core, for a cluster node that delivers to this server's sockets.
+    pub(super) fn io(&self) -> Arc<SocketIo> {
+        Arc::clone(&self.io)
+    }
 }
 
 #[napi]
@@ -27,17 +34,9 @@ impl BindingServer {
         on_events: Function<'_, (), ()>,
     ) -> napi::Result<Self> {
         let config = convert::config(&options)?;
-        // Weak, so an idle server does not keep Node alive after `io.close()`.
-        let wakeup = on_events
-            .build_threadsafe_function::<()>()
-            .callee_handled::<false>()
-            .weak::<true>()
-            .build_callback(|_| Ok(()))?;
-        let wakeup = Box::new(move || {
-            wakeup.call((), ThreadsafeFunctionCallMode::NonBlocking);
-        });
+        let wakeup = super::js_wakeup(&on_events)?;
         Ok(Self {
-            io: SocketIo::new(config, wakeup, super::runtime()?),
+            io: Arc::new(SocketIo::new(config, wakeup, super::runtime()?)),
         })
     }
 
