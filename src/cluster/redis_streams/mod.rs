@@ -474,3 +474,6 @@ pub fn reply_to_json(value: &redis::Value) -> serde_json::Value {
         _ => serde_json::Value::Null,
     }
 }
+
+#[cfg(test)]
+mod tests;
