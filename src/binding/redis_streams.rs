@@ -118,6 +118,12 @@ impl BindingRedisStreams {
         self.node.stream_of(&nsp)
     }
 
+    /// The newest entry id the node saw in the stream of `nsp`.
+    #[napi]
+    pub fn newest_offset(&self, nsp: String) -> Option<String> {
+        self.node.newest_offset(&nsp)
+    }
+
     /// Namespace `nsp` has an adapter, `uid`, on this node.
     #[napi]
     pub fn register(&self, nsp: String, uid: String) {

@@ -150,6 +150,14 @@ impl BindingServer {
         self.io.namespace(&nsp).last_stored_offset(&id) as f64
     }
 
+    /// The stream id of the last cluster broadcast of `nsp` that Rust delivered to the connected
+    /// socket `id` (null for none).
+    #[napi]
+    pub fn last_stream_offset(&self, nsp: String, id: String) -> Option<String> {
+        let offset = self.io.namespace(&nsp).last_stored_offset(&id);
+        (offset > 0).then(|| crate::cluster::redis_streams::entry::offset_id(offset))
+    }
+
     /// Whether a session of namespace `nsp` can be restored from `offset`.
     #[napi]
     pub fn recoverable(&self, nsp: String, offset: f64) -> bool {

@@ -63,7 +63,20 @@ impl Namespace {
     /// `except`; framed once, whatever the number of recipients. Returns how many got it.
     pub fn broadcast(&self, rooms: &[String], except: &[String], packet: OutgoingPacket) -> usize {
         let stored_offset = packet.stored.as_ref().map(|stored| stored.offset);
-        let recipients = self.rooms.lock().recipients(rooms, except, stored_offset);
+        self.broadcast_marking(rooms, except, packet, stored_offset)
+    }
+
+    /// `broadcast`, recording `offset` (when set) as the last stored packet each recipient was
+    /// sent (see `last_stored_offset`): for a packet kept elsewhere than this server's log (a
+    /// cluster's stream).
+    pub fn broadcast_marking(
+        &self,
+        rooms: &[String],
+        except: &[String],
+        packet: OutgoingPacket,
+        offset: Option<u64>,
+    ) -> usize {
+        let recipients = self.rooms.lock().recipients(rooms, except, offset);
         self.send(&recipients, packet);
         recipients.len()
     }

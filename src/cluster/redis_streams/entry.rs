@@ -130,6 +130,28 @@ impl PlainBroadcast {
     }
 }
 
+/// Bits of a stream id's sequence number kept in its number (`offset_number`).
+const SEQUENCE_BITS: u32 = 22;
+
+/// A stream id (`<ms>-<seq>`) as one number that orders as the ids do, for the room index to
+/// record per socket: the milliseconds above 22 bits of sequence. None for an id whose sequence
+/// does not fit (4 M entries in one millisecond) or that is not an id.
+pub fn offset_number(id: &str) -> Option<u64> {
+    let (ms, seq) = id.split_once('-')?;
+    let (ms, seq): (u64, u64) = (ms.parse().ok()?, seq.parse().ok()?);
+    (seq < 1 << SEQUENCE_BITS && ms < 1 << (64 - SEQUENCE_BITS))
+        .then_some(ms << SEQUENCE_BITS | seq)
+}
+
+/// The stream id of an `offset_number`.
+pub fn offset_id(number: u64) -> String {
+    format!(
+        "{}-{}",
+        number >> SEQUENCE_BITS,
+        number & ((1 << SEQUENCE_BITS) - 1)
+    )
+}
+
 /// The JSON array `array` with the string `offset` appended.
 pub fn with_offset(array: &str, offset: &str) -> String {
     let body = array.trim_end();
@@ -227,6 +249,24 @@ mod tests {
             )),
             None
         );
+    }
+
+    #[test]
+    fn offsets_number_in_the_order_of_stream_ids() {
+        let ids = [
+            "0-1",
+            "1700000000000-0",
+            "1700000000000-7",
+            "1700000000001-0",
+        ];
+        let numbers: Vec<u64> = ids
+            .iter()
+            .map(|id| offset_number(id).expect("an id"))
+            .collect();
+        assert!(numbers.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(ids.iter().zip(&numbers).all(|(id, n)| offset_id(*n) == *id));
+        assert_eq!(offset_number("1-4194304"), None);
+        assert_eq!(offset_number("x-1"), None);
     }
 
     #[test]

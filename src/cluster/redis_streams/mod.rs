@@ -111,6 +111,8 @@ pub struct StreamsNode {
     namespaces: DashMap<String, Registered>,
     /// Pub/sub channel -> namespace.
     channels: DashMap<String, String>,
+    /// The newest entry id seen (read or appended), by stream.
+    newest: DashMap<String, String>,
     events: EventQueue<ClusterEvent>,
     appends: mpsc::UnboundedSender<Append>,
     subscriptions: mpsc::UnboundedSender<String>,
@@ -136,6 +138,7 @@ impl StreamsNode {
             readers: tokio::sync::watch::Sender::new(0),
             namespaces: DashMap::new(),
             channels: DashMap::new(),
+            newest: DashMap::new(),
             events: EventQueue::new(wakeup),
             appends,
             subscriptions,
@@ -219,6 +222,25 @@ impl StreamsNode {
     /// The pub/sub channel of adapter `uid` of namespace `nsp` (its responses).
     pub fn private_channel(&self, nsp: &str, uid: &str) -> String {
         format!("{}#{nsp}#{uid}#", self.options.channel_prefix)
+    }
+
+    /// The newest entry id this node saw in the stream of `nsp` (None before the first).
+    pub fn newest_offset(&self, nsp: &str) -> Option<String> {
+        self.newest
+            .get(&self.stream_of(nsp))
+            .map(|id| id.value().clone())
+    }
+
+    /// `id` was read from or appended to `stream`.
+    fn saw(&self, stream: &str, id: &str) {
+        let newer = |known: &String| entry::offset_number(id) > entry::offset_number(known);
+        match self.newest.get_mut(stream) {
+            Some(mut known) if newer(&known) => id.clone_into(&mut known),
+            Some(_) => {}
+            None => {
+                self.newest.insert(stream.to_owned(), id.to_owned());
+            }
+        }
     }
 
     /// Namespace `nsp` has an adapter, `uid`, on this node: its messages are read from now on.
@@ -360,10 +382,11 @@ impl StreamsNode {
                 if let Some(broadcast) = PlainBroadcast::from_entry(&entry) {
                     let offset = served.recovery.then_some(entry.id.as_str());
                     let packet = broadcast.packet(&entry.nsp, offset);
-                    served.io.namespace(&entry.nsp).broadcast(
+                    served.io.namespace(&entry.nsp).broadcast_marking(
                         &broadcast.rooms,
                         &broadcast.except,
                         packet,
+                        offset.and_then(entry::offset_number),
                     );
                     served.io.engine().flush();
                     return;
@@ -415,6 +438,7 @@ async fn append_in_order(
             next = pending.recv() => {
                 let Some(append) = next else { break };
                 let Some(node) = node.upgrade() else { break };
+                let stream = append.stream.clone();
                 in_flight.push_back(async move {
                     let mut command = redis::cmd("XADD");
                     command
@@ -426,10 +450,13 @@ async fn append_in_order(
                     for (name, value) in &append.fields {
                         command.arg(name).arg(value);
                     }
-                    let id = match node.commands().await {
+                    let id: redis::RedisResult<String> = match node.commands().await {
                         Ok(mut connection) => command.query_async(&mut connection).await,
                         Err(err) => Err(err),
                     };
+                    if let Ok(id) = &id {
+                        node.saw(&stream, id);
+                    }
                     (append.then, id)
                 });
             }
@@ -437,16 +464,28 @@ async fn append_in_order(
                 AfterAppend::Reply(reply) => {
                     let _gone = reply.send(id);
                 }
-                AfterAppend::Deliver { served, recovery, rooms, except, mut packet } => {
+                AfterAppend::Deliver {
+                    served,
+                    recovery,
+                    rooms,
+                    except,
+                    mut packet,
+                } => {
+                    let mut mark = None;
                     match id {
-                        Ok(id) if recovery => packet.data = entry::with_offset(&packet.data, &id),
+                        Ok(id) if recovery => {
+                            packet.data = entry::with_offset(&packet.data, &id);
+                            mark = entry::offset_number(&id);
+                        }
                         Ok(_) => {}
                         Err(err) => {
                             debug!(%err, "cannot append a broadcast to the stream; delivered locally only")
                         }
                     }
                     let nsp = packet.nsp.clone();
-                    served.namespace(&nsp).broadcast(&rooms, &except, *packet);
+                    served
+                        .namespace(&nsp)
+                        .broadcast_marking(&rooms, &except, *packet, mark);
                     served.engine().flush();
                 }
             },

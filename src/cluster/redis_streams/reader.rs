@@ -81,6 +81,7 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
             for key in reply.into_iter().flat_map(|reply| reply.keys) {
                 for id in key.ids {
                     offset.clone_from(&id.id);
+                    node.saw(&stream, &id.id);
                     let fields = id.map.into_iter().filter_map(|(name, value)| {
                         let value: String = redis::from_redis_value(value).ok()?;
                         Some((name, value))
