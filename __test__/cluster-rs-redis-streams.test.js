@@ -7,7 +7,7 @@
 
 const { describeCluster } = require("./support/cluster-scenarios");
 
-describeCluster("socket.io-rs/redis-streams", { adapter: "rs-redis-streams", recovery: true });
+describeCluster("socket.io-rs/redis-streams", { adapter: "rs-redis-streams", recovery: true, beyondUpstream: true });
 describeCluster("socket.io-rs/redis-streams with upstream nodes (rs, upstream, rs)", {
   adapter: "rs-redis-streams",
   impls: ["socket.io-rs", "socket.io", "socket.io-rs"],

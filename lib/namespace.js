@@ -118,8 +118,8 @@ class Namespace extends EventEmitter {
   _restoreSession(auth) {
     const { pid, offset } = auth;
     if (!this.server.opts.connectionStateRecovery || typeof pid !== "string") return null;
-    const ownAdapter = this.adapter instanceof SessionAwareAdapter;
-    if (typeof offset !== "string" && !(ownAdapter && offset === undefined)) return null;
+    const restoresWithoutOffset = this.adapter instanceof SessionAwareAdapter || this.adapter.restoresWithoutOffset === true;
+    if (typeof offset !== "string" && !(restoresWithoutOffset && offset === undefined)) return null;
     this._takeOverStaleSocket(pid);
     try {
       return this.adapter.restoreSession(pid, offset);

@@ -157,9 +157,19 @@ class RedisStreamsAdapter extends ClusterAdapter {
     super.delAll(id);
   }
 
-  /** A socket of the namespace is connected: broadcasts from Redis reach it from now on. */
+  /**
+   * A socket of the namespace is connected: broadcasts from Redis reach it from now on. A new
+   * one starts at the stream's newest entry, from which it can be restored even if it gets no
+   * event before it drops (the client then has no offset to give).
+   */
   socketConnected(socket) {
     this.#core()?.connectSocket(this.nsp.name, socket.id, socket.conn._handle);
+    if (!socket.recovered) socket._startOffset = this.#node.newestOffset(this.nsp.name);
+  }
+
+  /** Sessions are restored without an offset too (see `restoreSession`). */
+  get restoresWithoutOffset() {
+    return true;
   }
 
   /** Some socket listens to outgoing packets (`onAnyOutgoing`): broadcasts then need JS. */
@@ -184,7 +194,7 @@ class RedisStreamsAdapter extends ClusterAdapter {
       this.nsp._outgoingListenerSockets === 0 &&
       !this.nsp.server.engine._packetCreateListened &&
       !hasBinary(packet.data);
-    if (!plain) return super.broadcast(packet, opts);
+    if (!plain) return super.broadcast(packet, opts).then(() => this.#delivered(packet, opts));
     const rooms = [...opts.rooms];
     const except = [...(opts.except || [])];
     const { type, json } = encodeData(packet.type, packet.data);
@@ -193,6 +203,34 @@ class RedisStreamsAdapter extends ClusterAdapter {
       `"opts":${JSON.stringify({ rooms, except, flags })}}`;
     this.#node.broadcast(this.uid, entryData, rooms, except, [this.nsp.name, type, undefined, json, undefined, undefined]);
     return Promise.resolve();
+  }
+
+  onMessage(message, offset) {
+    super.onMessage(message, offset);
+    if (offset !== undefined && message.type === MessageType.BROADCAST && message.data.requestId === undefined) {
+      const { packet, opts } = message.data;
+      this.#delivered(packet, { rooms: new Set(opts.rooms), except: new Set(opts.except), flags: opts.flags });
+    }
+  }
+
+  /**
+   * Records, on each recipient, the offset a broadcast delivered by JS carried (Rust records
+   * those it delivers): a client that had every packet sent to it can be restored even after its
+   * own offset left the stream (see `restoreSession`).
+   */
+  #delivered(packet, opts) {
+    const offset = packet.data && packet.data[packet.data.length - 1];
+    const stored =
+      this.nsp.server.opts.connectionStateRecovery &&
+      packet.type === PacketType.EVENT &&
+      packet.id === undefined &&
+      !(opts.flags && opts.flags.volatile) &&
+      typeof offset === "string" &&
+      STREAM_ID.test(offset);
+    if (!stored) return;
+    this.apply(opts, (socket) => {
+      if (compareIds(offset, socket._lastStreamOffset) > 0) socket._lastStreamOffset = offset;
+    });
   }
 
   doPublish(message) {
@@ -242,23 +280,71 @@ class RedisStreamsAdapter extends ClusterAdapter {
     return Number(count);
   }
 
+  /**
+   * Stores the session as upstream does (base64 msgpack under `sessionKeyPrefix` + pid, expiring
+   * after `maxDisconnectionDuration`), with three more fields that upstream nodes ignore:
+   * `startOffset` (the stream's newest entry when the socket connected), `lastDeliveredOffset`
+   * (the last stored packet sent to it) and `disconnectOffset` (the stream's newest entry now).
+   */
   persistSession(session) {
     debug("persisting session %o", session);
     const key = this.#opts.sessionKeyPrefix + session.pid;
+    const socket = this.nsp.sockets.get(session.sid);
+    const offsets = {
+      startOffset: socket && socket._startOffset,
+      lastDeliveredOffset: [this.#core()?.lastStreamOffset(this.nsp.name, session.sid), socket && socket._lastStreamOffset]
+        .filter((offset) => typeof offset === "string")
+        .sort(compareIds)
+        .pop(),
+      disconnectOffset: this.#node.newestOffset(this.nsp.name),
+    };
+    for (const [name, offset] of Object.entries(offsets)) if (typeof offset === "string") session[name] = offset;
     const encoded = Buffer.from(encode(session)).toString("base64");
     const ttl = this.nsp.server.opts.connectionStateRecovery.maxDisconnectionDuration;
     return this.#command(["SET", key, encoded, "PX", String(ttl)]);
   }
 
+  /**
+   * Restores a session as upstream does, and beyond it where the session's offsets allow:
+   * - a client that got no event has no offset: it resumes from where its socket started;
+   * - a quiet client whose offset left the stream (trimmed by `maxLen` while the traffic was for
+   *   others) but which had every packet sent to it resumes from its disconnection
+   *   (socket.io#5282).
+   * Nothing is skipped: a resume point is accepted only if no entry after it was ever deleted
+   * (Redis 7's `max-deleted-entry-id`; with an older Redis, if the entry itself is still there,
+   * as upstream checks).
+   */
   async restoreSession(pid, offset) {
     debug("restoring session %s from offset %s", pid, offset);
-    if (!/^[0-9]+-[0-9]+$/.test(offset)) throw new Error("invalid offset");
-    const [rawSession, offsetEntries] = await Promise.all([
+    if (offset !== undefined && !STREAM_ID.test(offset)) throw new Error("invalid offset");
+    const [rawSession, info] = await Promise.all([
       this.#command(["GETDEL", this.#opts.sessionKeyPrefix + pid]),
-      this.#command(["XRANGE", this.#streamName, offset, offset]),
+      this.#command(["XINFO", "STREAM", this.#streamName]).catch(() => null),
     ]);
-    if (!rawSession || offsetEntries.length === 0) throw new Error("session or offset not found");
+    if (!rawSession) throw new Error("session or offset not found");
     const session = decode(Buffer.from(rawSession, "base64"));
+    const maxDeleted = info && Object.fromEntries(pairs(info))["max-deleted-entry-id"];
+    const complete = async (id) => {
+      if (typeof id !== "string") return false;
+      if (typeof maxDeleted === "string") return compareIds(id, maxDeleted) >= 0;
+      return (await this.#command(["XRANGE", this.#streamName, id, id])).length > 0;
+    };
+    const delivered = session.lastDeliveredOffset;
+    // No offset and no start: the stream was empty when the socket connected.
+    if (offset === undefined) offset = session.startOffset ?? (delivered === undefined ? "0-0" : undefined);
+    if (!(await complete(offset))) {
+      const hadEverything = offset !== undefined && (delivered === undefined || compareIds(offset, delivered) >= 0);
+      const resume = session.disconnectOffset;
+      if (!hadEverything || compareIds(resume, offset) < 0 || !(await complete(resume))) {
+        throw new Error("session or offset not found");
+      }
+      debug("session %s resumes from its disconnection (%s)", pid, resume);
+      offset = resume;
+    }
+    // Where the restored socket starts, should it drop again before its next event.
+    session.startOffset = offset;
+    delete session.lastDeliveredOffset;
+    delete session.disconnectOffset;
     session.missedPackets = [];
     for (let i = 0; i < RESTORE_SESSION_MAX_XRANGE_CALLS; i++) {
       const entries = await this.#command(["XRANGE", this.#streamName, nextOffset(offset), "+"]);
@@ -282,6 +368,18 @@ class RedisStreamsAdapter extends ClusterAdapter {
   async #command(args) {
     return JSON.parse(await this.#node.command(args));
   }
+}
+
+const STREAM_ID = /^[0-9]+-[0-9]+$/;
+
+/** Orders stream ids (`<ms>-<seq>`); an absent one comes first. */
+function compareIds(a, b) {
+  if (a === b) return 0;
+  if (typeof a !== "string") return -1;
+  if (typeof b !== "string") return 1;
+  const [msA, seqA] = a.split("-").map(Number);
+  const [msB, seqB] = b.split("-").map(Number);
+  return msA - msB || seqA - seqB;
 }
 
 function pairs(flat) {

@@ -136,6 +136,11 @@ class NativeServer {
     return this.#binding.lastStoredOffset(nsp, id);
   }
 
+  /** The stream id of the last cluster broadcast Rust delivered to socket `id`, or null. */
+  lastStreamOffset(nsp, id) {
+    return this.#binding.lastStreamOffset(nsp, id);
+  }
+
   recoverable(nsp, offset) {
     return this.#binding.recoverable(nsp, offset);
   }
