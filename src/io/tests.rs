@@ -28,6 +28,7 @@ fn server(recovery: Option<Retention>) -> Harness {
         IoConfig {
             engine: EngineConfig::default(),
             recovery,
+            parser: Parser::Default,
         },
         Box::new(|| {}),
         Handle::current(),
@@ -95,7 +96,8 @@ async fn a_broadcast_reaches_the_rooms_minus_the_excepted_each_once() {
     }
 
     assert_eq!(
-        nsp.broadcast(&strings(&["red", "blue"]), &[], event("/", "[\"x\"]")),
+        nsp.broadcast(&strings(&["red", "blue"]), &[], event("/", "[\"x\"]"))
+            .expect("framed"),
         3
     );
     let got = answers(&io);
@@ -106,13 +108,16 @@ async fn a_broadcast_reaches_the_rooms_minus_the_excepted_each_once() {
         &strings(&["red", "blue"]),
         &strings(&["blue"]),
         event("/", "[1]"),
-    );
+    )
+    .expect("framed");
     assert_eq!(answers(&io).keys().copied().collect::<Vec<_>>(), vec![a]);
-    nsp.broadcast(&[], &strings(&["red"]), event("/", "[2]"));
+    nsp.broadcast(&[], &strings(&["red"]), event("/", "[2]"))
+        .expect("framed");
     assert_eq!(answers(&io).keys().copied().collect::<Vec<_>>(), vec![c, d]);
 
     nsp.leave("b", &strings(&["red"]));
-    nsp.broadcast(&strings(&["red"]), &[], event("/", "[3]"));
+    nsp.broadcast(&strings(&["red"]), &[], event("/", "[3]"))
+        .expect("framed");
     assert_eq!(answers(&io), BTreeMap::from([(a, "42[3]".to_owned())]));
 }
 
@@ -125,13 +130,19 @@ async fn namespaces_and_disconnected_sockets_are_apart() {
     io.namespace("/chat").connect("s", two);
     io.namespace("/chat").join("s", &strings(&["room"]));
     io.namespace("/chat")
-        .broadcast(&strings(&["room"]), &[], event("/chat", "[\"hi\"]"));
+        .broadcast(&strings(&["room"]), &[], event("/chat", "[\"hi\"]"))
+        .expect("framed");
     assert_eq!(
         answers(&io),
         BTreeMap::from([(two, "42/chat,[\"hi\"]".to_owned())])
     );
     io.namespace("/").disconnect("s");
-    assert_eq!(io.namespace("/").broadcast(&[], &[], event("/", "[]")), 0);
+    assert_eq!(
+        io.namespace("/")
+            .broadcast(&[], &[], event("/", "[]"))
+            .expect("framed"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -145,7 +156,7 @@ async fn attachments_follow_their_packet_as_binary_messages() {
     );
     packet.attachments = vec![Bytes::from_static(b"\x01\x02\x03")];
     packet.ack_id = Some(4);
-    io.send_packet(&[session], packet);
+    io.send_packet(&[session], packet).expect("framed");
     assert_eq!(
         answers(&io),
         BTreeMap::from([(
@@ -174,23 +185,28 @@ const KEEP: Retention = Retention {
 async fn a_restored_session_gets_what_its_rooms_missed_in_order() {
     let io = server(Some(KEEP));
     let nsp = io.namespace("/");
-    nsp.broadcast(&[], &[], stored(1, &[], &[], "[\"before\"]"));
+    nsp.broadcast(&[], &[], stored(1, &[], &[], "[\"before\"]"))
+        .expect("framed");
     nsp.broadcast(
         &strings(&["red"]),
         &[],
         stored(2, &["red"], &[], "[\"red\"]"),
-    );
+    )
+    .expect("framed");
     nsp.broadcast(
         &strings(&["blue"]),
         &[],
         stored(3, &["blue"], &[], "[\"blue\"]"),
-    );
+    )
+    .expect("framed");
     nsp.broadcast(
         &[],
         &strings(&["red"]),
         stored(4, &[], &["red"], "[\"not red\"]"),
-    );
-    nsp.broadcast(&[], &[], stored(5, &[], &[], "[\"all\"]"));
+    )
+    .expect("framed");
+    nsp.broadcast(&[], &[], stored(5, &[], &[], "[\"all\"]"))
+        .expect("framed");
 
     assert!(nsp.recoverable(1));
     assert!(!nsp.recoverable(6), "an offset never issued");
@@ -221,8 +237,10 @@ async fn packets_past_their_age_or_the_byte_budget_end_recovery() {
         max_bytes: 1 << 20,
     }));
     let nsp = io.namespace("/");
-    nsp.broadcast(&[], &[], stored(1, &[], &[], "[1]"));
-    nsp.broadcast(&[], &[], stored(2, &[], &[], "[2]"));
+    nsp.broadcast(&[], &[], stored(1, &[], &[], "[1]"))
+        .expect("framed");
+    nsp.broadcast(&[], &[], stored(2, &[], &[], "[2]"))
+        .expect("framed");
     assert!(nsp.recoverable(1));
     std::thread::sleep(Duration::from_millis(30));
     assert!(!nsp.recoverable(1), "packet 2 aged out");
@@ -235,7 +253,8 @@ async fn packets_past_their_age_or_the_byte_budget_end_recovery() {
     let nsp = io.namespace("/");
     let big = format!("[\"{}\"]", "x".repeat(200));
     for offset in 1..=3 {
-        nsp.broadcast(&[], &[], stored(offset, &[], &[], &big));
+        nsp.broadcast(&[], &[], stored(offset, &[], &[], &big))
+            .expect("framed");
     }
     assert!(!nsp.recoverable(1), "the budget holds one packet");
     assert!(nsp.recoverable(2));
@@ -249,7 +268,8 @@ async fn a_restored_socket_takes_over_its_id_and_offsets_follow_it() {
     let stale = connect(&io, "stale");
     nsp.connect("pid", stale);
     nsp.join("pid", &strings(&["room"]));
-    nsp.broadcast(&strings(&["room"]), &[], stored(1, &["room"], &[], "[1]"));
+    nsp.broadcast(&strings(&["room"]), &[], stored(1, &["room"], &[], "[1]"))
+        .expect("framed");
     assert_eq!(nsp.last_stored_offset("pid"), 1);
     answers(&io);
 
@@ -260,7 +280,8 @@ async fn a_restored_socket_takes_over_its_id_and_offsets_follow_it() {
         0,
         "nothing sent to the new session yet"
     );
-    nsp.broadcast(&strings(&["room"]), &[], stored(2, &["room"], &[], "[2]"));
+    nsp.broadcast(&strings(&["room"]), &[], stored(2, &["room"], &[], "[2]"))
+        .expect("framed");
     assert_eq!(
         answers(&io),
         BTreeMap::from([(restored, "42[2]".to_owned())]),
