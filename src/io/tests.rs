@@ -1,5 +1,6 @@
 //! The socket.io layer driven as the JS API drives it, over polling sessions (no network): each
 //! session parks a GET, and what a send releases comes back from `Clients::take_answers`.
+use super::event::IoEvent;
 use super::packet::{OutgoingPacket, StoredAs};
 use super::*;
 use crate::engine::session::PollReply;
@@ -24,11 +25,15 @@ impl std::ops::Deref for Harness {
 }
 
 fn server(recovery: Option<Retention>) -> Harness {
+    server_with(recovery, Parser::Default)
+}
+
+fn server_with(recovery: Option<Retention>, parser: Parser) -> Harness {
     let io = SocketIo::new(
         IoConfig {
             engine: EngineConfig::default(),
             recovery,
-            parser: Parser::Default,
+            parser,
         },
         Box::new(|| {}),
         Handle::current(),
@@ -288,4 +293,77 @@ async fn a_restored_socket_takes_over_its_id_and_offsets_follow_it() {
         "the stale session gets nothing more"
     );
     assert_eq!(nsp.last_stored_offset("pid"), 2);
+}
+
+/// A binary message in a v4 polling body: "b" and its base64.
+fn polling_binary(message: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "b{}",
+        base64::engine::general_purpose::STANDARD.encode(message)
+    )
+}
+
+#[tokio::test]
+async fn a_msgpack_server_sends_each_packet_as_one_binary_message_and_decodes_them() {
+    let io = server_with(None, Parser::Msgpack);
+    let session = connect(&io, "m");
+    io.namespace("/").connect("s", session);
+    let mut packet = event("/", "[\"hi\",{\"_placeholder\":true,\"num\":0}]");
+    packet.kind = PacketType::BinaryEvent;
+    packet.attachments = vec![Bytes::from_static(b"\x01")];
+    io.namespace("/")
+        .broadcast(&[], &[], packet)
+        .expect("framed");
+    // {type:2, data:["hi",<01>], nsp:"/"}, as socket.io-msgpack-parser encodes it.
+    let expected = b"\x83\xa4type\x02\xa4data\x92\xa2hi\xc4\x01\x01\xa3nsp\xa1/";
+    assert_eq!(
+        answers(&io),
+        BTreeMap::from([(session, polling_binary(expected))])
+    );
+
+    // {type:2, data:["e",<09>], nsp:"/", id:1} from the client, then the same with undefined.
+    let sent = b"\x84\xa4type\x02\xa4data\x92\xa1e\xc4\x01\x09\xa3nsp\xa1/\xa2id\x01";
+    let undefined = b"\x83\xa4type\x02\xa4data\x91\xd4\x00\x00\xa3nsp\xa1/";
+    let body = format!("{}\x1e{}", polling_binary(sent), polling_binary(undefined));
+    io.engine()
+        .post("m", crate::engine::PostBody::Text(&body))
+        .expect("posted");
+    let events = io.clients().drain();
+    let [IoEvent::SocketIoPacket { packet, .. }, IoEvent::Undecoded { message, .. }] =
+        events.as_slice()
+    else {
+        panic!("a packet, then one for JS: {events:?}");
+    };
+    assert_eq!(packet.data, "[\"e\",{\"_placeholder\":true,\"num\":0}]");
+    assert_eq!(packet.attachments, vec![Bytes::from_static(b"\x09")]);
+    assert_eq!(packet.id, Some(1));
+    assert!(matches!(message, Message::Binary(bytes) if bytes[..] == undefined[..]));
+}
+
+#[tokio::test]
+async fn a_custom_parser_gets_every_message_and_sends_what_js_framed() {
+    let io = server_with(None, Parser::Custom);
+    let session = connect(&io, "c");
+    io.engine()
+        .post("c", crate::engine::PostBody::Text("4J{}"))
+        .expect("posted");
+    let events = io.clients().drain();
+    assert!(
+        matches!(events.as_slice(), [IoEvent::Undecoded { message: Message::Text(text), .. }] if text.data() == "J{}"),
+        "{events:?}"
+    );
+    assert!(
+        io.send_packet(&[session], event("/", "[]")).is_err(),
+        "its packets come framed from JS"
+    );
+    io.send_frames(
+        &[session],
+        "/",
+        vec![Message::Text(
+            crate::protocol::engine_packet::TextMessage::new("J[]"),
+        )],
+        None,
+    );
+    assert_eq!(answers(&io), BTreeMap::from([(session, "4J[]".to_owned())]));
 }

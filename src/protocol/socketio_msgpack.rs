@@ -13,8 +13,9 @@ use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use std::convert::Infallible;
 use std::fmt::Write as _;
 
-/// Deeper data is left to JS (notepack.io recurses as far as the JS stack goes).
-const MAX_DEPTH: usize = 128;
+/// Deeper data is left to JS (notepack.io recurses as far as the JS stack goes); lib/parser.js
+/// encodes data as deep in JS too, which keeps what Rust encodes within serde_json's 128 levels.
+pub const MAX_DEPTH: usize = 100;
 
 /// What a binary message holds.
 #[derive(Debug, PartialEq, Eq)]
@@ -257,6 +258,46 @@ impl Reader<'_> {
         value
     }
 
+    /// Reads past `count` values, however deeply nested, without recursing: a client's data
+    /// must not choose how deep the stack goes.
+    fn skip_items(&mut self, count: usize) -> Result<(), DecodeError> {
+        let mut pending = count;
+        while pending > 0 {
+            pending -= 1;
+            let marker = Marker::from_u8(self.be::<1>()?[0]);
+            let (skipped, items) = match marker {
+                Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null => (0, 0),
+                Marker::True | Marker::False => (0, 0),
+                Marker::U8 | Marker::I8 => (1, 0),
+                Marker::U16 | Marker::I16 => (2, 0),
+                Marker::U32 | Marker::I32 | Marker::F32 => (4, 0),
+                Marker::U64 | Marker::I64 | Marker::F64 => (8, 0),
+                Marker::FixStr(len) => (usize::from(len), 0),
+                Marker::Str8 | Marker::Bin8 => (self.len8()?, 0),
+                Marker::Str16 | Marker::Bin16 => (self.len16()?, 0),
+                Marker::Str32 | Marker::Bin32 => (self.len32()?, 0),
+                Marker::FixExt1 => (2, 0),
+                Marker::FixExt2 => (3, 0),
+                Marker::FixExt4 => (5, 0),
+                Marker::FixExt8 => (9, 0),
+                Marker::FixExt16 => (17, 0),
+                Marker::Ext8 => (self.len8()? + 1, 0),
+                Marker::Ext16 => (self.len16()? + 1, 0),
+                Marker::Ext32 => (self.len32()?.saturating_add(1), 0),
+                Marker::FixArray(len) => (0, usize::from(len)),
+                Marker::Array16 => (0, self.len16()?),
+                Marker::Array32 => (0, self.len32()?),
+                Marker::FixMap(len) => (0, usize::from(len) * 2),
+                Marker::Map16 => (0, self.len16()? * 2),
+                Marker::Map32 => (0, self.len32()?.saturating_mul(2)),
+                Marker::Reserved => return Err(DecodeError::Malformed),
+            };
+            self.take(skipped)?;
+            pending = pending.saturating_add(items);
+        }
+        Ok(())
+    }
+
     /// A `type` or `id` field: absent when undefined.
     fn number(&mut self) -> Result<Option<Number>, DecodeError> {
         let marker = Marker::from_u8(self.be::<1>()?[0]);
@@ -403,7 +444,11 @@ impl Reader<'_> {
             Marker::Map32 => (self.len32()?, true),
             _ => return Err(DecodeError::Malformed),
         };
-        let mut for_js = depth >= MAX_DEPTH;
+        if depth >= MAX_DEPTH {
+            self.skip_items(if is_map { len.saturating_mul(2) } else { len })?;
+            return Ok(Value::ForJs);
+        }
+        let mut for_js = false;
         json.push(if is_map { '{' } else { '[' });
         for i in 0..len {
             if i > 0 {
@@ -789,6 +834,17 @@ mod tests {
     }
 
     #[test]
+    fn floats_keep_every_bit_of_what_js_wrote() {
+        // Found by fuzzing: without serde_json's float_roundtrip this one came out 1 ulp off.
+        let value = 1.2101860734132549e-121_f64;
+        let encoded =
+            encode(PacketType::Event, "/", None, &format!("[{value:?}]"), &[]).expect("encodes");
+        let mut expected = vec![0xcb];
+        expected.extend(value.to_be_bytes());
+        assert!(encoded.windows(9).any(|window| window == expected));
+    }
+
+    #[test]
     fn refuses_a_placeholder_without_its_attachment() {
         let json = format!("[\"x\",{}]", placeholder(1));
         let attachments = [Bytes::from_static(b"a")];
@@ -905,6 +961,16 @@ mod tests {
         message.extend(std::iter::repeat_n(0x91, MAX_DEPTH + 1));
         message.push(0xc0);
         assert_eq!(decode(&Bytes::from(message)), Ok(Decoded::ForJs));
+    }
+
+    #[test]
+    fn data_nested_as_deep_as_a_message_allows_is_read_without_recursing() {
+        let mut message = bytes("83a47479706502a36e7370a12fa464617461").to_vec();
+        message.extend(std::iter::repeat_n(0x91, 1 << 20));
+        message.push(0xc0);
+        assert_eq!(decode(&Bytes::from(message.clone())), Ok(Decoded::ForJs));
+        message.pop();
+        assert_eq!(decode(&Bytes::from(message)), Err(DecodeError::Malformed));
     }
 
     #[test]
