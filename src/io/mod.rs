@@ -28,6 +28,7 @@ pub struct IoConfig {
     pub engine: EngineConfig,
     /// Set when connection-state recovery is on: how long packets are kept.
     pub recovery: Option<Retention>,
+    /// The wire format of Socket.IO packets (the `parser` option).
     pub parser: Parser,
 }
 
