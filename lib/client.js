@@ -2,7 +2,7 @@
 "use strict";
 
 const url = require("node:url");
-const { PacketType, encodeData, encodeText, decodeData } = require("./parser");
+const { PacketType, encodeData, encodeText, decodeData, parseData, encodesInJs } = require("./parser");
 
 class Client {
   /**
@@ -19,6 +19,19 @@ class Client {
     conn.on("close", this.onclose);
     conn._onSocketIoPacket = (type, nsp, id, json, attachments) => this._ondecoded(type, nsp, id, json, attachments);
     conn._onSocketIoParseError = (message) => this.onerror(new Error(message));
+    if (server._wireFormat !== "default") {
+      // What Rust does not decode goes to the parser's own Decoder, as upstream's `ondata`.
+      this.decoder = new server._parser.Decoder();
+      this._onDecoderPacket = (packet) => this._route(packet);
+      this.decoder.on("decoded", this._onDecoderPacket);
+      conn._onUndecoded = (data) => {
+        try {
+          this.decoder.add(data);
+        } catch (err) {
+          this.onerror(err);
+        }
+      };
+    }
     this.connectTimeout = setTimeout(() => {
       this.connectTimeout = undefined;
       if (this.nsps.size === 0) this.close();
@@ -85,6 +98,14 @@ class Client {
     if (this.conn.readyState !== "open") return;
     if (opts.volatile && !this.conn._writable) return;
     this.server.engine.native.markBusy(this.conn);
+    if (encodesInJs(this.server, packet.data, this.conn._packetCreateListened)) {
+      const encoded = this.server.encoder.encode(packet);
+      if (this.conn._packetCreateListened) {
+        this.conn._socketIoPacketCreated(encoded[0], encoded.slice(1), opts.compress !== false);
+      }
+      this.server.engine.native.sendEncoded(this.conn._target, packet.nsp || "/", encoded, undefined);
+      return;
+    }
     const { type, json, attachments } = encodeData(packet.type, packet.data);
     if (this.conn._packetCreateListened) {
       const text = encodeText(type, attachments, packet.nsp || "/", packet.id, json);
@@ -109,17 +130,26 @@ class Client {
     }
   }
 
-  /** A Socket.IO packet whose framing Rust decoded; its JSON data is parsed and checked here. */
+  /**
+   * A Socket.IO packet whose framing Rust decoded; its JSON data is parsed and checked here
+   * (msgpack packets were checked in Rust, as socket.io-msgpack-parser checks them).
+   */
   _ondecoded(type, nsp, id, json, attachments) {
     let data;
     try {
-      data = decodeData(type, json, attachments);
+      data =
+        this.server._wireFormat === "msgpack" ? parseData(json, attachments) : decodeData(type, json, attachments);
     } catch (err) {
       this.onerror(err);
       return;
     }
     const packet = { type, nsp, data };
     if (id !== undefined && id !== null) packet.id = id;
+    this._route(packet);
+  }
+
+  /** A decoded packet to its namespace socket (upstream's `ondecoded`). */
+  _route(packet) {
     let namespace = packet.nsp;
     let auth = packet.data;
     if (this.conn.protocol === 3) {
@@ -147,6 +177,11 @@ class Client {
     this.conn.removeListener("close", this.onclose);
     this.conn._onSocketIoPacket = null;
     this.conn._onSocketIoParseError = null;
+    this.conn._onUndecoded = null;
+    if (this.decoder) {
+      this.decoder.removeListener("decoded", this._onDecoderPacket);
+      this.decoder.destroy();
+    }
     if (this.connectTimeout) {
       clearTimeout(this.connectTimeout);
       this.connectTimeout = undefined;

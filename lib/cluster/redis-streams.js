@@ -11,7 +11,7 @@ const { ClusterAdapter, MessageType } = require("socket.io-adapter");
 const { encode, decode } = require("@msgpack/msgpack");
 const debug = require("debug")("socket.io-redis-streams-adapter");
 const { BindingRedisStreams } = require("../native");
-const { PacketType, encodeData, hasBinary } = require("../parser");
+const { PacketType, encodeData, encodesInJs, hasBinary } = require("../parser");
 
 /** Upstream's options and defaults. */
 const DEFAULTS = {
@@ -193,7 +193,8 @@ class RedisStreamsAdapter extends ClusterAdapter {
       !flags.volatile &&
       this.nsp._outgoingListenerSockets === 0 &&
       !this.nsp.server.engine._packetCreateListened &&
-      !hasBinary(packet.data);
+      !hasBinary(packet.data) &&
+      !encodesInJs(this.nsp.server, packet.data, false);
     if (!plain) return super.broadcast(packet, opts).then(() => this.#delivered(packet, opts));
     const rooms = [...opts.rooms];
     const except = [...(opts.except || [])];

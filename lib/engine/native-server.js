@@ -7,6 +7,7 @@
 "use strict";
 
 const { BindingServer } = require("../native");
+const { wireFormatOf } = require("../parser");
 
 class NativeServer {
   #binding;
@@ -40,6 +41,7 @@ class NativeServer {
               maxBufferedBytes: opts.connectionStateRecovery.maxBufferedBytes,
             }
           : undefined,
+        parser: wireFormatOf(opts.parser),
       },
       onEvents,
     );
@@ -62,6 +64,11 @@ class NativeServer {
    */
   sendPacket(handles, packet) {
     this.#sent(this.#binding.sendPacket(handles, packet));
+  }
+
+  /** Queues a packet of namespace `nsp` that the server's parser encoded in JS as `messages`. */
+  sendEncoded(handles, nsp, messages, stored) {
+    this.#sent(this.#binding.sendEncoded(handles, nsp, messages, stored));
   }
 
   /**

@@ -1,6 +1,8 @@
 //! `BindingServer`: `io::SocketIo` as lib/engine/native-server.js drives it. Each method converts
 //! its arguments, calls the core, and converts the result; nothing else.
-use super::convert::{self, BindingHandoff, BindingPacket, BindingServerOptions};
+use super::convert::{
+    self, BindingHandoff, BindingPacket, BindingServerOptions, BindingStoredPacket,
+};
 use super::error::to_js;
 use super::events::BindingEvent;
 use crate::engine::session::PollReply;
@@ -83,8 +85,31 @@ impl BindingServer {
     #[napi]
     pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
         let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
-        self.io.send_packet(&targets, convert::packet(packet)?);
+        self.io
+            .send_packet(&targets, convert::packet(packet)?)
+            .map_err(|err| to_js(err.into()))?;
         Ok(self.answers_waiting())
+    }
+
+    /// Queues to every session in `targets` a packet of namespace `nsp` that a parser in JS
+    /// encoded as `messages`; `stored` as in `BindingPacket`. Returns how many poll answers wait
+    /// in `takePollAnswers`.
+    #[napi]
+    pub fn send_encoded(
+        &self,
+        targets: Float64Array,
+        nsp: String,
+        messages: Vec<Either<String, Buffer>>,
+        stored: Option<BindingStoredPacket>,
+    ) -> u32 {
+        let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
+        self.io.send_frames(
+            &targets,
+            &nsp,
+            convert::frames(messages),
+            convert::stored_as(stored),
+        );
+        self.answers_waiting()
     }
 
     /// Queues `packet` to the connected sockets of its namespace in any of `rooms` (all when
@@ -99,7 +124,8 @@ impl BindingServer {
         let packet = convert::packet(packet)?;
         self.io
             .namespace(&packet.nsp)
-            .broadcast(&rooms, &except, packet);
+            .broadcast(&rooms, &except, packet)
+            .map_err(|err| to_js(err.into()))?;
         Ok(self.answers_waiting())
     }
 

@@ -1,6 +1,7 @@
 //! A Socket.IO packet on its way out: framed once, whatever the number of recipients.
-use crate::protocol::engine_packet::{Message, TextMessage};
-use crate::protocol::socketio_packet::{self, PacketType};
+use super::parser::{FramingError, PacketParts, Parser};
+use crate::protocol::engine_packet::Message;
+use crate::protocol::socketio_packet::PacketType;
 use crate::recovery::StoredPacket;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -39,19 +40,15 @@ impl OutgoingPacket {
         }
     }
 
-    /// Its frames: the text, then each binary attachment.
-    pub fn frames(&self) -> Arc<[Message]> {
-        let text = socketio_packet::encode(
-            self.kind,
-            self.attachments.len(),
-            &self.nsp,
-            self.ack_id,
-            &self.data,
-        );
-        let mut frames = Vec::with_capacity(1 + self.attachments.len());
-        frames.push(Message::Text(TextMessage::new(&text)));
-        frames.extend(self.attachments.iter().cloned().map(Message::Binary));
-        Arc::from(frames)
+    /// Its frames in the wire format of `parser`.
+    pub fn frames(&self, parser: Parser) -> Result<Arc<[Message]>, FramingError> {
+        parser.frames(PacketParts {
+            kind: self.kind,
+            nsp: &self.nsp,
+            id: self.ack_id,
+            data: &self.data,
+            attachments: &self.attachments,
+        })
     }
 }
 

@@ -382,14 +382,17 @@ impl StreamsNode {
                 if let Some(broadcast) = PlainBroadcast::from_entry(&entry) {
                     let offset = served.recovery.then_some(entry.id.as_str());
                     let packet = broadcast.packet(&entry.nsp, offset);
-                    served.io.namespace(&entry.nsp).broadcast_marking(
+                    let delivered = served.io.namespace(&entry.nsp).broadcast_marking(
                         &broadcast.rooms,
                         &broadcast.except,
                         packet,
                         offset.and_then(entry::offset_number),
                     );
-                    served.io.engine().flush();
-                    return;
+                    // A custom parser frames in JS: the entry goes there.
+                    if delivered.is_ok() {
+                        served.io.engine().flush();
+                        return;
+                    }
                 }
             }
         }
@@ -483,9 +486,13 @@ async fn append_in_order(
                         }
                     }
                     let nsp = packet.nsp.clone();
-                    served
+                    // JS sends here only what Rust can frame (lib/cluster/redis-streams.js).
+                    if let Err(err) = served
                         .namespace(&nsp)
-                        .broadcast_marking(&rooms, &except, *packet, mark);
+                        .broadcast_marking(&rooms, &except, *packet, mark)
+                    {
+                        debug!(%err, "a local broadcast could not be framed");
+                    }
                     served.engine().flush();
                 }
             },

@@ -71,6 +71,7 @@ async fn node(redis: &RedisServer, uid: &str, recovery: bool) -> Node {
         IoConfig {
             engine: EngineConfig::default(),
             recovery: None,
+            parser: crate::io::parser::Parser::Default,
         },
         Box::new(|| {}),
         Handle::current(),
