@@ -13,6 +13,13 @@ use tracing::debug;
 const FIRST_RETRY: Duration = Duration::from_millis(50);
 const LAST_RETRY: Duration = Duration::from_secs(2);
 
+/// Tells the node that a reader is connected (`up`) or lost its connection.
+fn report(node: &Weak<StreamsNode>, up: bool) {
+    if let Some(node) = node.upgrade() {
+        node.reader_connected(up);
+    }
+}
+
 struct Backoff(Duration);
 
 impl Backoff {
@@ -51,9 +58,7 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
             }
         };
         backoff = Backoff::new();
-        if let Some(node) = node.upgrade() {
-            node.reader_connected(true);
-        }
+        report(&node, true);
         loop {
             let reply: redis::RedisResult<Option<StreamReadReply>> = redis::cmd("XREAD")
                 .arg("COUNT")
@@ -69,9 +74,7 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
                 Ok(reply) => reply,
                 Err(err) => {
                     debug!(%err, stream, "stream read failed; reconnecting");
-                    if let Some(node) = node.upgrade() {
-                        node.reader_connected(false);
-                    }
+                    report(&node, false);
                     break;
                 }
             };
@@ -123,9 +126,7 @@ pub(super) async fn subscribe(
             continue;
         }
         backoff = Backoff::new();
-        if let Some(node) = node.upgrade() {
-            node.reader_connected(true);
-        }
+        report(&node, true);
         loop {
             tokio::select! {
                 request = requests.recv() => {
@@ -144,9 +145,7 @@ pub(super) async fn subscribe(
             }
         }
         debug!("subscriber disconnected; reconnecting");
-        if let Some(node) = node.upgrade() {
-            node.reader_connected(false);
-        }
+        report(&node, false);
         backoff.wait().await;
     }
 }

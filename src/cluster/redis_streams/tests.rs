@@ -22,17 +22,13 @@ impl RedisServer {
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
+        Self::start_on(port).await
+    }
+
+    async fn start_on(port: u16) -> Self {
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed (.ci/run installs it)");
@@ -206,28 +202,17 @@ async fn other_messages_are_left_to_javascript_in_order() {
 #[tokio::test]
 async fn reading_resumes_after_redis_restarts() {
     let redis = RedisServer::start().await;
-    let port = redis.url.rsplit(':').next().expect("a port").to_owned();
+    let port: u16 = redis
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("a port");
     let a = node(&redis, "node-a", false).await;
     let b = node(&redis, "node-b", false).await;
     let remote = socket(&b, "remote", &[]);
     drop(redis);
-    let restarted = RedisServer {
-        child: Command::new("redis-server")
-            .args([
-                "--port",
-                &port,
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server"),
-        url: format!("redis://127.0.0.1:{port}"),
-    };
+    let restarted = RedisServer::start_on(port).await;
     // Until both readers are back, a broadcast could be appended before B reads again.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
