@@ -1041,7 +1041,8 @@ function clusterSection({ rows, mach, pin, opt, results }) {
       (pin
         ? "Node B, which holds every client and is the one measured, is pinned alone to core 0; node A, redis-server and the load generator share core 1. " +
           "On two cores this is what keeps B's figure clean: A's work is per broadcast (one XADD each), not per delivery, and redis-server's is small; core 1's load is reported below."
-        : "NOT pinned (no taskset or fewer than 2 cores)."),
+        : "NOT pinned (no taskset or fewer than 2 cores).") +
+      (opt.nice ? ` Every process of the step ran under \`nice -n ${opt.nice}\`, so that other work on the machine took less of both cores.` : ""),
   );
   lines.push(
     "- Phases: a warm-up broadcast from A that every client must receive (both nodes read the stream before anything is measured); " +
