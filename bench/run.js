@@ -827,6 +827,9 @@ async function main() {
       impls = impls.filter((i) => i !== "socket.io-rs");
     }
   }
+  // the cluster scenario has no socketioxide configuration: alone, it needs no build of it
+  const serverScenarios = SCENARIOS.some((s) => (!opt.only || opt.only.includes(s.id)) && s.kind !== "cluster");
+  if (!serverScenarios) impls = impls.filter((i) => i !== "socketioxide");
   if (impls.includes("socketioxide")) {
     const st = prepareSocketioxide(opt);
     if (!st.ok) {
