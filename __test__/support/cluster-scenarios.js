@@ -207,6 +207,20 @@ function describeCluster(
       assert.strictEqual(valuesOf(c, "ev")[2], "from-node2");
     });
 
+    it("outgoing listeners see the broadcasts of other nodes", async () => {
+      await startCluster();
+      const socket = await client(nodes[1].port, { rooms: ["red"] });
+      await nodes[1].run(`
+        state.outgoing = [];
+        for (const s of io.of("/").sockets.values()) s.onAnyOutgoing((event, value) => state.outgoing.push([event, value]));
+      `);
+      await warm(nodes[0], ["red"], [socket]);
+      await nodes[0].run(`io.to("red").emit("ev", "seen")`);
+      await eventually(() => valuesOf(socket, "ev"), (v) => v.includes("seen"), "delivery");
+      const outgoing = await nodes[1].run("return state.outgoing");
+      assert.ok(outgoing.some(([event, value]) => event === "ev" && value === "seen"), JSON.stringify(outgoing));
+    });
+
     it("remote operations: fetchSockets, socketsJoin, socketsLeave, disconnectSockets", async () => {
       await startCluster();
       const a = await client(nodes[0].port, { rooms: ["red"] });

@@ -130,7 +130,7 @@ class RedisStreamsAdapter extends ClusterAdapter {
     if (this.#servedBy !== engine) {
       this.#servedBy = engine;
       engine.native.serveCluster(this.#node, this.nsp.name, !!this.nsp.server.opts.connectionStateRecovery);
-      this.outgoingListenersChanged(this.nsp._outgoingListenerSockets > 0);
+      this.#updateNeedsJs();
     }
     return engine.native;
   }
@@ -164,6 +164,8 @@ class RedisStreamsAdapter extends ClusterAdapter {
    */
   socketConnected(socket) {
     this.#core()?.connectSocket(this.nsp.name, socket.id, socket.conn._handle);
+    // `packetCreate` listeners are added on the engine's "connection", before this.
+    if (socket.conn._packetCreateListened) this.#updateNeedsJs();
     if (!socket.recovered) socket._startOffset = this.#node.newestOffset(this.nsp.name);
   }
 
@@ -172,9 +174,19 @@ class RedisStreamsAdapter extends ClusterAdapter {
     return true;
   }
 
-  /** Some socket listens to outgoing packets (`onAnyOutgoing`): broadcasts then need JS. */
-  outgoingListenersChanged(listened) {
-    this.#node.setNeedsJs(this.nsp.name, listened);
+  /** Some socket listens to outgoing packets (`onAnyOutgoing`) or stopped. */
+  outgoingListenersChanged() {
+    this.#updateNeedsJs();
+  }
+
+  /**
+   * Broadcasts from other nodes need JS while a socket has outgoing listeners or an engine socket
+   * listens to `packetCreate` (the admin UI does both): Rust then hands them to JS.
+   */
+  #updateNeedsJs() {
+    const engine = this.nsp.server.engine;
+    const needed = this.nsp._outgoingListenerSockets > 0 || !!(engine && engine._packetCreateListened);
+    this.#node.setNeedsJs(this.nsp.name, needed);
   }
 
   /**
