@@ -16,6 +16,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
+use tracing::debug;
 
 /// socket.io-parser's default `maxAttachments`.
 const MAX_ATTACHMENTS: usize = 10;
@@ -97,9 +98,11 @@ impl Clients {
             }
         };
         match result {
-            Ok(Some(packet)) => self
-                .events
-                .push(IoEvent::SocketIoPacket { session, packet }),
+            Ok(Some(packet)) => {
+                debug!(target: "socket.io-parser", "decoded {}", packet.header());
+                self.events
+                    .push(IoEvent::SocketIoPacket { session, packet });
+            }
             Ok(None) => {}
             Err(err) => self.events.push(IoEvent::ParseError {
                 session,

@@ -1,9 +1,10 @@
 //! A Socket.IO packet on its way out: framed once, whatever the number of recipients.
 use crate::protocol::engine_packet::{Message, TextMessage};
-use crate::protocol::socketio_packet::{self, PacketType};
+use crate::protocol::socketio_packet::{self, PacketHeader, PacketType};
 use crate::recovery::StoredPacket;
 use bytes::Bytes;
 use std::sync::Arc;
+use tracing::debug;
 
 #[derive(Debug, Clone)]
 pub struct OutgoingPacket {
@@ -39,6 +40,17 @@ impl OutgoingPacket {
         }
     }
 
+    /// Its framing, as debug lines show it.
+    pub fn header(&self) -> PacketHeader<'_> {
+        PacketHeader {
+            kind: self.kind,
+            attachments: self.attachments.len(),
+            nsp: &self.nsp,
+            id: self.ack_id,
+            data: &self.data,
+        }
+    }
+
     /// Its frames: the text, then each binary attachment.
     pub fn frames(&self) -> Arc<[Message]> {
         let text = socketio_packet::encode(
@@ -48,6 +60,7 @@ impl OutgoingPacket {
             self.ack_id,
             &self.data,
         );
+        debug!(target: "socket.io-parser", "encoded {} as {}", self.header(), text);
         let mut frames = Vec::with_capacity(1 + self.attachments.len());
         frames.push(Message::Text(TextMessage::new(&text)));
         frames.extend(self.attachments.iter().cloned().map(Message::Binary));
