@@ -107,6 +107,7 @@ class Socket extends EventEmitter {
     const packet = { type: PacketType.EVENT, data };
     if (typeof data[data.length - 1] === "function") {
       const id = this.nsp._ids++;
+      debug("emitting packet with ack id %d", id);
       this.registerAckCallback(id, data.pop());
       packet.id = id;
     }
@@ -140,6 +141,7 @@ class Socket extends EventEmitter {
       return;
     }
     const timer = setTimeout(() => {
+      debug("event with ack id %d has timed out after %d ms", id, timeout);
       this.acks.delete(id);
       ack.call(this, new Error("operation has timed out"));
     }, timeout);
@@ -176,10 +178,12 @@ class Socket extends EventEmitter {
   }
 
   join(rooms) {
+    debug("join room %s", rooms);
     return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
   }
 
   leave(room) {
+    debug("leave room %s", room);
     return this.adapter.del(this.id, room);
   }
 
@@ -188,6 +192,7 @@ class Socket extends EventEmitter {
   }
 
   _onconnect() {
+    debug("socket connected - writing packet");
     this.connected = true;
     this.join(this.id);
     if (this.conn.protocol === 3) this.packet({ type: PacketType.CONNECT });
@@ -195,6 +200,7 @@ class Socket extends EventEmitter {
   }
 
   _onpacket(packet) {
+    debug("got packet %j", packet);
     if (!this.connected) return;
     switch (packet.type) {
       case PacketType.EVENT:
@@ -206,6 +212,7 @@ class Socket extends EventEmitter {
         this.onack(packet);
         break;
       case PacketType.DISCONNECT:
+        debug("got disconnect packet");
         this._onclose("client namespace disconnect");
         break;
     }
@@ -213,7 +220,11 @@ class Socket extends EventEmitter {
 
   onevent(packet) {
     const args = packet.data || [];
-    if (packet.id != null) args.push(this.ack(packet.id));
+    debug("emitting event %j", args);
+    if (packet.id != null) {
+      debug("attaching ack callback to event");
+      args.push(this.ack(packet.id));
+    }
     if (this._anyListeners && this._anyListeners.length) {
       for (const listener of this._anyListeners.slice()) listener.apply(this, args);
     }
@@ -224,6 +235,7 @@ class Socket extends EventEmitter {
     let sent = false;
     return (...args) => {
       if (sent) return;
+      debug("sending ack %j", args);
       this.packet({ id, type: PacketType.ACK, data: args });
       sent = true;
     };
@@ -232,8 +244,11 @@ class Socket extends EventEmitter {
   onack(packet) {
     const ack = this.acks.get(packet.id);
     if (typeof ack === "function") {
+      debug("calling ack %s with %j", packet.id, packet.data);
       this.acks.delete(packet.id);
       ack.apply(this, packet.data);
+    } else {
+      debug("bad ack %s", packet.id);
     }
   }
 
@@ -243,8 +258,10 @@ class Socket extends EventEmitter {
 
   _onclose(reason, description) {
     if (!this.connected) return this;
+    debug("closing socket - reason %s", reason);
     emitLocally.call(this, "disconnecting", reason, description);
     if (this.server.opts.connectionStateRecovery && RECOVERABLE_DISCONNECT_REASONS.has(reason)) {
+      debug("connection state recovery is enabled for sid %s", this.id);
       this._persistSession();
     }
     this._cleanup();
@@ -316,10 +333,12 @@ class Socket extends EventEmitter {
   }
 
   dispatch(event) {
+    debug("dispatching an event %j", event);
     this.run(event, (err) => {
       process.nextTick(() => {
         if (err) return this._onerror(err);
         if (this.connected) emitLocally.apply(this, event);
+        else debug("ignore packet received after disconnection");
       });
     });
   }

@@ -7,6 +7,7 @@
 "use strict";
 
 const { BindingServer } = require("../native");
+const { shareDebugSettings } = require("../logs");
 
 class NativeServer {
   #binding;
@@ -26,6 +27,7 @@ class NativeServer {
     this.turn = 0;
     /** The last turn with a broadcast, whose recipients JS does not know: all are busy. */
     this.broadcastTurn = -1;
+    shareDebugSettings();
     this.#binding = new BindingServer(
       {
         pingInterval: opts.pingInterval,
