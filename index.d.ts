@@ -317,7 +317,10 @@ export interface ServerOptions extends EngineOptions {
   serveClient: boolean;
   /** The adapter to use. @default the in-memory adapter */
   adapter: AdapterConstructor;
-  /** The parser to use (only the default parser is supported). */
+  /**
+   * The parser to use: an object with `Encoder` and `Decoder` classes, as socket.io-parser's
+   * (the default) or socket.io-msgpack-parser's. @default socket.io-parser
+   */
   parser: any;
   /** How many ms before a client without namespace is closed. @default 45000 */
   connectTimeout: number;

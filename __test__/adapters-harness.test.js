@@ -18,13 +18,10 @@
 
 const test = require("node:test");
 const assert = require("node:assert");
-const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
+const { REPO, scratchDir, makeGitRepo, runHarness, escapeRegExp } = require("./support/compat-fixtures");
 
-const REPO = path.resolve(__dirname, "..");
-const HARNESS = path.join(REPO, "compat", "run-adapters.sh");
 const PKG = "packages/socket.io-cluster-adapter";
 
 const FAKE_FILES = {
@@ -77,46 +74,6 @@ describe("@socket.io/cluster-adapter", () => {
 `,
 };
 
-function makeFakeRepo(dir) {
-  for (const [rel, text] of Object.entries(FAKE_FILES)) {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), text.trimStart());
-  }
-  const git = (...args) =>
-    execFileSync("git", ["-c", "user.name=compat", "-c", "user.email=compat@example.invalid", ...args], {
-      cwd: dir,
-      stdio: "pipe",
-    });
-  git("init", "-q");
-  git("add", ".");
-  git("commit", "-q", "-m", "fake cluster adapter");
-}
-
-/** Runs the harness; kills its whole process group if it outlives `limitMs`. */
-function runHarness(args, env, limitMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [HARNESS, ...args], {
-      env: { ...process.env, ...env },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {}
-      reject(new Error(`harness did not finish within ${limitMs} ms; output so far:\n${out}`));
-    }, limitMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, lines: out.trimEnd().split("\n") });
-    });
-  });
-}
-
 // a killed orphan can stay a zombie until init reaps it (some sandboxes' init never does): not alive
 function isAlive(pid) {
   try {
@@ -131,19 +88,17 @@ function isAlive(pid) {
   }
 }
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "adapters-selfcheck-"));
-test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir("adapters-selfcheck-");
 const fake = path.join(tmp, "fake-socket.io");
-makeFakeRepo(fake);
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+makeGitRepo(fake, [{ message: "fake cluster adapter", files: FAKE_FILES }]);
 
 test("adapters harness on a fake cluster adapter from a git dir, against socket.io", { timeout: 150_000 }, async () => {
   const logDir = path.join(tmp, "logs-baseline");
   const pidFile = path.join(tmp, "child-baseline.pid");
   const { code, out, lines } = await runHarness(
+    "run-adapters.sh",
     [path.join(fake, ".git"), "--impl", "socket.io", "--suite-timeout", "8", "--log-dir", logDir],
-    { COMPAT_SELFCHECK_IMPL: "socket.io", COMPAT_SELFCHECK_PIDFILE: pidFile },
-    140_000,
+    { env: { COMPAT_SELFCHECK_IMPL: "socket.io", COMPAT_SELFCHECK_PIDFILE: pidFile }, limitMs: 140_000 },
   );
   const has = (re) => assert.ok(lines.some((l) => re.test(l)), `no line matching ${re} in:\n${out}`);
   has(/^adapter: @socket\.io\/cluster-adapter 0\.0\.0-fake \(.*, commit [0-9a-f]{7,} \d{4}-\d\d-\d\d\)$/);
@@ -160,7 +115,7 @@ test("adapters harness on a fake cluster adapter from a git dir, against socket.
   assert.match(failures, /FAIL: @socket\.io\/cluster-adapter > failing > fails on purpose\n.*expected 1 to equal 2/);
   assert.match(failures, /FAIL: @socket\.io\/cluster-adapter > hanging > hangs forever\n.*still running when the suite timed out/);
   assert.doesNotMatch(failures, /passing/);
-  has(new RegExp(`^failing tests: ${escape(logDir)}/failures\\.log`));
+  has(new RegExp(`^failing tests: ${escapeRegExp(logDir)}/failures\\.log`));
 
   const childPid = Number(fs.readFileSync(pidFile, "utf8"));
   assert.ok(childPid > 0 && !isAlive(childPid), `the child started by a test (pid ${childPid}) outlived the harness`);
@@ -168,13 +123,12 @@ test("adapters harness on a fake cluster adapter from a git dir, against socket.
 
 test("adapters harness on a fake cluster adapter from a work tree, against this package", { timeout: 100_000 }, async () => {
   const pidFile = path.join(tmp, "child-rs.pid");
-  const { code, out, lines } = await runHarness(
-    [fake, "--grep", "passing", "--log-dir", path.join(tmp, "logs-rs")],
-    { COMPAT_SELFCHECK_IMPL: "socket.io-rs", COMPAT_SELFCHECK_REPO: fs.realpathSync(REPO), COMPAT_SELFCHECK_PIDFILE: pidFile },
-    90_000,
-  );
+  const { code, out, lines } = await runHarness("run-adapters.sh", [fake, "--grep", "passing", "--log-dir", path.join(tmp, "logs-rs")], {
+    env: { COMPAT_SELFCHECK_IMPL: "socket.io-rs", COMPAT_SELFCHECK_REPO: fs.realpathSync(REPO), COMPAT_SELFCHECK_PIDFILE: pidFile },
+    limitMs: 90_000,
+  });
   const has = (re) => assert.ok(lines.some((l) => re.test(l)), `no line matching ${re} in:\n${out}`);
-  has(new RegExp(`^impl: socket\\.io-rs \\S+.* \\(${escape(REPO)}\\)$`));
+  has(new RegExp(`^impl: socket\\.io-rs \\S+.* \\(${escapeRegExp(REPO)}\\)$`));
   has(/^@socket\.io\/cluster-adapter > passing: 3 passed, 0 failed, 0 pending$/);
   assert.strictEqual(lines.filter((l) => /: \d+ passed, \d+ failed, \d+ pending/.test(l)).length, 1, out);
   assert.strictEqual(lines.at(-1), "3 passed, 0 failed", out);

@@ -17,13 +17,9 @@
 
 const test = require("node:test");
 const assert = require("node:assert");
-const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
-
-const REPO = path.resolve(__dirname, "..");
-const HARNESS = path.join(REPO, "compat", "run-upstream.sh");
+const { REPO, scratchDir, git, makeGitRepo, runHarness, escapeRegExp } = require("./support/compat-fixtures");
 
 const FAKE_TESTS = {
   "pass.ts": `
@@ -88,63 +84,25 @@ export const notATestFile = true;
 
 function makeFakeRepo(dir) {
   const testDir = path.join(dir, "packages", "socket.io", "test");
-  for (const [rel, text] of Object.entries(FAKE_TESTS)) {
-    fs.mkdirSync(path.dirname(path.join(testDir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(testDir, rel), text.trimStart());
-  }
-  const git = (...args) =>
-    execFileSync("git", ["-c", "user.name=compat", "-c", "user.email=compat@example.invalid", ...args], {
-      cwd: dir,
-      stdio: "pipe",
-    })
-      .toString()
-      .trim();
-  git("init", "-q");
-  git("add", ".");
-  git("commit", "-q", "-m", "fake upstream suite");
+  const files = Object.fromEntries(Object.entries(FAKE_TESTS).map(([rel, text]) => [path.join("packages/socket.io/test", rel), text]));
+  makeGitRepo(dir, [{ message: "fake upstream suite", files }]);
   // a blob missing from the git dir (as in partial mirrors) and from the work tree
   const bigJson = path.join(testDir, "fixtures", "big.json");
-  const sha = git("hash-object", bigJson);
+  const sha = git(dir, "hash-object", bigJson);
   fs.rmSync(path.join(dir, ".git", "objects", sha.slice(0, 2), sha.slice(2)));
   fs.rmSync(bigJson);
 }
 
-/** Runs the harness; kills its whole process group if it outlives `limitMs`. */
-function runHarness(args, env, limitMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [HARNESS, ...args], {
-      env: { ...process.env, ...env },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {}
-      reject(new Error(`harness did not finish within ${limitMs} ms; output so far:\n${out}`));
-    }, limitMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, lines: out.trimEnd().split("\n") });
-    });
-  });
-}
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "compat-selfcheck-"));
-test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir("compat-selfcheck-");
 const fake = path.join(tmp, "fake-socket.io");
 makeFakeRepo(fake);
 
 test("harness on a fake suite from a git dir, against socket.io", { timeout: 100_000 }, async () => {
   const logDir = path.join(tmp, "logs-baseline");
   const { code, out, lines } = await runHarness(
+    "run-upstream.sh",
     [path.join(fake, ".git"), "--impl", "socket.io", "--file-timeout", "6", "--log-dir", logDir],
-    { COMPAT_SELFCHECK_IMPL: "socket.io" },
-    90_000,
+    { env: { COMPAT_SELFCHECK_IMPL: "socket.io" }, limitMs: 90_000 },
   );
   const has = (re) => assert.ok(lines.some((l) => re.test(l)), `no line matching ${re} in:\n${out}`);
   has(/^upstream: .*\(git HEAD, commit [0-9a-f]{7,}\)$/);
@@ -168,18 +126,17 @@ test("harness on a fake suite from a git dir, against socket.io", { timeout: 100
   assert.match(failures, /FAIL: fake suite: hanging file hangs forever\n.*still running when the file timed out/);
   assert.match(failures, /broken on purpose at load time/);
   assert.doesNotMatch(failures, /passing file/);
-  has(new RegExp(`^failing tests: ${logDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/failures\\.log`));
+  has(new RegExp(`^failing tests: ${escapeRegExp(logDir)}/failures\\.log`));
 });
 
 test("harness on a fake suite from a work tree, against this package", { timeout: 100_000 }, async () => {
-  const { code, out, lines } = await runHarness(
-    [fake, "pass.ts", "--log-dir", path.join(tmp, "logs-rs")],
-    { COMPAT_SELFCHECK_IMPL: "socket.io-rs", COMPAT_SELFCHECK_REPO: REPO },
-    90_000,
-  );
+  const { code, out, lines } = await runHarness("run-upstream.sh", [fake, "pass.ts", "--log-dir", path.join(tmp, "logs-rs")], {
+    env: { COMPAT_SELFCHECK_IMPL: "socket.io-rs", COMPAT_SELFCHECK_REPO: REPO },
+    limitMs: 90_000,
+  });
   const has = (re) => assert.ok(lines.some((l) => re.test(l)), `no line matching ${re} in:\n${out}`);
   has(/^upstream: .*\(work tree, commit [0-9a-f]{7,}\)$/);
-  has(new RegExp(`^impl: socket\\.io-rs \\S+ \\(${REPO.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)$`));
+  has(new RegExp(`^impl: socket\\.io-rs \\S+ \\(${escapeRegExp(REPO)}\\)$`));
   has(/^test\/pass\.ts: 3 passed, 0 failed, 1 pending$/);
   assert.strictEqual(lines.filter((l) => /^test\/.*: \d+ passed/.test(l)).length, 1, out);
   assert.strictEqual(lines.at(-1), "3 passed, 0 failed", out);

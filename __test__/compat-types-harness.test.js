@@ -17,13 +17,9 @@
 
 const test = require("node:test");
 const assert = require("node:assert");
-const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
-
-const REPO = path.resolve(__dirname, "..");
-const HARNESS = path.join(REPO, "compat", "run-types.sh");
+const { REPO, scratchDir, makeGitRepo, runHarness, escapeRegExp } = require("./support/compat-fixtures");
 
 const FIRST_COMMIT = {
   "packages/socket.io/tsconfig.json": JSON.stringify({ compilerOptions: { types: ["node"], strict: true } }),
@@ -66,63 +62,20 @@ const notANumber: number = "text";
 `,
 };
 
-function writeFiles(dir, files) {
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), text.trimStart());
-  }
-}
-
-function makeFakeRepo(dir) {
-  const git = (...args) =>
-    execFileSync("git", ["-c", "user.name=compat", "-c", "user.email=compat@example.invalid", ...args], {
-      cwd: dir,
-      stdio: "pipe",
-    });
-  fs.mkdirSync(dir, { recursive: true });
-  git("init", "-q");
-  writeFiles(dir, FIRST_COMMIT);
-  git("add", ".");
-  git("commit", "-q", "-m", "type tests that hold");
-  writeFiles(dir, SECOND_COMMIT);
-  git("add", ".");
-  git("commit", "-q", "-m", "type tests that fail on purpose");
-}
-
-/** Runs the harness; kills its whole process group if it outlives `limitMs`. */
-function runHarness(args, limitMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [HARNESS, ...args], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {}
-      reject(new Error(`harness did not finish within ${limitMs} ms; output so far:\n${out}`));
-    }, limitMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, lines: out.trimEnd().split("\n") });
-    });
-  });
-}
-
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "compat-types-selfcheck-"));
-test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir("compat-types-selfcheck-");
 const fake = path.join(tmp, "fake-socket.io");
-makeFakeRepo(fake);
+makeGitRepo(fake, [
+  { message: "type tests that hold", files: FIRST_COMMIT },
+  { message: "type tests that fail on purpose", files: SECOND_COMMIT },
+]);
 
 test("type harness from a work tree, against this package's index.d.ts", { timeout: 150_000 }, async () => {
   const logDir = path.join(tmp, "logs-rs");
-  const { code, out, lines } = await runHarness([fake, "--log-dir", logDir], 140_000);
+  const { code, out, lines } = await runHarness("run-types.sh", [fake, "--log-dir", logDir], { limitMs: 140_000 });
   const has = (line) => assert.ok(lines.includes(line), `no line "${line}" in:\n${out}`);
   assert.ok(lines.some((l) => /^upstream: .*\(work tree, commit [0-9a-f]{7,}\)$/.test(l)), out);
   has("type tests: test/holds.test-d.ts test/mixed.test-d.ts");
-  assert.ok(lines.some((l) => new RegExp(`^impl: socket\\.io-rs \\S+ \\(${escape(REPO)}\\)$`).test(l)), out);
+  assert.ok(lines.some((l) => new RegExp(`^impl: socket\\.io-rs \\S+ \\(${escapeRegExp(REPO)}\\)$`).test(l)), out);
   has("test/holds.test-d.ts: 3 passed, 0 failed (3 assertions: 2 tsd calls, 1 @ts-expect-error)");
   has("test/mixed.test-d.ts: 3 passed, 2 failed (5 assertions: 4 tsd calls, 1 @ts-expect-error), 1 error outside assertions");
   assert.strictEqual(lines.at(-1), "6 passed, 2 failed, 1 error outside assertions", out);
@@ -136,7 +89,7 @@ test("type harness from a work tree, against this package's index.d.ts", { timeo
 });
 
 test("type harness from a git dir, against socket.io 4.8.4's own types", { timeout: 150_000 }, async () => {
-  const { code, out, lines } = await runHarness([path.join(fake, ".git"), "--impl", "socket.io"], 140_000);
+  const { code, out, lines } = await runHarness("run-types.sh", [path.join(fake, ".git"), "--impl", "socket.io"], { limitMs: 140_000 });
   assert.ok(lines.some((l) => /^upstream: .*\(git HEAD, commit [0-9a-f]{7,}\)$/.test(l)), out);
   assert.ok(lines.some((l) => /^impl: socket\.io 4\.8\.4 \(/.test(l)), out);
   // socket.io has no nativeVersion: that assertion fails there, and only there
@@ -146,7 +99,9 @@ test("type harness from a git dir, against socket.io 4.8.4's own types", { timeo
 });
 
 test("type harness at an earlier commit (--ref) where every assertion holds exits 0", { timeout: 150_000 }, async () => {
-  const { code, out, lines } = await runHarness([path.join(fake, ".git"), "--ref", "HEAD~1", "--impl", "socket.io"], 140_000);
+  const { code, out, lines } = await runHarness("run-types.sh", [path.join(fake, ".git"), "--ref", "HEAD~1", "--impl", "socket.io"], {
+    limitMs: 140_000,
+  });
   assert.ok(lines.some((l) => /^upstream: .*\(git HEAD~1, commit [0-9a-f]{7,}\)$/.test(l)), out);
   assert.ok(lines.includes("type tests: test/holds.test-d.ts"), out);
   assert.strictEqual(lines.at(-1), "3 passed, 0 failed", out);

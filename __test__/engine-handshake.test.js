@@ -19,6 +19,7 @@ const {
   pollingSioConnect,
   poll,
   waitFor,
+  waitFor1,
 } = require("./support/engine-helpers");
 
 const T = { timeout: TEST_TIMEOUT };
@@ -167,6 +168,27 @@ test("engine.io-client can open with WebSocket directly", T, async (t) => {
   assert.equal(handshake.length, 1);
   assert.deepEqual(handshake[0].upgrades, []);
 });
+
+for (const transport of ["polling", "websocket"]) {
+  test(`"packetCreate" never reports the open packet, which is made before the socket is handed out (${transport})`, T, async (t) => {
+    const s = await startServer();
+    t.after(() => s.close());
+
+    // As monitoring tools (@socket.io/admin-ui) listen: on every connection, so that packets are
+    // reported from the second handshake on.
+    const created = [];
+    s.io.engine.on("connection", (conn) => conn.on("packetCreate", (packet) => created.push(packet.type)));
+    for (let i = 0; i < 2; i++) {
+      const connP = nextEngineConnection(s);
+      const client = await openEioClient(s, { transports: [transport] });
+      const conn = await connP;
+      const message = waitFor1(client, "message");
+      conn.send("hello");
+      assert.equal(await message, "hello");
+    }
+    assert.deepEqual(created, ["message", "message"]);
+  });
+}
 
 test("Socket.IO sockets are bound to the engine socket (socket.conn)", T, async (t) => {
   const s = await startServer();

@@ -47,8 +47,8 @@
 #   does not depend on the implementation loading); each suite is then run
 #   with a --grep naming exactly its tests, with the suite's own runner as its
 #   package.json's test script has it (tsx or ts-node; without --bail, with
-#   --exit), reporting through compat/lib/adapters-reporter.js and counted by
-#   compat/lib/adapters-summarize.js.
+#   --exit), reporting through compat/lib/reporter.js and counted by
+#   compat/lib/summarize.js (the list is grouped by compat/lib/adapters-plan.js).
 # - Services, on the ports the upstream tests hard-code (loopback only; the
 #   harness refuses to run if one is taken), stopped by pid on exit:
 #     redis-streams: Redis on 6379, a Redis cluster on 7000-7005 (3 masters,
@@ -70,49 +70,23 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 
-die() { echo "run-adapters: $*" >&2; exit 2; }
-usage() { sed -n '2,/^set -uo/p' "$0" | sed -e '/^set -uo/d' -e 's/^# \{0,1\}//' >&2; exit 2; }
+. "$HERE/lib/common.sh"
 
 # ---------------------------------------------------------------- arguments
-SRC="" KIND="" IMPL="socket.io-rs" IMPL_DIR="" GREP="" SUITE_TIMEOUT=600 LOG_DIR="" KEEP=0 TYPECHECK=1
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --adapter) KIND="${2:-}"; shift 2 ;;
-    --adapter=*) KIND="${1#*=}"; shift ;;
-    --impl) IMPL="${2:-}"; shift 2 ;;
-    --impl=*) IMPL="${1#*=}"; shift ;;
-    --impl-dir) IMPL_DIR="${2:-}"; shift 2 ;;
-    --impl-dir=*) IMPL_DIR="${1#*=}"; shift ;;
-    --grep) GREP="${2:-}"; shift 2 ;;
-    --grep=*) GREP="${1#*=}"; shift ;;
-    --suite-timeout) SUITE_TIMEOUT="${2:-}"; shift 2 ;;
-    --suite-timeout=*) SUITE_TIMEOUT="${1#*=}"; shift ;;
-    --log-dir) LOG_DIR="${2:-}"; shift 2 ;;
-    --log-dir=*) LOG_DIR="${1#*=}"; shift ;;
-    --keep) KEEP=1; shift ;;
-    --no-typecheck) TYPECHECK=0; shift ;;
-    -h|--help) usage ;;
-    -*) die "unknown option $1 (try --help)" ;;
-    *) [ -z "$SRC" ] || die "one adapter repository at a time"; SRC="$1"; shift ;;
-  esac
-done
-[ -n "$SRC" ] || usage
-# under `npm run compat:adapters`, cwd is the repo root: take relative paths from where npm was run
-if [ -n "${npm_lifecycle_event:-}" ] && [ -n "${INIT_CWD:-}" ]; then
-  for var in SRC LOG_DIR IMPL_DIR; do
-    case "${!var}" in /*|'') ;; *) printf -v "$var" '%s' "$INIT_CWD/${!var}" ;; esac
-  done
-fi
-[ -e "$SRC" ] || die "no such path: $SRC"
-case "$IMPL" in socket.io-rs|socket.io) ;; *) die "--impl must be socket.io-rs or socket.io, not '$IMPL'" ;; esac
-case "$SUITE_TIMEOUT" in ''|*[!0-9]*) die "--suite-timeout needs a number of seconds" ;; esac
+KIND="" IMPL="socket.io-rs" IMPL_DIR="" GREP="" SUITE_TIMEOUT=600 LOG_DIR="" KEEP=0 TYPECHECK=1
+declare -A VALUE_OPTIONS=([--adapter]=KIND [--impl]=IMPL [--impl-dir]=IMPL_DIR [--grep]=GREP
+  [--suite-timeout]=SUITE_TIMEOUT [--log-dir]=LOG_DIR)
+declare -A FLAG_OPTIONS=([--keep]=KEEP=1 [--no-typecheck]=TYPECHECK=0)
+parse_args "$@"
+[ -n "${ARGS[0]:-}" ] || usage
+[ ${#ARGS[@]} -eq 1 ] || die "one adapter repository at a time"
+SRC="${ARGS[0]}"
+paths_from_npm_cwd SRC LOG_DIR IMPL_DIR
+check_source_and_impl
+require_seconds --suite-timeout "$SUITE_TIMEOUT"
 [ "$IMPL" = socket.io-rs ] || [ -z "$IMPL_DIR" ] || die "--impl-dir is for --impl socket.io-rs"
 IMPL_DIR="${IMPL_DIR:-$REPO}"
-for tool in node npm git timeout sha256sum; do
-  command -v "$tool" >/dev/null || die "$tool is needed and not on PATH"
-done
-SRC="$(cd "$SRC" && pwd)"
-if [ "$(git -C "$SRC" rev-parse --is-inside-work-tree 2>/dev/null)" = true ]; then GIT=(git -C "$SRC"); else GIT=(git --git-dir="$SRC"); fi
+open_git
 "${GIT[@]}" rev-parse -q --verify "HEAD^{commit}" >/dev/null 2>&1 || die "$SRC is not a git repository with a HEAD commit"
 
 # ---------------------------------------------------------- which adapter
@@ -202,44 +176,20 @@ trap cleanup EXIT
 trap 'echo "run-adapters: interrupted" >&2; exit 130' INT
 trap 'echo "run-adapters: terminated" >&2; exit 143' TERM
 
-# export the adapter package from HEAD, blob by blob: a blob missing from a
-# partial mirror must only lose that file, not the whole export
-while IFS=$'\t' read -r meta path; do
-  read -r _mode type sha <<<"$meta"
-  [ "$type" = blob ] || continue
-  dest="$PKG/${path#"$PKG_PATH"/}"
-  mkdir -p "$(dirname "$dest")"
-  "${GIT[@]}" cat-file blob "$sha" >"$dest" 2>/dev/null \
-    || { rm -f "$dest"; echo "missing from the repository: $path"; }
-done < <("${GIT[@]}" ls-tree -r HEAD -- ${PKG_PATH:+"$PKG_PATH"})
+# the adapter package, from HEAD
+while IFS= read -r path; do
+  echo "missing from the repository: $path"
+done < <(export_from_git HEAD "$PKG_PATH" "$PKG" ${PKG_PATH:+"$PKG_PATH"})
 [ -d "$PKG/test" ] && [ -d "$PKG/lib" ] || die "no lib/ and test/ in $SRC${PKG_PATH:+/$PKG_PATH}"
 if [ ${#SPEC[@]} -eq 0 ]; then
   for f in "$PKG"/test/*.ts; do [ -e "$f" ] && SPEC+=("test/${f##*/}"); done
 fi
 
 # ------------------------------------------- pinned test dependencies (cached)
-DEPS_SRC="$HERE/adapters/$KIND"
-CACHE_ROOT="${SOCKET_IO_RS_COMPAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/socket.io-rs-compat}"
-KEY="$( { cat "$DEPS_SRC/package.json" "$DEPS_SRC/package-lock.json"; node -p 'process.platform + process.arch + process.versions.modules'; } | sha256sum | cut -c1-16)"
-DEPS="$CACHE_ROOT/adapter-$KIND-$KEY"
-if [ ! -f "$DEPS/.complete" ]; then
-  mkdir -p "$CACHE_ROOT" || die "cannot create $CACHE_ROOT"
-  echo "installing the pinned dependencies of the $KIND suite into $DEPS (once) ..."
-  TMP_DEPS="$(mktemp -d "$CACHE_ROOT/.install.XXXXXX")"
-  cp "$DEPS_SRC/package.json" "$DEPS_SRC/package-lock.json" "$TMP_DEPS/"
-  if ! (cd "$TMP_DEPS" && timeout 900 npm ci --no-audit --no-fund --loglevel=error) >"$TMP_DEPS/npm.log" 2>&1; then
-    cat "$TMP_DEPS/npm.log" >&2
-    rm -rf "$TMP_DEPS"
-    die "npm ci of compat/adapters/$KIND failed"
-  fi
-  touch "$TMP_DEPS/.complete"
-  # atomic publish; if another run got there first, keep theirs
-  mv -T "$TMP_DEPS" "$DEPS" 2>/dev/null || rm -rf "$TMP_DEPS"
-  [ -f "$DEPS/.complete" ] || die "could not publish the install to $DEPS"
-fi
+install_pinned_deps "$HERE/adapters/$KIND" "adapter-$KIND" 900
 ln -s "$DEPS/node_modules" "$WS/node_modules"
 MOCHA="$DEPS/node_modules/mocha/bin/_mocha"   # _mocha: runs in-process, so timeout's kill reaches it
-cp "$HERE/lib/adapters-reporter.js" "$WS/reporter.js"   # there, require("mocha") finds the pinned mocha
+cp "$HERE/lib/reporter.js" "$WS/reporter.js"   # there, require("mocha") finds the pinned mocha
 
 if [ "$COMPILE" = 1 ]; then
   (cd "$PKG" && node "$DEPS/node_modules/typescript/bin/tsc" -p tsconfig.json) >"$LOG_DIR/output/compile.log" 2>&1 \
@@ -269,7 +219,7 @@ run_mocha() { # <events file> <output file> <timeout> <mocha args...>
 # the symlink to socket.io-rs is not there yet)
 for v in $(compgen -e | grep '^PG'); do unset "$v"; done
 run_mocha "$LOG_DIR/events/dry-run.jsonl" "$LOG_DIR/output/dry-run.log" 300 --dry-run ${GREP:+--grep "$GREP"}
-node "$HERE/lib/adapters-summarize.js" plan "$LOG_DIR/events/dry-run.jsonl" "$WS/plan" \
+node "$HERE/lib/adapters-plan.js" "$LOG_DIR/events/dry-run.jsonl" "$WS/plan" \
   || { tail -n 30 "$LOG_DIR/output/dry-run.log" >&2; die "could not list the tests (output: $LOG_DIR/output/dry-run.log)"; }
 [ -s "$WS/plan/suites.tsv" ] || die "no test matches${GREP:+ --grep '$GREP'}"
 
@@ -399,9 +349,9 @@ while IFS=$'\t' read -r index count name; do
   events="$LOG_DIR/events/$index-$slug.jsonl" output="$LOG_DIR/output/$index-$slug.log"
   run_mocha "$events" "$output" "$SUITE_TIMEOUT" --grep "$(cat "$WS/plan/$index.grep")"
   rc=$?
-  node "$HERE/lib/adapters-summarize.js" suite "$WS/plan" "$index" "$events" "$rc" "$SUITE_TIMEOUT" "$FAILURES" "$RESULTS" "$output"
+  node "$HERE/lib/summarize.js" suite "$WS/plan" "$index" "$events" "$rc" "$SUITE_TIMEOUT" "$FAILURES" "$RESULTS" "$output"
 done <"$WS/plan/suites.tsv"
 
 echo "failing tests: $FAILURES (per-suite output: $LOG_DIR/output/, service logs: $LOG_DIR/services/)"
-node "$HERE/lib/adapters-summarize.js" total "$RESULTS"
+node "$HERE/lib/summarize.js" total suite "$RESULTS"
 if grep -qv '"failed":0,' "$RESULTS"; then exit 1; else exit 0; fi

@@ -47,37 +47,18 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 PKG_REL="packages/socket.io"   # where the server package lives in the monorepo
 
-die() { echo "run-types: $*" >&2; exit 2; }
-usage() { sed -n '2,/^set -uo/p' "$0" | sed -e '/^set -uo/d' -e 's/^# \{0,1\}//' >&2; exit 2; }
+. "$HERE/lib/common.sh"
 
 # ---------------------------------------------------------------- arguments
-SRC="" IMPL="socket.io-rs" REF="" LOG_DIR="" KEEP=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --impl) IMPL="${2:-}"; shift 2 ;;
-    --impl=*) IMPL="${1#*=}"; shift ;;
-    --ref) REF="${2:-}"; shift 2 ;;
-    --ref=*) REF="${1#*=}"; shift ;;
-    --log-dir) LOG_DIR="${2:-}"; shift 2 ;;
-    --log-dir=*) LOG_DIR="${1#*=}"; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) usage ;;
-    -*) die "unknown option $1 (try --help)" ;;
-    *) [ -z "$SRC" ] || die "one upstream path only (got '$SRC' and '$1')"; SRC="$1"; shift ;;
-  esac
-done
-[ -n "$SRC" ] || usage
-# under `npm run compat:types`, cwd is the repo root: take relative paths from where npm was run
-if [ -n "${npm_lifecycle_event:-}" ] && [ -n "${INIT_CWD:-}" ]; then
-  case "$SRC" in /*) ;; *) SRC="$INIT_CWD/$SRC" ;; esac
-  case "$LOG_DIR" in /*|'') ;; *) LOG_DIR="$INIT_CWD/$LOG_DIR" ;; esac
-fi
-[ -e "$SRC" ] || die "no such path: $SRC"
-case "$IMPL" in socket.io-rs|socket.io) ;; *) die "--impl must be socket.io-rs or socket.io, not '$IMPL'" ;; esac
-for tool in node npm git timeout sha256sum; do
-  command -v "$tool" >/dev/null || die "$tool is needed and not on PATH"
-done
-SRC="$(cd "$SRC" && pwd)"
+IMPL="socket.io-rs" REF="" LOG_DIR="" KEEP=0
+declare -A VALUE_OPTIONS=([--impl]=IMPL [--ref]=REF [--log-dir]=LOG_DIR)
+declare -A FLAG_OPTIONS=([--keep]=KEEP=1)
+parse_args "$@"
+[ -n "${ARGS[0]:-}" ] || usage
+[ ${#ARGS[@]} -eq 1 ] || die "one upstream path only (got '${ARGS[0]}' and '${ARGS[1]}')"
+SRC="${ARGS[0]}"
+paths_from_npm_cwd SRC LOG_DIR
+check_source_and_impl
 
 # --------------------------------------------------------------- workspace
 WS="$(mktemp -d "${TMPDIR:-/tmp}/socket.io-rs-types.XXXXXX")" || die "mktemp failed"
@@ -88,9 +69,8 @@ mkdir -p "$PKG/test" "$PKG/lib"
 # the type tests, upstream's tsconfig.json, and the names of upstream's lib/*.ts modules
 is_type_test() { case "$1" in "$PKG_REL"/test/*.test-d.ts|"$PKG_REL"/test/*.test-d.tsx) return 0 ;; esac; return 1; }
 LIB_MODULES=()
-if [ -z "$REF" ] && [ -d "$SRC/$PKG_REL/test" ]; then
-  COMMIT="$(git -C "$SRC" log -1 --format=%h 2>/dev/null || echo "unknown, not a git checkout")"
-  echo "upstream: $SRC (work tree, commit $COMMIT)"
+locate_upstream_tests "$PKG_REL/test"
+if [ "$FROM" = "work tree" ]; then
   while IFS= read -r -d '' f; do
     rel="${f#"$SRC"/}"
     is_type_test "$rel" || continue
@@ -99,46 +79,22 @@ if [ -z "$REF" ] && [ -d "$SRC/$PKG_REL/test" ]; then
   [ -f "$SRC/$PKG_REL/tsconfig.json" ] && cp "$SRC/$PKG_REL/tsconfig.json" "$PKG/"
   for f in "$SRC/$PKG_REL"/lib/*.ts; do [ -e "$f" ] && LIB_MODULES+=("$(basename "$f" .ts)"); done
 else
-  if [ "$(git -C "$SRC" rev-parse --is-inside-work-tree 2>/dev/null)" = true ]; then GIT=(git -C "$SRC"); else GIT=(git --git-dir="$SRC"); fi
-  "${GIT[@]}" rev-parse -q --verify "${REF:-HEAD}^{commit}" >/dev/null 2>&1 \
-    || die "$SRC is neither a checkout with $PKG_REL/test nor a git dir with commit ${REF:-HEAD}"
-  COMMIT="$("${GIT[@]}" log -1 --format=%h "${REF:-HEAD}")"
-  echo "upstream: $SRC (git ${REF:-HEAD}, commit $COMMIT)"
-  while IFS=$'\t' read -r meta path; do
-    read -r _mode type sha <<<"$meta"
-    [ "$type" = blob ] || continue
-    case "$path" in
-      "$PKG_REL"/lib/*.ts) [ "$(dirname "$path")" = "$PKG_REL/lib" ] && LIB_MODULES+=("$(basename "$path" .ts)"); continue ;;
-      "$PKG_REL"/tsconfig.json) ;;
-      *) is_type_test "$path" || continue ;;
-    esac
-    mkdir -p "$(dirname "$WS/$path")"
-    "${GIT[@]}" cat-file blob "$sha" >"$WS/$path" 2>/dev/null || die "missing from the checkout: $path"
-  done < <("${GIT[@]}" ls-tree -r "${REF:-HEAD}" -- "$PKG_REL/test" "$PKG_REL/lib" "$PKG_REL/tsconfig.json")
+  TYPE_TESTS=()
+  while IFS= read -r path; do
+    is_type_test "$path" && TYPE_TESTS+=("$path")
+  done < <("${GIT[@]}" ls-tree -r --name-only "${REF:-HEAD}" -- "$PKG_REL/test")
+  MISSING="$(export_from_git "${REF:-HEAD}" "" "$WS" ${TYPE_TESTS[@]+"${TYPE_TESTS[@]}"} "$PKG_REL/tsconfig.json")"
+  [ -z "$MISSING" ] || die "missing from the checkout: $MISSING"
+  while IFS= read -r path; do
+    case "$path" in *.ts) LIB_MODULES+=("$(basename "$path" .ts)") ;; esac
+  done < <("${GIT[@]}" ls-tree --name-only "${REF:-HEAD}" -- "$PKG_REL/lib/")
 fi
 TESTS="$(cd "$PKG" && find test -name '*.test-d.ts*' | sort)"
 [ -n "$TESTS" ] || die "no $PKG_REL/test/*.test-d.ts in $SRC"
 echo "type tests: $(paste -sd" " <<<"$TESTS")"
 
 # ------------------------------------------- pinned dependencies (cached)
-CACHE_ROOT="${SOCKET_IO_RS_COMPAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/socket.io-rs-compat}"
-KEY="$( { cat "$HERE/types-deps/package.json" "$HERE/types-deps/package-lock.json"; node -p 'process.platform + process.arch'; } | sha256sum | cut -c1-16)"
-DEPS="$CACHE_ROOT/types-$KEY"
-if [ ! -f "$DEPS/.complete" ]; then
-  mkdir -p "$CACHE_ROOT" || die "cannot create $CACHE_ROOT"
-  echo "installing the pinned type-test dependencies into $DEPS (once) ..."
-  TMP_DEPS="$(mktemp -d "$CACHE_ROOT/.install.XXXXXX")"
-  cp "$HERE/types-deps/package.json" "$HERE/types-deps/package-lock.json" "$TMP_DEPS/"
-  if ! (cd "$TMP_DEPS" && timeout 600 npm ci --no-audit --no-fund --loglevel=error) >"$TMP_DEPS/npm.log" 2>&1; then
-    cat "$TMP_DEPS/npm.log" >&2
-    rm -rf "$TMP_DEPS"
-    die "npm ci of compat/types-deps failed"
-  fi
-  touch "$TMP_DEPS/.complete"
-  # atomic publish; if another run got there first, keep theirs
-  mv -T "$TMP_DEPS" "$DEPS" 2>/dev/null || rm -rf "$TMP_DEPS"
-  [ -f "$DEPS/.complete" ] || die "could not publish the install to $DEPS"
-fi
+install_pinned_deps "$HERE/types-deps" types 600
 ln -s "$DEPS/node_modules" "$WS/node_modules"
 
 # ------------------------------------------------ the implementation under test

@@ -20,9 +20,9 @@
 # own package.json and a stub at its "main" that re-exports the implementation,
 # so `..` (and the fixture's `../..`) resolves to it. <ws>/node_modules links to
 # a cached install of the pinned test dependencies (compat/deps, installed once
-# with `npm ci` into ~/.cache/socket.io-rs-compat/<hash of the pins>). Each test
-# file then runs in its own `mocha` process under `timeout`, without --bail,
-# with compat/lib/reporter.js recording every result as it happens, and
+# with `npm ci` into ~/.cache/socket.io-rs-compat/upstream-<hash of the pins>).
+# Each test file then runs in its own `mocha` process under `timeout`, without
+# --bail, with compat/lib/reporter.js recording every result as it happens, and
 # compat/lib/summarize.js turns that into one line per file:
 #   test/FILE.ts: P passed, F failed, S pending [(timed out|crashed...)]
 # The failing tests' titles and errors go to <log dir>/failures.log; the last
@@ -40,40 +40,19 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 PKG_REL="packages/socket.io"   # where the server package lives in the monorepo
 
-die() { echo "run-upstream: $*" >&2; exit 2; }
-usage() { sed -n '2,/^set -uo/p' "$0" | sed -e '/^set -uo/d' -e 's/^# \{0,1\}//' >&2; exit 2; }
+. "$HERE/lib/common.sh"
 
 # ---------------------------------------------------------------- arguments
-SRC="" IMPL="socket.io-rs" REF="" FILE_TIMEOUT=300 LOG_DIR="" KEEP=0 ONLY=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --impl) IMPL="${2:-}"; shift 2 ;;
-    --impl=*) IMPL="${1#*=}"; shift ;;
-    --ref) REF="${2:-}"; shift 2 ;;
-    --ref=*) REF="${1#*=}"; shift ;;
-    --file-timeout) FILE_TIMEOUT="${2:-}"; shift 2 ;;
-    --file-timeout=*) FILE_TIMEOUT="${1#*=}"; shift ;;
-    --log-dir) LOG_DIR="${2:-}"; shift 2 ;;
-    --log-dir=*) LOG_DIR="${1#*=}"; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) usage ;;
-    -*) die "unknown option $1 (try --help)" ;;
-    *) if [ -z "$SRC" ]; then SRC="$1"; else ONLY+=("$1"); fi; shift ;;
-  esac
-done
-[ -n "$SRC" ] || usage
-# under `npm run compat`, cwd is the repo root: take relative paths from where npm was run
-if [ -n "${npm_lifecycle_event:-}" ] && [ -n "${INIT_CWD:-}" ]; then
-  case "$SRC" in /*) ;; *) SRC="$INIT_CWD/$SRC" ;; esac
-  case "$LOG_DIR" in /*|'') ;; *) LOG_DIR="$INIT_CWD/$LOG_DIR" ;; esac
-fi
-[ -e "$SRC" ] || die "no such path: $SRC"
-case "$IMPL" in socket.io-rs|socket.io) ;; *) die "--impl must be socket.io-rs or socket.io, not '$IMPL'" ;; esac
-case "$FILE_TIMEOUT" in ''|*[!0-9]*) die "--file-timeout needs a number of seconds" ;; esac
-for tool in node npm git timeout sha256sum; do
-  command -v "$tool" >/dev/null || die "$tool is needed and not on PATH"
-done
-SRC="$(cd "$SRC" && pwd)"
+IMPL="socket.io-rs" REF="" FILE_TIMEOUT=300 LOG_DIR="" KEEP=0
+declare -A VALUE_OPTIONS=([--impl]=IMPL [--ref]=REF [--file-timeout]=FILE_TIMEOUT [--log-dir]=LOG_DIR)
+declare -A FLAG_OPTIONS=([--keep]=KEEP=1)
+parse_args "$@"
+[ -n "${ARGS[0]:-}" ] || usage
+SRC="${ARGS[0]}"
+ONLY=("${ARGS[@]:1}")
+paths_from_npm_cwd SRC LOG_DIR
+check_source_and_impl
+require_seconds --file-timeout "$FILE_TIMEOUT"
 
 # --------------------------------------------------------------- workspace
 WS="$(mktemp -d "${TMPDIR:-/tmp}/socket.io-rs-compat.XXXXXX")" || die "mktemp failed"
@@ -82,50 +61,20 @@ PKG="$WS/$PKG_REL"
 mkdir -p "$PKG"
 
 # copy packages/socket.io/test (+ tsconfig.json) from a work tree or from git
-if [ -z "$REF" ] && [ -d "$SRC/$PKG_REL/test" ]; then
-  COMMIT="$(git -C "$SRC" log -1 --format=%h 2>/dev/null || echo "unknown, not a git checkout")"
-  echo "upstream: $SRC (work tree, commit $COMMIT)"
+locate_upstream_tests "$PKG_REL/test"
+if [ "$FROM" = "work tree" ]; then
   cp -R "$SRC/$PKG_REL/test" "$PKG/test"
   [ -f "$SRC/$PKG_REL/tsconfig.json" ] && cp "$SRC/$PKG_REL/tsconfig.json" "$PKG/"
 else
-  if [ "$(git -C "$SRC" rev-parse --is-inside-work-tree 2>/dev/null)" = true ]; then GIT=(git -C "$SRC"); else GIT=(git --git-dir="$SRC"); fi
-  "${GIT[@]}" rev-parse -q --verify "${REF:-HEAD}^{commit}" >/dev/null 2>&1 \
-    || die "$SRC is neither a checkout with $PKG_REL/test nor a git dir with commit ${REF:-HEAD}"
-  COMMIT="$("${GIT[@]}" log -1 --format=%h "${REF:-HEAD}")"
-  echo "upstream: $SRC (git ${REF:-HEAD}, commit $COMMIT)"
-  # blob by blob rather than git archive: a blob missing from a partial mirror
-  # must only lose that file, not the whole export
-  while IFS=$'\t' read -r meta path; do
-    read -r _mode type sha <<<"$meta"
-    [ "$type" = blob ] || continue
-    dest="$PKG/${path#"$PKG_REL"/}"
-    mkdir -p "$(dirname "$dest")"
-    "${GIT[@]}" cat-file blob "$sha" >"$dest" 2>/dev/null \
-      || { rm -f "$dest"; echo "missing from the checkout: ${path#"$PKG_REL"/}"; }
-  done < <("${GIT[@]}" ls-tree -r "${REF:-HEAD}" -- "$PKG_REL/test" "$PKG_REL/tsconfig.json")
+  while IFS= read -r path; do
+    echo "missing from the checkout: ${path#"$PKG_REL"/}"
+  done < <(export_from_git "${REF:-HEAD}" "$PKG_REL" "$PKG" "$PKG_REL/test" "$PKG_REL/tsconfig.json")
 fi
 [ -d "$PKG/test" ] || die "no $PKG_REL/test in $SRC"
 node "$HERE/lib/make-fixtures.js" "$PKG/test" || die "could not generate the missing fixtures"
 
 # ------------------------------------------- pinned test dependencies (cached)
-CACHE_ROOT="${SOCKET_IO_RS_COMPAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/socket.io-rs-compat}"
-KEY="$( { cat "$HERE/deps/package.json" "$HERE/deps/package-lock.json"; node -p 'process.platform + process.arch + process.versions.modules'; } | sha256sum | cut -c1-16)"
-DEPS="$CACHE_ROOT/$KEY"
-if [ ! -f "$DEPS/.complete" ]; then
-  mkdir -p "$CACHE_ROOT" || die "cannot create $CACHE_ROOT"
-  echo "installing the pinned test dependencies into $DEPS (once) ..."
-  TMP_DEPS="$(mktemp -d "$CACHE_ROOT/.install.XXXXXX")"
-  cp "$HERE/deps/package.json" "$HERE/deps/package-lock.json" "$TMP_DEPS/"
-  if ! (cd "$TMP_DEPS" && timeout 600 npm ci --no-audit --no-fund --loglevel=error) >"$TMP_DEPS/npm.log" 2>&1; then
-    cat "$TMP_DEPS/npm.log" >&2
-    rm -rf "$TMP_DEPS"
-    die "npm ci of compat/deps failed"
-  fi
-  touch "$TMP_DEPS/.complete"
-  # atomic publish; if another run got there first, keep theirs
-  mv -T "$TMP_DEPS" "$DEPS" 2>/dev/null || rm -rf "$TMP_DEPS"
-  [ -f "$DEPS/.complete" ] || die "could not publish the install to $DEPS"
-fi
+install_pinned_deps "$HERE/deps" upstream 600
 MOCHA="$DEPS/node_modules/mocha/bin/_mocha"   # _mocha: runs in-process, so timeout's kill reaches it
 BASELINE="$DEPS/node_modules/socket.io"
 ln -s "$DEPS/node_modules" "$WS/node_modules"
@@ -196,5 +145,5 @@ for name in "${FILES[@]}"; do
 done
 
 echo "failing tests: $FAILURES (per-file output: $LOG_DIR/output/)"
-node "$HERE/lib/summarize.js" total "$RESULTS"
+node "$HERE/lib/summarize.js" total file "$RESULTS"
 if grep -q '"failed":0,' "$RESULTS" && ! grep -qv '"failed":0,' "$RESULTS"; then exit 0; else exit 1; fi

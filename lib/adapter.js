@@ -2,7 +2,7 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
-const { PacketType, encodeData, encodeText } = require("./parser");
+const { PacketType, encodeData, encodeText, encodesInJs } = require("./parser");
 
 class Adapter extends EventEmitter {
   /** @param {import("./namespace").Namespace} nsp */
@@ -74,7 +74,12 @@ class Adapter extends EventEmitter {
     const flags = opts.flags || {};
     const engine = this.nsp.server.engine;
     if (!engine) return; // never attached: no client can be connected
-    if (!flags.volatile && this.nsp._outgoingListenerSockets === 0 && !engine._packetCreateListened) {
+    if (
+      !flags.volatile &&
+      this.nsp._outgoingListenerSockets === 0 &&
+      !engine._packetCreateListened &&
+      !encodesInJs(this.nsp.server, packet.data, false)
+    ) {
       // Nothing to do per recipient in JS: Rust finds them in its room index.
       const { type, json, attachments } = encodeData(packet.type, packet.data);
       engine.native.broadcast([...opts.rooms], [...(opts.except || [])], [
@@ -109,8 +114,12 @@ class Adapter extends EventEmitter {
   /** `stored` (offset, rooms, except) keeps the packet for connection-state recovery. */
   _send(recipients, packet, flags, stored) {
     if (recipients.length === 0 && !stored) return;
-    const { type, json, attachments } = encodeData(packet.type, packet.data);
     const engine = this.nsp.server.engine;
+    if (encodesInJs(this.nsp.server, packet.data, engine._packetCreateListened)) {
+      this._sendEncoded(recipients, packet, flags, stored);
+      return;
+    }
+    const { type, json, attachments } = encodeData(packet.type, packet.data);
     const handles = new Float64Array(recipients.length);
     let text;
     let frame;
@@ -130,6 +139,25 @@ class Adapter extends EventEmitter {
       }
     }
     engine.native.sendPacket(handles, [this.nsp.name, type, packet.id, json, attachments, stored]);
+  }
+
+  /** `_send` for a packet the server's parser encodes in JS (see parser.js `encodesInJs`). */
+  _sendEncoded(recipients, packet, flags, stored) {
+    const engine = this.nsp.server.engine;
+    packet.nsp = this.nsp.name;
+    const encoded = this.nsp.server.encoder.encode(packet);
+    const handles = new Float64Array(recipients.length);
+    for (let i = 0; i < recipients.length; i++) {
+      const socket = recipients[i];
+      handles[i] = socket.conn._handle;
+      if (stored) socket._lastStoredOffset = stored.offset;
+      engine.native.markBusy(socket.conn);
+      if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) socket.notifyOutgoingListeners(packet);
+      if (socket.conn._packetCreateListened) {
+        socket.conn._socketIoPacketCreated(encoded[0], encoded.slice(1), flags.compress !== false);
+      }
+    }
+    engine.native.sendEncoded(handles, this.nsp.name, encoded, stored);
   }
 
   sockets(rooms) {

@@ -3,7 +3,7 @@
 
 const url = require("node:url");
 const debug = require("debug")("socket.io:client");
-const { PacketType, encodeData, encodeText, decodeData } = require("./parser");
+const { PacketType, encodeData, encodeText, decodeData, parseData, encodesInJs } = require("./parser");
 
 class Client {
   /**
@@ -23,6 +23,20 @@ class Client {
       debug("invalid packet format");
       this.onerror(new Error(message));
     };
+    if (server._wireFormat !== "default") {
+      // What Rust does not decode goes to the parser's own Decoder, as upstream's `ondata`.
+      this.decoder = new server._parser.Decoder();
+      this._onDecoderPacket = (packet) => this._route(packet);
+      this.decoder.on("decoded", this._onDecoderPacket);
+      conn._onUndecoded = (data) => {
+        try {
+          this.decoder.add(data);
+        } catch (err) {
+          debug("invalid packet format");
+          this.onerror(err);
+        }
+      };
+    }
     this.connectTimeout = setTimeout(() => {
       this.connectTimeout = undefined;
       if (this.nsps.size === 0) {
@@ -107,6 +121,14 @@ class Client {
       return;
     }
     this.server.engine.native.markBusy(this.conn);
+    if (encodesInJs(this.server, packet.data, this.conn._packetCreateListened)) {
+      const encoded = this.server.encoder.encode(packet);
+      if (this.conn._packetCreateListened) {
+        this.conn._socketIoPacketCreated(encoded[0], encoded.slice(1), opts.compress !== false);
+      }
+      this.server.engine.native.sendEncoded(this.conn._target, packet.nsp || "/", encoded, undefined);
+      return;
+    }
     const { type, json, attachments } = encodeData(packet.type, packet.data);
     if (this.conn._packetCreateListened) {
       const text = encodeText(type, attachments, packet.nsp || "/", packet.id, json);
@@ -135,11 +157,15 @@ class Client {
     }
   }
 
-  /** A Socket.IO packet whose framing Rust decoded; its JSON data is parsed and checked here. */
+  /**
+   * A Socket.IO packet whose framing Rust decoded; its JSON data is parsed and checked here
+   * (msgpack packets were checked in Rust, as socket.io-msgpack-parser checks them).
+   */
   _ondecoded(type, nsp, id, json, attachments) {
     let data;
     try {
-      data = decodeData(type, json, attachments);
+      data =
+        this.server._wireFormat === "msgpack" ? parseData(json, attachments) : decodeData(type, json, attachments);
     } catch (err) {
       debug("invalid packet format");
       this.onerror(err);
@@ -147,6 +173,11 @@ class Client {
     }
     const packet = { type, nsp, data };
     if (id !== undefined && id !== null) packet.id = id;
+    this._route(packet);
+  }
+
+  /** A decoded packet to its namespace socket (upstream's `ondecoded`). */
+  _route(packet) {
     let namespace = packet.nsp;
     let auth = packet.data;
     if (this.conn.protocol === 3) {
@@ -176,6 +207,11 @@ class Client {
     this.conn.removeListener("close", this.onclose);
     this.conn._onSocketIoPacket = null;
     this.conn._onSocketIoParseError = null;
+    this.conn._onUndecoded = null;
+    if (this.decoder) {
+      this.decoder.removeListener("decoded", this._onDecoderPacket);
+      this.decoder.destroy();
+    }
     if (this.connectTimeout) {
       clearTimeout(this.connectTimeout);
       this.connectTimeout = undefined;

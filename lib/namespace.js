@@ -123,8 +123,8 @@ class Namespace extends EventEmitter {
   _restoreSession(auth) {
     const { pid, offset } = auth;
     if (!this.server.opts.connectionStateRecovery || typeof pid !== "string") return null;
-    const ownAdapter = this.adapter instanceof SessionAwareAdapter;
-    if (typeof offset !== "string" && !(ownAdapter && offset === undefined)) return null;
+    const restoresWithoutOffset = this.adapter instanceof SessionAwareAdapter || this.adapter.restoresWithoutOffset === true;
+    if (typeof offset !== "string" && !(restoresWithoutOffset && offset === undefined)) return null;
     this._takeOverStaleSocket(pid);
     try {
       return this.adapter.restoreSession(pid, offset);
@@ -186,6 +186,18 @@ class Namespace extends EventEmitter {
   }
 
   /** An event another node of the cluster sent with `serverSideEmit` (called by the adapter). */
+  /**
+   * Counts the sockets with outgoing listeners (`onAnyOutgoing`): broadcasts must then pass
+   * through JS, and an adapter that delivers them without JS is told.
+   */
+  _countOutgoingListenerSocket(delta) {
+    const listened = this._outgoingListenerSockets > 0;
+    this._outgoingListenerSockets += delta;
+    if (listened !== this._outgoingListenerSockets > 0 && typeof this.adapter.outgoingListenersChanged === "function") {
+      this.adapter.outgoingListenersChanged(!listened);
+    }
+  }
+
   _onServerSideEmit(args) {
     emitLocally.apply(this, args);
   }

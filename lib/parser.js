@@ -89,9 +89,8 @@ function isObject(value) {
   return Object.prototype.toString.call(value) === "[object Object]";
 }
 
-/** Parses and checks a received packet's data; throws on what socket.io-parser refuses. */
-function decodeData(type, json, attachments) {
-  // As socket.io-parser, a packet without data is not checked.
+/** A received packet's data, its placeholders replaced by the attachments; undefined for none. */
+function parseData(json, attachments) {
   if (json === "") return undefined;
   let data;
   try {
@@ -100,6 +99,14 @@ function decodeData(type, json, attachments) {
     throw new Error("invalid payload");
   }
   if (attachments && attachments.length) data = reconstruct(data, attachments);
+  return data;
+}
+
+/** Parses and checks a received packet's data; throws on what socket.io-parser refuses. */
+function decodeData(type, json, attachments) {
+  // As socket.io-parser, a packet without data is not checked.
+  if (json === "") return undefined;
+  const data = parseData(json, attachments);
   let valid;
   switch (type) {
     case PacketType.CONNECT:
@@ -148,4 +155,110 @@ class Encoder {
   }
 }
 
-module.exports = { PacketType, Encoder, encodeData, encodeText, decodeData, hasBinary };
+/** What socket.io-parser's Encoder makes of `probePacket()`. */
+const PROBE_DEFAULT = '51-/probe,7["probe",{"n":1.5,"b":{"_placeholder":true,"num":0}}]';
+/** What socket.io-msgpack-parser's Encoder makes of `probePacket()` (notepack.io 2.2). */
+const PROBE_MSGPACK = "84a47479706502a46461746192a570726f626582a16ecb3ff8000000000000a162c4020102a2696407a36e7370a62f70726f6265";
+
+function probePacket() {
+  return { type: PacketType.EVENT, data: ["probe", { n: 1.5, b: Buffer.from([1, 2]) }], id: 7, nsp: "/probe" };
+}
+
+const wireFormats = new WeakMap();
+
+/**
+ * The wire format of a `parser` option, as Rust takes it (src/io/parser.rs): "default"
+ * (socket.io-parser's), "msgpack" (socket.io-msgpack-parser's), both encoded and decoded in Rust,
+ * or "custom": the parser's own Encoder and Decoder run in JS. A parser is known by what its
+ * Encoder makes of a probe packet, so that a copy or fork of either counts as it.
+ */
+function wireFormatOf(parser) {
+  if (!parser || parser === module.exports) return "default";
+  if (!wireFormats.has(parser)) wireFormats.set(parser, probeWireFormat(parser));
+  return wireFormats.get(parser);
+}
+
+function probeWireFormat(parser) {
+  let encoded;
+  try {
+    encoded = new parser.Encoder().encode(probePacket());
+  } catch {
+    return "custom";
+  }
+  if (!Array.isArray(encoded)) return "custom";
+  const hex = (message) => (isBinary(message) ? toHex(message) : null);
+  if (encoded.length === 1 && hex(encoded[0]) === PROBE_MSGPACK && typeof parser.Decoder === "function") {
+    return "msgpack";
+  }
+  if (encoded.length === 2 && encoded[0] === PROBE_DEFAULT && hex(encoded[1]) === "0102") return "default";
+  return "custom";
+}
+
+function toHex(data) {
+  return (Buffer.isBuffer(data) ? data : toBuffer(data)).toString("hex");
+}
+
+/** Deeper data is encoded in JS: Rust's JSON reader stops at 128 levels. */
+const MAX_MSGPACK_DEPTH = 100;
+
+/**
+ * Whether `value` holds what JSON does not carry as notepack.io (socket.io-msgpack-parser's
+ * encoder) does, so that the parser's own Encoder must encode it: undefined, non-finite numbers,
+ * Dates, ArrayBuffers and views other than Buffers, objects with `toJSON`, boxed primitives,
+ * lone surrogates, an own `_placeholder` key (Rust would take it for an attachment), very deep
+ * or circular data.
+ */
+function msgpackNeedsJs(value, depth = 0) {
+  switch (typeof value) {
+    case "string":
+      return !value.isWellFormed();
+    case "number":
+      return !Number.isFinite(value);
+    case "boolean":
+      return false;
+    case "object":
+      break;
+    default:
+      // undefined, bigint, symbol, function.
+      return true;
+  }
+  if (value === null || Buffer.isBuffer(value)) return false;
+  if (depth >= MAX_MSGPACK_DEPTH || isBinary(value) || typeof value.toJSON === "function") return true;
+  if (value instanceof Date || value instanceof String || value instanceof Number || value instanceof Boolean) {
+    return true;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) if (msgpackNeedsJs(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const item = value[key];
+    // Both JSON and notepack.io leave out functions that are values of an object.
+    if (typeof item === "function") continue;
+    if (key === "_placeholder" || !key.isWellFormed() || msgpackNeedsJs(item, depth + 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the server's parser encodes a packet of `data` itself (`server.encoder`), rather than
+ * Rust: always a custom parser; the msgpack one when the data needs it or when `packetCreate`
+ * listeners are to see the messages.
+ */
+function encodesInJs(server, data, packetCreateListened) {
+  const format = server._wireFormat;
+  return format === "custom" || (format === "msgpack" && (packetCreateListened || msgpackNeedsJs(data)));
+}
+
+module.exports = {
+  PacketType,
+  Encoder,
+  encodeData,
+  encodeText,
+  decodeData,
+  parseData,
+  hasBinary,
+  wireFormatOf,
+  encodesInJs,
+};

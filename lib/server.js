@@ -17,7 +17,7 @@ const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const { BroadcastOperator } = require("./broadcast-operator");
 const { Socket } = require("./socket");
 const { attachServe } = require("./serve-client");
-const { Encoder } = require("./parser");
+const parser = require("./parser");
 
 class Server extends EventEmitter {
   /**
@@ -31,7 +31,10 @@ class Server extends EventEmitter {
       srv = undefined;
     }
     this._nsps = new Map();
-    this.encoder = new Encoder();
+    this._parser = opts.parser || parser;
+    this.encoder = new this._parser.Encoder();
+    /** How packets cross to Rust (see parser.js `wireFormatOf`). */
+    this._wireFormat = parser.wireFormatOf(this._parser);
     this.parentNsps = new Map();
     this.parentNamespacesFromRegExp = new Map();
     this.path(opts.path || "/socket.io");

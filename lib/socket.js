@@ -410,14 +410,14 @@ class Socket extends EventEmitter {
     } else {
       this._anyOutgoingListeners = [];
     }
-    if (this._anyOutgoingListeners.length === 0) this.nsp._outgoingListenerSockets--;
+    if (this._anyOutgoingListeners.length === 0) this.nsp._countOutgoingListenerSocket(-1);
     return this;
   }
 
   /** Keeps the namespace's count of sockets with outgoing listeners (see Adapter#broadcast). */
   _outgoingListenersChanging() {
     this._anyOutgoingListeners = this._anyOutgoingListeners || [];
-    if (this._anyOutgoingListeners.length === 0) this.nsp._outgoingListenerSockets++;
+    if (this._anyOutgoingListeners.length === 0) this.nsp._countOutgoingListenerSocket(1);
   }
 
   listenersAnyOutgoing() {

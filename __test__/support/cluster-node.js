@@ -4,7 +4,8 @@
  * test over IPC (see cluster.js).
  *
  * Configuration comes as JSON in CLUSTER_NODE: { impl, adapter, redisUrl, postgres, key, port,
- * recovery }. The test sends `{ run: code, id }`: `code` is the body of an async function of
+ * recovery, maxLen }. The adapter `rs-redis-streams` is this package's own (socket.io-rs/redis-streams) on
+ * socket.io-rs nodes and `@socket.io/redis-streams-adapter` on upstream ones. The test sends `{ run: code, id }`: `code` is the body of an async function of
  * (io, state, report), whose result comes back as `{ id, value }` or `{ id, error }`. `report(event,
  * ...args)` sends `{ event, args }` to the test at any time.
  */
@@ -24,16 +25,32 @@ function report(event, ...args) {
   process.send({ [TAG]: { event, args } });
 }
 
+/** The options of both Redis Streams adapters: this test's stream and keys. */
+function streamsOptions() {
+  const options = { streamName: config.key, sessionKeyPrefix: config.key + ":session:" };
+  if (config.maxLen) options.maxLen = config.maxLen;
+  return options;
+}
+
 /** The adapter option for the configured kind, connected to its service. */
 async function createAdapter() {
   switch (config.adapter) {
+    case "rs-redis-streams": {
+      // socket.io-rs's own Redis Streams adapter; an upstream node of the same cluster takes the
+      // npm one, which shares its stream, channels and session keys.
+      if (config.impl !== "socket.io") {
+        const { createAdapter } = require(path.join(__dirname, "..", "..", "lib", "cluster", "redis-streams.js"));
+        return await createAdapter(config.redisUrl, streamsOptions());
+      }
+    }
+    // falls through
     case "redis-streams": {
       const { createClient } = require("redis");
       const { createAdapter } = require("@socket.io/redis-streams-adapter");
       const client = createClient({ url: config.redisUrl });
       client.on("error", (err) => report("service-error", String(err)));
       await client.connect();
-      return createAdapter(client, { streamName: config.key, sessionKeyPrefix: config.key + ":session:" });
+      return createAdapter(client, streamsOptions());
     }
     case "redis":
     case "redis-sharded": {

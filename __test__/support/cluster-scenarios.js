@@ -100,9 +100,14 @@ function valuesOf(socket, event) {
  *   cluster);
  * - `impls`: the implementation of each node (three nodes; "socket.io" is upstream);
  * - `recovery`: whether the adapter restores sessions across nodes (connection state recovery);
- * - `restarts`: whether to test a node and the service restarted.
+ * - `restarts`: whether to test a node and the service restarted;
+ * - `beyondUpstream`: whether to test the recoveries upstream cannot do (a client with no event
+ *   yet, a quiet client whose offset left the stream); with every node on socket.io-rs only.
  */
-function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-rs", "socket.io-rs"], recovery = false, restarts = true }) {
+function describeCluster(
+  title,
+  { adapter, impls = ["socket.io-rs", "socket.io-rs", "socket.io-rs"], recovery = false, restarts = true, beyondUpstream = false },
+) {
   // SOCKET_IO_IMPL=socket.io runs every node on upstream, proving what the tests assert.
   if (process.env.SOCKET_IO_IMPL === "socket.io") impls = impls.map(() => "socket.io");
   describe(title, () => {
@@ -111,6 +116,8 @@ function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-r
     let nodes = [];
     let clients = [];
     let testIndex = 0;
+    /** The stream/channel key of the running test's cluster. */
+    let clusterKey;
 
     before(async () => {
       if (service === "redis") server = await startRedis();
@@ -137,7 +144,9 @@ function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-r
         redisUrl: service === "redis" ? server.url : undefined,
         postgres: service === "postgres" ? server.connection : undefined,
         recovery: recovery || options.recovery ? RECOVERY : undefined,
+        maxLen: options.maxLen,
       };
+      clusterKey = base.key;
       if (adapter === "cluster") {
         nodes = await startNodeCluster(impls, base);
       } else {
@@ -295,6 +304,67 @@ function describeCluster(title, { adapter, impls = ["socket.io-rs", "socket.io-r
           });
         }
       }
+    }
+
+    if (beyondUpstream && impls.every((impl) => impl === "socket.io-rs")) {
+      /** A client on node0 (through a balancer), cut off and sent to node1 after `meanwhile`. */
+      async function recoverAfter(socket, balancer, meanwhile) {
+        const gone = once(nodes[0], "disconnect");
+        balancer.hold();
+        await gone;
+        await meanwhile();
+        const reconnected = once(socket, "connect");
+        balancer.failOver(nodes[1].port);
+        await reconnected;
+      }
+
+      it("a client that got no event yet recovers on another node", async () => {
+        await startCluster();
+        const balancer = await startBalancer(nodes[0].port);
+        try {
+          const socket = await client(balancer.port, { rooms: ["red"] });
+          const id = socket.id;
+          const witness = await client(nodes[2].port, { rooms: ["red"] });
+          await recoverAfter(socket, balancer, async () => {
+            await nodes[1].run(`io.to("red").emit("ev", "missed")`);
+            await eventually(() => valuesOf(witness, "ev"), (v) => v.includes("missed"), "witness");
+          });
+          assert.strictEqual(socket.recovered, true);
+          assert.strictEqual(socket.id, id);
+          await nodes[1].run(`io.emit("ev", "after")`);
+          await eventually(() => valuesOf(socket, "ev"), (v) => v.includes("after"), "event after recovery");
+          assert.deepStrictEqual(valuesOf(socket, "ev"), ["missed", "after"]);
+        } finally {
+          await balancer.close();
+        }
+      });
+
+      it("a quiet client recovers after its offset left the stream, and gets what it missed", async () => {
+        // MAXLEN ~ trims whole macro nodes (100 entries each): 600 entries leave 200 at most.
+        await startCluster({ maxLen: 100 });
+        const balancer = await startBalancer(nodes[0].port);
+        try {
+          const socket = await client(balancer.port, { rooms: ["quiet"] });
+          const busy = await client(nodes[2].port, { rooms: ["busy"] });
+          await nodes[1].run(`io.to("quiet").emit("ev", "first")`);
+          await eventually(() => valuesOf(socket, "ev"), (v) => v.length === 1, "first event");
+          // In batches that the readers keep up with: an entry trimmed before it is read is lost.
+          for (let batch = 1; batch <= 12; batch++) {
+            await nodes[1].run(`for (let i = 0; i < 50; i++) io.to("busy").emit("busy", i)`);
+            await eventually(() => valuesOf(busy, "busy").length, (n) => n === batch * 50, "busy traffic");
+          }
+          await recoverAfter(socket, balancer, async () => {
+            await nodes[1].run(`io.to("quiet").emit("ev", "missed")`);
+            await eventually(() => server.streamLength(clusterKey), (n) => n <= 300, "the stream trimmed");
+          });
+          assert.strictEqual(socket.recovered, true);
+          await nodes[1].run(`io.to("quiet").emit("ev", "after")`);
+          await eventually(() => valuesOf(socket, "ev"), (v) => v.includes("after"), "event after recovery");
+          assert.deepStrictEqual(valuesOf(socket, "ev"), ["first", "missed", "after"]);
+        } finally {
+          await balancer.close();
+        }
+      });
     }
 
     if (restarts) {

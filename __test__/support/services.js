@@ -94,6 +94,10 @@ async function startRedis() {
       await stopProcess(child);
       await start();
     },
+    /** The number of entries in stream `key` (redis-cli XLEN). */
+    streamLength(key) {
+      return Number(execFileSync("redis-cli", ["-p", String(port), "XLEN", key], { encoding: "utf8" }).trim());
+    },
     async stop() {
       await stopProcess(child);
       fs.rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ use socket_io_rs::engine::close_reason::CloseReason;
 use socket_io_rs::engine::handler::EngineHandler;
 use socket_io_rs::io::client::Clients;
 use socket_io_rs::io::event::IoEvent;
+use socket_io_rs::io::parser::Parser;
 use socket_io_rs::protocol::engine_packet::{Message, TextMessage};
 
 #[derive(Arbitrary, Debug)]
@@ -18,7 +19,7 @@ enum Happening {
 }
 
 fuzz_target!(|happenings: Vec<Happening>| {
-    let clients = Clients::new(Box::new(|| {}));
+    let clients = Clients::new(Box::new(|| {}), Parser::Default);
     for happening in happenings {
         let session = match &happening {
             Happening::Text(session, _)

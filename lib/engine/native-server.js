@@ -8,6 +8,7 @@
 
 const { BindingServer } = require("../native");
 const { shareDebugSettings } = require("../logs");
+const { wireFormatOf } = require("../parser");
 
 class NativeServer {
   #binding;
@@ -42,6 +43,7 @@ class NativeServer {
               maxBufferedBytes: opts.connectionStateRecovery.maxBufferedBytes,
             }
           : undefined,
+        parser: wireFormatOf(opts.parser),
       },
       onEvents,
     );
@@ -64,6 +66,11 @@ class NativeServer {
    */
   sendPacket(handles, packet) {
     this.#sent(this.#binding.sendPacket(handles, packet));
+  }
+
+  /** Queues a packet of namespace `nsp` that the server's parser encoded in JS as `messages`. */
+  sendEncoded(handles, nsp, messages, stored) {
+    this.#sent(this.#binding.sendEncoded(handles, nsp, messages, stored));
   }
 
   /**
@@ -138,6 +145,11 @@ class NativeServer {
     return this.#binding.lastStoredOffset(nsp, id);
   }
 
+  /** The stream id of the last cluster broadcast Rust delivered to socket `id`, or null. */
+  lastStreamOffset(nsp, id) {
+    return this.#binding.lastStreamOffset(nsp, id);
+  }
+
   recoverable(nsp, offset) {
     return this.#binding.recoverable(nsp, offset);
   }
@@ -174,6 +186,14 @@ class NativeServer {
   /** Returns the bridge descriptor, or -1. */
   upgradeWebsocket(handoff, sid) {
     return this.#binding.upgradeWebsocket(handoff, sid);
+  }
+
+  /**
+   * The sockets of this server get the broadcasts of namespace `nsp` that the Redis Streams node
+   * `node` (lib/cluster/redis-streams.js) reads.
+   */
+  serveCluster(node, nsp, recovery) {
+    node.serve(this.#binding, nsp, recovery);
   }
 
   /** Engine packets are forwarded as events from now on (someone listens to them). */

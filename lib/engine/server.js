@@ -19,7 +19,7 @@ const { errors, errorMessages, abortRequest, abortUpgrade } = require("./errors"
 const kRemoteAddress = Symbol("remoteAddress");
 
 /** The events that carry what a client sent. */
-const CLIENT_INPUT = new Set(["SocketIoPacket", "ParseError", "Message", "Packet"]);
+const CLIENT_INPUT = new Set(["SocketIoPacket", "Undecoded", "ParseError", "Message", "Packet"]);
 
 const DEFAULTS = {
   pingTimeout: 20000,
@@ -378,6 +378,9 @@ class Server extends EventEmitter {
         if (socket._onSocketIoPacket) {
           socket._onSocketIoPacket(event.packetType, event.nsp, event.ackId, event.data, event.attachments);
         }
+        break;
+      case "Undecoded":
+        if (socket._onUndecoded) socket._onUndecoded(event.text ?? event.binary);
         break;
       case "Message":
         socket._onMessage(event.text ?? event.binary);

@@ -44,6 +44,8 @@ class Socket extends EventEmitter {
     /** Set by the Socket.IO client bound to this connection. */
     this._onSocketIoPacket = null;
     this._onSocketIoParseError = null;
+    /** Set by the client when the server's parser decodes in JS: a message for its Decoder. */
+    this._onUndecoded = null;
     this.on("newListener", (event) => {
       if (event === "packetCreate") this._packetCreateListened = server._packetCreateListened = true;
       if (PACKET_EVENTS.has(event)) server._packetListenerAdded();

@@ -6,11 +6,13 @@ use crate::engine::stream::HandedStream;
 use crate::engine::WebSocketHandoff;
 use crate::io::error::IoError;
 use crate::io::packet::{OutgoingPacket, StoredAs};
+use crate::io::parser::Parser;
 use crate::io::IoConfig;
+use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::socketio_packet::PacketType;
 use crate::recovery::log::Retention;
 use bytes::Bytes;
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
 use std::time::Duration;
 
@@ -24,6 +26,9 @@ pub struct BindingServerOptions {
     pub websocket: bool,
     /// Set when `connectionStateRecovery` is on.
     pub recovery: Option<BindingRecoveryOptions>,
+    /// The `parser` option's wire format: "default", "msgpack", or "custom" (decoded and encoded
+    /// in JS).
+    pub parser: String,
 }
 
 #[napi(object, object_to_js = false)]
@@ -107,7 +112,41 @@ pub fn config(options: &BindingServerOptions) -> napi::Result<IoConfig> {
             websocket_enabled: options.websocket,
         },
         recovery,
+        parser: match options.parser.as_str() {
+            "default" => Parser::Default,
+            "msgpack" => Parser::Msgpack,
+            "custom" => Parser::Custom,
+            other => {
+                return Err(to_js(IoError::InvalidArgument(format!(
+                    "unknown parser {other}"
+                ))))
+            }
+        },
     })
+}
+
+fn stored(stored: BindingStoredPacket) -> StoredAs {
+    StoredAs {
+        offset: stored.offset as u64,
+        rooms: stored.rooms,
+        except: stored.except,
+    }
+}
+
+/// Messages a parser in JS encoded.
+pub fn frames(messages: Vec<Either<String, Buffer>>) -> Vec<Message> {
+    messages
+        .into_iter()
+        .map(|message| match message {
+            Either::A(text) => Message::Text(TextMessage::new(&text)),
+            Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
+        })
+        .collect()
+}
+
+/// A packet's recovery record, if any (see `BindingPacket`).
+pub fn stored_as(stored_packet: Option<BindingStoredPacket>) -> Option<StoredAs> {
+    stored_packet.map(stored)
 }
 
 pub fn packet(packet: BindingPacket) -> napi::Result<OutgoingPacket> {
@@ -127,11 +166,7 @@ pub fn packet(packet: BindingPacket) -> napi::Result<OutgoingPacket> {
             .iter()
             .map(|buffer| Bytes::copy_from_slice(buffer))
             .collect(),
-        stored: stored.map(|stored| StoredAs {
-            offset: stored.offset as u64,
-            rooms: stored.rooms,
-            except: stored.except,
-        }),
+        stored: stored_as(stored),
     })
 }
 

@@ -11,7 +11,7 @@ pub fn to_js(err: IoError) -> napi::Error {
         }
         IoError::Poll(PollError::UnknownSid) => napi::Error::from_reason("UNKNOWN_SID"),
         IoError::BinaryBody => napi::Error::from_reason("BINARY_BODY"),
-        IoError::InvalidArgument(_) | IoError::TakeOver(_) => {
+        IoError::InvalidArgument(_) | IoError::TakeOver(_) | IoError::Framing(_) => {
             napi::Error::new(napi::Status::InvalidArg, err.to_string())
         }
     }

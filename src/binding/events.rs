@@ -20,6 +20,11 @@ pub enum BindingEvent {
         session: f64,
         message: String,
     },
+    Undecoded {
+        session: f64,
+        text: Option<String>,
+        binary: Option<Buffer>,
+    },
     Message {
         session: f64,
         text: Option<String>,
@@ -58,6 +63,14 @@ fn buffer(data: &[u8]) -> Buffer {
     data.to_vec().into()
 }
 
+/// A message as `[text, binary]`, one of them set.
+fn message_parts(message: Message) -> (Option<String>, Option<Buffer>) {
+    match message {
+        Message::Text(text) => (Some(text.data().to_owned()), None),
+        Message::Binary(data) => (None, Some(buffer(&data))),
+    }
+}
+
 impl From<IoEvent> for BindingEvent {
     fn from(event: IoEvent) -> Self {
         match event {
@@ -74,11 +87,16 @@ impl From<IoEvent> for BindingEvent {
                 session: session as f64,
                 message,
             },
+            IoEvent::Undecoded { session, message } => {
+                let (text, binary) = message_parts(message);
+                BindingEvent::Undecoded {
+                    session: session as f64,
+                    text,
+                    binary,
+                }
+            }
             IoEvent::Message { session, message } => {
-                let (text, binary) = match message {
-                    Message::Text(text) => (Some(text.data().to_owned()), None),
-                    Message::Binary(data) => (None, Some(buffer(&data))),
-                };
+                let (text, binary) = message_parts(message);
                 BindingEvent::Message {
                     session: session as f64,
                     text,

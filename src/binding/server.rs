@@ -1,6 +1,8 @@
 //! `BindingServer`: `io::SocketIo` as lib/engine/native-server.js drives it. Each method converts
 //! its arguments, calls the core, and converts the result; nothing else.
-use super::convert::{self, BindingHandoff, BindingPacket, BindingServerOptions};
+use super::convert::{
+    self, BindingHandoff, BindingPacket, BindingServerOptions, BindingStoredPacket,
+};
 use super::error::to_js;
 use super::events::BindingEvent;
 use crate::engine::session::PollReply;
@@ -10,12 +12,19 @@ use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::Revision;
 use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
-use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
+use std::sync::Arc;
 
 #[napi]
 pub struct BindingServer {
-    io: SocketIo,
+    io: Arc<SocketIo>,
+}
+
+impl BindingServer {
+    /// The core, for a cluster node that delivers to this server's sockets.
+    pub(super) fn io(&self) -> Arc<SocketIo> {
+        Arc::clone(&self.io)
+    }
 }
 
 #[napi]
@@ -27,17 +36,9 @@ impl BindingServer {
         on_events: Function<'_, (), ()>,
     ) -> napi::Result<Self> {
         let config = convert::config(&options)?;
-        // Weak, so an idle server does not keep Node alive after `io.close()`.
-        let wakeup = on_events
-            .build_threadsafe_function::<()>()
-            .callee_handled::<false>()
-            .weak::<true>()
-            .build_callback(|_| Ok(()))?;
-        let wakeup = Box::new(move || {
-            wakeup.call((), ThreadsafeFunctionCallMode::NonBlocking);
-        });
+        let wakeup = super::js_wakeup(&on_events)?;
         Ok(Self {
-            io: SocketIo::new(config, wakeup, super::runtime()?),
+            io: Arc::new(SocketIo::new(config, wakeup, super::runtime()?)),
         })
     }
 
@@ -84,8 +85,31 @@ impl BindingServer {
     #[napi]
     pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
         let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
-        self.io.send_packet(&targets, convert::packet(packet)?);
+        self.io
+            .send_packet(&targets, convert::packet(packet)?)
+            .map_err(|err| to_js(err.into()))?;
         Ok(self.answers_waiting())
+    }
+
+    /// Queues to every session in `targets` a packet of namespace `nsp` that a parser in JS
+    /// encoded as `messages`; `stored` as in `BindingPacket`. Returns how many poll answers wait
+    /// in `takePollAnswers`.
+    #[napi]
+    pub fn send_encoded(
+        &self,
+        targets: Float64Array,
+        nsp: String,
+        messages: Vec<Either<String, Buffer>>,
+        stored: Option<BindingStoredPacket>,
+    ) -> u32 {
+        let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
+        self.io.send_frames(
+            &targets,
+            &nsp,
+            convert::frames(messages),
+            convert::stored_as(stored),
+        );
+        self.answers_waiting()
     }
 
     /// Queues `packet` to the connected sockets of its namespace in any of `rooms` (all when
@@ -100,7 +124,8 @@ impl BindingServer {
         let packet = convert::packet(packet)?;
         self.io
             .namespace(&packet.nsp)
-            .broadcast(&rooms, &except, packet);
+            .broadcast(&rooms, &except, packet)
+            .map_err(|err| to_js(err.into()))?;
         Ok(self.answers_waiting())
     }
 
@@ -149,6 +174,14 @@ impl BindingServer {
     #[napi]
     pub fn last_stored_offset(&self, nsp: String, id: String) -> f64 {
         self.io.namespace(&nsp).last_stored_offset(&id) as f64
+    }
+
+    /// The stream id of the last cluster broadcast of `nsp` that Rust delivered to the connected
+    /// socket `id` (null for none).
+    #[napi]
+    pub fn last_stream_offset(&self, nsp: String, id: String) -> Option<String> {
+        let offset = self.io.namespace(&nsp).last_stored_offset(&id);
+        (offset > 0).then(|| crate::cluster::redis_streams::entry::offset_id(offset))
     }
 
     /// Whether a session of namespace `nsp` can be restored from `offset`.

@@ -139,7 +139,13 @@ impl Engine {
         let session = Arc::new(Session::new(Arc::clone(&sid), revision, handle, state));
         self.sessions.insert(sid, Arc::clone(&session));
         self.by_handle.insert(handle, Arc::clone(&session));
-        self.send_packet(&session, self.open_packet(&session.sid, on_polling));
+        // Unreported: upstream creates the open packet in the socket's constructor, before anyone
+        // can listen to its `packetCreate`.
+        self.queue_unreported(
+            &session,
+            self.open_packet(&session.sid, on_polling),
+            Wake::Now,
+        );
         // A WebSocket session's heartbeat runs inside its connection's task (one task less per
         // connection); a polling session has no task of its own, so its heartbeat gets one.
         if on_polling {
@@ -308,6 +314,10 @@ impl Engine {
         if self.handler.wants_packets() && !matches!(packet, Packet::Message(_)) {
             self.handler.on_packet(session.handle, &packet, false);
         }
+        self.queue_unreported(session, packet, wake)
+    }
+
+    fn queue_unreported(&self, session: &Session, packet: Packet, wake: Wake) -> bool {
         debug!(
             target: "engine:socket",
             sid = %session.sid,

@@ -3,10 +3,12 @@
 //! happening is queued as an `IoEvent` for the consumer.
 use super::event::IoEvent;
 use super::event_queue::{EventQueue, Wakeup};
+use super::parser::Parser;
 use crate::engine::close_reason::CloseReason;
 use crate::engine::handler::{ConnectionId, EngineHandler};
 use crate::engine::SessionHandle;
 use crate::protocol::engine_packet::{Message, Packet};
+use crate::protocol::socketio_msgpack::{self, Decoded};
 use crate::protocol::socketio_reassembly::{IncomingPacket, Reassembler, ReassemblyError};
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
@@ -23,6 +25,7 @@ const MAX_ATTACHMENTS: usize = 10;
 
 pub struct Clients {
     events: EventQueue<IoEvent>,
+    parser: Parser,
     packets_listened: AtomicBool,
     messages_listened: AtomicBool,
     /// The sessions whose binary packet waits for attachments.
@@ -35,9 +38,11 @@ pub struct Clients {
 
 impl Clients {
     /// Made on the consumer's thread; `wakeup` is called whenever events wait in `drain`.
-    pub fn new(wakeup: Wakeup) -> Self {
+    /// Messages are decoded as `parser` says.
+    pub fn new(wakeup: Wakeup, parser: Parser) -> Self {
         Self {
             events: EventQueue::new(wakeup),
+            parser,
             packets_listened: AtomicBool::new(false),
             messages_listened: AtomicBool::new(false),
             reassembling: DashMap::with_hasher(FxBuildHasher),
@@ -120,12 +125,30 @@ impl EngineHandler for Clients {
                 message: message.clone(),
             });
         }
-        match message {
-            Message::Text(text) => self.reassemble(session, |reassembler| {
+        match (self.parser, message) {
+            (Parser::Default, Message::Text(text)) => self.reassemble(session, |reassembler| {
                 reassembler.text(text.data(), MAX_ATTACHMENTS)
             }),
-            Message::Binary(data) => {
+            (Parser::Default, Message::Binary(data)) => {
                 self.reassemble(session, |reassembler| reassembler.binary(data))
+            }
+            (Parser::Msgpack, Message::Binary(data)) => match socketio_msgpack::decode(&data) {
+                Ok(Decoded::Packet(packet)) => self
+                    .events
+                    .push(IoEvent::SocketIoPacket { session, packet }),
+                Ok(Decoded::ForJs) => self.events.push(IoEvent::Undecoded {
+                    session,
+                    message: Message::Binary(data),
+                }),
+                Err(err) => self.events.push(IoEvent::ParseError {
+                    session,
+                    message: err.to_string(),
+                }),
+            },
+            // A text message is no msgpack packet; what upstream's decoder makes of it (an
+            // error, mostly) is left to the same decoder in JS.
+            (Parser::Msgpack | Parser::Custom, message) => {
+                self.events.push(IoEvent::Undecoded { session, message })
             }
         }
     }
@@ -191,9 +214,12 @@ mod tests {
     fn clients() -> (Clients, Arc<AtomicUsize>) {
         let wakeups = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&wakeups);
-        let clients = Clients::new(Box::new(move || {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }));
+        let clients = Clients::new(
+            Box::new(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }),
+            Parser::Default,
+        );
         (clients, wakeups)
     }
 

@@ -1,6 +1,7 @@
 //! Why a call into the socket.io layer was refused; the binding maps each to a JS error once.
 use crate::engine::session::PollError;
 use crate::engine::PostError;
+use crate::io::parser::FramingError;
 
 #[derive(Debug)]
 pub enum IoError {
@@ -12,6 +13,14 @@ pub enum IoError {
     InvalidArgument(String),
     /// A connection handed over by Node could not be taken.
     TakeOver(std::io::Error),
+    /// A packet from the consumer that the server's parser cannot frame.
+    Framing(FramingError),
+}
+
+impl From<FramingError> for IoError {
+    fn from(err: FramingError) -> Self {
+        IoError::Framing(err)
+    }
 }
 
 impl From<PollError> for IoError {
@@ -36,6 +45,7 @@ impl std::fmt::Display for IoError {
             IoError::BinaryBody => f.write_str("binary body"),
             IoError::InvalidArgument(message) => f.write_str(message),
             IoError::TakeOver(err) => write!(f, "cannot take over the connection: {err}"),
+            IoError::Framing(err) => err.fmt(f),
         }
     }
 }

@@ -18,6 +18,12 @@ pub enum IoEvent {
         session: SessionHandle,
         message: String,
     },
+    /// A message the parser in JS decodes: every message with a custom parser, and with the
+    /// msgpack one those holding values JSON cannot carry.
+    Undecoded {
+        session: SessionHandle,
+        message: Message,
+    },
     /// A raw engine message, forwarded only while listened to (`Clients::set_messages_listened`).
     Message {
         session: SessionHandle,

@@ -8,6 +8,7 @@ pub mod event;
 pub mod event_queue;
 pub mod namespace;
 pub mod packet;
+pub mod parser;
 
 use crate::engine::config::EngineConfig;
 use crate::engine::{Engine, SessionHandle};
@@ -18,7 +19,8 @@ use client::Clients;
 use dashmap::DashMap;
 use event_queue::Wakeup;
 use namespace::Namespace;
-use packet::OutgoingPacket;
+use packet::{OutgoingPacket, StoredAs};
+use parser::{FramingError, Parser};
 use std::sync::Arc;
 use tokio::runtime::Handle;
 
@@ -26,6 +28,8 @@ pub struct IoConfig {
     pub engine: EngineConfig,
     /// Set when connection-state recovery is on: how long packets are kept.
     pub recovery: Option<Retention>,
+    /// The wire format of Socket.IO packets (the `parser` option).
+    pub parser: Parser,
 }
 
 /// One server: the engine, its clients, and the namespaces.
@@ -34,13 +38,14 @@ pub struct SocketIo {
     clients: Arc<Clients>,
     log: Option<Arc<dyn PacketStore>>,
     namespaces: DashMap<String, Arc<Namespace>>,
+    parser: Parser,
 }
 
 impl SocketIo {
     /// Made on the consumer's thread (see `Clients`); `wakeup` is called whenever events wait in
     /// `clients().drain()`. Connections run on `runtime`.
     pub fn new(config: IoConfig, wakeup: Wakeup, runtime: Handle) -> Self {
-        let clients = Arc::new(Clients::new(wakeup));
+        let clients = Arc::new(Clients::new(wakeup, config.parser));
         let engine = Engine::new(config.engine, clients.clone(), runtime);
         let log = config
             .recovery
@@ -50,6 +55,7 @@ impl SocketIo {
             clients,
             log,
             namespaces: DashMap::new(),
+            parser: config.parser,
         }
     }
 
@@ -71,14 +77,31 @@ impl SocketIo {
                 name,
                 Arc::clone(&self.engine),
                 self.log.clone(),
+                self.parser,
             ))
         });
         Arc::clone(&namespace)
     }
 
     /// Sends `packet` to the sessions `targets` (see `Namespace::send`).
-    pub fn send_packet(&self, targets: &[SessionHandle], packet: OutgoingPacket) {
-        self.namespace(&packet.nsp).send(targets, packet);
+    pub fn send_packet(
+        &self,
+        targets: &[SessionHandle],
+        packet: OutgoingPacket,
+    ) -> Result<(), FramingError> {
+        self.namespace(&packet.nsp).send(targets, packet)
+    }
+
+    /// Sends a packet of namespace `nsp` that a parser in JS framed (see `Namespace::send_frames`).
+    pub fn send_frames(
+        &self,
+        targets: &[SessionHandle],
+        nsp: &str,
+        frames: Vec<Message>,
+        stored: Option<StoredAs>,
+    ) {
+        self.namespace(nsp)
+            .send_frames(targets, Arc::from(frames), stored);
     }
 
     /// Queues a raw engine message to `session`.

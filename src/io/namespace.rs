@@ -1,7 +1,9 @@
 //! One namespace: its room index, its share of the packet log, and the fan-out that uses both.
 //! Sockets are named by their Socket.IO id and carried by an engine session (its handle).
-use super::packet::OutgoingPacket;
+use super::packet::{OutgoingPacket, StoredAs};
+use super::parser::{FramingError, Parser};
 use crate::engine::{Engine, SessionHandle};
+use crate::protocol::engine_packet::Message;
 use crate::recovery::PacketStore;
 use crate::rooms::RoomIndex;
 use parking_lot::Mutex;
@@ -14,15 +16,22 @@ pub struct Namespace {
     engine: Arc<Engine>,
     /// The packet log (shared by every namespace, keyed by name): set when recovery is on.
     log: Option<Arc<dyn PacketStore>>,
+    parser: Parser,
 }
 
 impl Namespace {
-    pub(super) fn new(name: &str, engine: Arc<Engine>, log: Option<Arc<dyn PacketStore>>) -> Self {
+    pub(super) fn new(
+        name: &str,
+        engine: Arc<Engine>,
+        log: Option<Arc<dyn PacketStore>>,
+        parser: Parser,
+    ) -> Self {
         Self {
             name: name.to_owned(),
             rooms: Mutex::new(RoomIndex::default()),
             engine,
             log,
+            parser,
         }
     }
 
@@ -62,21 +71,56 @@ impl Namespace {
 
     /// Sends `packet` to the connected sockets in any of `rooms` (all when empty) and in none of
     /// `except`; framed once, whatever the number of recipients. Returns how many got it.
-    pub fn broadcast(&self, rooms: &[String], except: &[String], packet: OutgoingPacket) -> usize {
+    pub fn broadcast(
+        &self,
+        rooms: &[String],
+        except: &[String],
+        packet: OutgoingPacket,
+    ) -> Result<usize, FramingError> {
         let stored_offset = packet.stored.as_ref().map(|stored| stored.offset);
-        let recipients = self.rooms.lock().recipients(rooms, except, stored_offset);
-        self.send(&recipients, packet);
-        recipients.len()
+        self.broadcast_marking(rooms, except, packet, stored_offset)
+    }
+
+    /// `broadcast`, recording `offset` (when set) as the last stored packet each recipient was
+    /// sent (see `last_stored_offset`): for a packet kept elsewhere than this server's log (a
+    /// cluster's stream).
+    pub fn broadcast_marking(
+        &self,
+        rooms: &[String],
+        except: &[String],
+        packet: OutgoingPacket,
+        offset: Option<u64>,
+    ) -> Result<usize, FramingError> {
+        let frames = packet.frames(self.parser)?;
+        let recipients = self.rooms.lock().recipients(rooms, except, offset);
+        self.send_frames(&recipients, frames, packet.stored);
+        Ok(recipients.len())
     }
 
     /// Sends `packet` to the sessions `targets`, framed once, and keeps it for recovery when it
     /// says so.
-    pub fn send(&self, targets: &[SessionHandle], packet: OutgoingPacket) {
-        let frames = packet.frames();
+    pub fn send(
+        &self,
+        targets: &[SessionHandle],
+        packet: OutgoingPacket,
+    ) -> Result<(), FramingError> {
+        let frames = packet.frames(self.parser)?;
+        self.send_frames(targets, frames, packet.stored);
+        Ok(())
+    }
+
+    /// Sends a packet already framed (by a parser in JS) to the sessions `targets`, and keeps it
+    /// for recovery when `stored` says so.
+    pub fn send_frames(
+        &self,
+        targets: &[SessionHandle],
+        frames: Arc<[Message]>,
+        stored: Option<StoredAs>,
+    ) {
         for &target in targets {
             self.engine.send_to(target, &frames);
         }
-        if let (Some(stored), Some(log)) = (packet.stored, &self.log) {
+        if let (Some(stored), Some(log)) = (stored, &self.log) {
             log.append(&self.name, stored.into_stored(frames));
         }
     }

@@ -1,10 +1,10 @@
 //! A Socket.IO packet on its way out: framed once, whatever the number of recipients.
-use crate::protocol::engine_packet::{Message, TextMessage};
-use crate::protocol::socketio_packet::{self, PacketHeader, PacketType};
+use super::parser::{FramingError, PacketParts, Parser};
+use crate::protocol::engine_packet::Message;
+use crate::protocol::socketio_packet::PacketType;
 use crate::recovery::StoredPacket;
 use bytes::Bytes;
 use std::sync::Arc;
-use tracing::debug;
 
 #[derive(Debug, Clone)]
 pub struct OutgoingPacket {
@@ -40,31 +40,15 @@ impl OutgoingPacket {
         }
     }
 
-    /// Its framing, as debug lines show it.
-    pub fn header(&self) -> PacketHeader<'_> {
-        PacketHeader {
+    /// Its frames in the wire format of `parser`.
+    pub fn frames(&self, parser: Parser) -> Result<Arc<[Message]>, FramingError> {
+        parser.frames(PacketParts {
             kind: self.kind,
-            attachments: self.attachments.len(),
             nsp: &self.nsp,
             id: self.ack_id,
             data: &self.data,
-        }
-    }
-
-    /// Its frames: the text, then each binary attachment.
-    pub fn frames(&self) -> Arc<[Message]> {
-        let text = socketio_packet::encode(
-            self.kind,
-            self.attachments.len(),
-            &self.nsp,
-            self.ack_id,
-            &self.data,
-        );
-        debug!(target: "socket.io-parser", "encoded {} as {}", self.header(), text);
-        let mut frames = Vec::with_capacity(1 + self.attachments.len());
-        frames.push(Message::Text(TextMessage::new(&text)));
-        frames.extend(self.attachments.iter().cloned().map(Message::Binary));
-        Arc::from(frames)
+            attachments: &self.attachments,
+        })
     }
 }
 

@@ -1,5 +1,6 @@
 //! The socket.io layer driven as the JS API drives it, over polling sessions (no network): each
 //! session parks a GET, and what a send releases comes back from `Clients::take_answers`.
+use super::event::IoEvent;
 use super::packet::{OutgoingPacket, StoredAs};
 use super::*;
 use crate::engine::session::PollReply;
@@ -24,10 +25,15 @@ impl std::ops::Deref for Harness {
 }
 
 fn server(recovery: Option<Retention>) -> Harness {
+    server_with(recovery, Parser::Default)
+}
+
+fn server_with(recovery: Option<Retention>, parser: Parser) -> Harness {
     let io = SocketIo::new(
         IoConfig {
             engine: EngineConfig::default(),
             recovery,
+            parser,
         },
         Box::new(|| {}),
         Handle::current(),
@@ -95,7 +101,8 @@ async fn a_broadcast_reaches_the_rooms_minus_the_excepted_each_once() {
     }
 
     assert_eq!(
-        nsp.broadcast(&strings(&["red", "blue"]), &[], event("/", "[\"x\"]")),
+        nsp.broadcast(&strings(&["red", "blue"]), &[], event("/", "[\"x\"]"))
+            .expect("framed"),
         3
     );
     let got = answers(&io);
@@ -106,13 +113,16 @@ async fn a_broadcast_reaches_the_rooms_minus_the_excepted_each_once() {
         &strings(&["red", "blue"]),
         &strings(&["blue"]),
         event("/", "[1]"),
-    );
+    )
+    .expect("framed");
     assert_eq!(answers(&io).keys().copied().collect::<Vec<_>>(), vec![a]);
-    nsp.broadcast(&[], &strings(&["red"]), event("/", "[2]"));
+    nsp.broadcast(&[], &strings(&["red"]), event("/", "[2]"))
+        .expect("framed");
     assert_eq!(answers(&io).keys().copied().collect::<Vec<_>>(), vec![c, d]);
 
     nsp.leave("b", &strings(&["red"]));
-    nsp.broadcast(&strings(&["red"]), &[], event("/", "[3]"));
+    nsp.broadcast(&strings(&["red"]), &[], event("/", "[3]"))
+        .expect("framed");
     assert_eq!(answers(&io), BTreeMap::from([(a, "42[3]".to_owned())]));
 }
 
@@ -125,13 +135,19 @@ async fn namespaces_and_disconnected_sockets_are_apart() {
     io.namespace("/chat").connect("s", two);
     io.namespace("/chat").join("s", &strings(&["room"]));
     io.namespace("/chat")
-        .broadcast(&strings(&["room"]), &[], event("/chat", "[\"hi\"]"));
+        .broadcast(&strings(&["room"]), &[], event("/chat", "[\"hi\"]"))
+        .expect("framed");
     assert_eq!(
         answers(&io),
         BTreeMap::from([(two, "42/chat,[\"hi\"]".to_owned())])
     );
     io.namespace("/").disconnect("s");
-    assert_eq!(io.namespace("/").broadcast(&[], &[], event("/", "[]")), 0);
+    assert_eq!(
+        io.namespace("/")
+            .broadcast(&[], &[], event("/", "[]"))
+            .expect("framed"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -145,7 +161,7 @@ async fn attachments_follow_their_packet_as_binary_messages() {
     );
     packet.attachments = vec![Bytes::from_static(b"\x01\x02\x03")];
     packet.ack_id = Some(4);
-    io.send_packet(&[session], packet);
+    io.send_packet(&[session], packet).expect("framed");
     assert_eq!(
         answers(&io),
         BTreeMap::from([(
@@ -174,23 +190,28 @@ const KEEP: Retention = Retention {
 async fn a_restored_session_gets_what_its_rooms_missed_in_order() {
     let io = server(Some(KEEP));
     let nsp = io.namespace("/");
-    nsp.broadcast(&[], &[], stored(1, &[], &[], "[\"before\"]"));
+    nsp.broadcast(&[], &[], stored(1, &[], &[], "[\"before\"]"))
+        .expect("framed");
     nsp.broadcast(
         &strings(&["red"]),
         &[],
         stored(2, &["red"], &[], "[\"red\"]"),
-    );
+    )
+    .expect("framed");
     nsp.broadcast(
         &strings(&["blue"]),
         &[],
         stored(3, &["blue"], &[], "[\"blue\"]"),
-    );
+    )
+    .expect("framed");
     nsp.broadcast(
         &[],
         &strings(&["red"]),
         stored(4, &[], &["red"], "[\"not red\"]"),
-    );
-    nsp.broadcast(&[], &[], stored(5, &[], &[], "[\"all\"]"));
+    )
+    .expect("framed");
+    nsp.broadcast(&[], &[], stored(5, &[], &[], "[\"all\"]"))
+        .expect("framed");
 
     assert!(nsp.recoverable(1));
     assert!(!nsp.recoverable(6), "an offset never issued");
@@ -221,8 +242,10 @@ async fn packets_past_their_age_or_the_byte_budget_end_recovery() {
         max_bytes: 1 << 20,
     }));
     let nsp = io.namespace("/");
-    nsp.broadcast(&[], &[], stored(1, &[], &[], "[1]"));
-    nsp.broadcast(&[], &[], stored(2, &[], &[], "[2]"));
+    nsp.broadcast(&[], &[], stored(1, &[], &[], "[1]"))
+        .expect("framed");
+    nsp.broadcast(&[], &[], stored(2, &[], &[], "[2]"))
+        .expect("framed");
     assert!(nsp.recoverable(1));
     std::thread::sleep(Duration::from_millis(30));
     assert!(!nsp.recoverable(1), "packet 2 aged out");
@@ -235,7 +258,8 @@ async fn packets_past_their_age_or_the_byte_budget_end_recovery() {
     let nsp = io.namespace("/");
     let big = format!("[\"{}\"]", "x".repeat(200));
     for offset in 1..=3 {
-        nsp.broadcast(&[], &[], stored(offset, &[], &[], &big));
+        nsp.broadcast(&[], &[], stored(offset, &[], &[], &big))
+            .expect("framed");
     }
     assert!(!nsp.recoverable(1), "the budget holds one packet");
     assert!(nsp.recoverable(2));
@@ -249,7 +273,8 @@ async fn a_restored_socket_takes_over_its_id_and_offsets_follow_it() {
     let stale = connect(&io, "stale");
     nsp.connect("pid", stale);
     nsp.join("pid", &strings(&["room"]));
-    nsp.broadcast(&strings(&["room"]), &[], stored(1, &["room"], &[], "[1]"));
+    nsp.broadcast(&strings(&["room"]), &[], stored(1, &["room"], &[], "[1]"))
+        .expect("framed");
     assert_eq!(nsp.last_stored_offset("pid"), 1);
     answers(&io);
 
@@ -260,11 +285,85 @@ async fn a_restored_socket_takes_over_its_id_and_offsets_follow_it() {
         0,
         "nothing sent to the new session yet"
     );
-    nsp.broadcast(&strings(&["room"]), &[], stored(2, &["room"], &[], "[2]"));
+    nsp.broadcast(&strings(&["room"]), &[], stored(2, &["room"], &[], "[2]"))
+        .expect("framed");
     assert_eq!(
         answers(&io),
         BTreeMap::from([(restored, "42[2]".to_owned())]),
         "the stale session gets nothing more"
     );
     assert_eq!(nsp.last_stored_offset("pid"), 2);
+}
+
+/// A binary message in a v4 polling body: "b" and its base64.
+fn polling_binary(message: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "b{}",
+        base64::engine::general_purpose::STANDARD.encode(message)
+    )
+}
+
+#[tokio::test]
+async fn a_msgpack_server_sends_each_packet_as_one_binary_message_and_decodes_them() {
+    let io = server_with(None, Parser::Msgpack);
+    let session = connect(&io, "m");
+    io.namespace("/").connect("s", session);
+    let mut packet = event("/", "[\"hi\",{\"_placeholder\":true,\"num\":0}]");
+    packet.kind = PacketType::BinaryEvent;
+    packet.attachments = vec![Bytes::from_static(b"\x01")];
+    io.namespace("/")
+        .broadcast(&[], &[], packet)
+        .expect("framed");
+    // {type:2, data:["hi",<01>], nsp:"/"}, as socket.io-msgpack-parser encodes it.
+    let expected = b"\x83\xa4type\x02\xa4data\x92\xa2hi\xc4\x01\x01\xa3nsp\xa1/";
+    assert_eq!(
+        answers(&io),
+        BTreeMap::from([(session, polling_binary(expected))])
+    );
+
+    // {type:2, data:["e",<09>], nsp:"/", id:1} from the client, then the same with undefined.
+    let sent = b"\x84\xa4type\x02\xa4data\x92\xa1e\xc4\x01\x09\xa3nsp\xa1/\xa2id\x01";
+    let undefined = b"\x83\xa4type\x02\xa4data\x91\xd4\x00\x00\xa3nsp\xa1/";
+    let body = format!("{}\x1e{}", polling_binary(sent), polling_binary(undefined));
+    io.engine()
+        .post("m", crate::engine::PostBody::Text(&body))
+        .expect("posted");
+    let events = io.clients().drain();
+    let [IoEvent::SocketIoPacket { packet, .. }, IoEvent::Undecoded { message, .. }] =
+        events.as_slice()
+    else {
+        panic!("a packet, then one for JS: {events:?}");
+    };
+    assert_eq!(packet.data, "[\"e\",{\"_placeholder\":true,\"num\":0}]");
+    assert_eq!(packet.attachments, vec![Bytes::from_static(b"\x09")]);
+    assert_eq!(packet.id, Some(1));
+    assert!(matches!(message, Message::Binary(bytes) if bytes[..] == undefined[..]));
+}
+
+#[tokio::test]
+async fn a_custom_parser_gets_every_message_and_sends_what_js_framed() {
+    let io = server_with(None, Parser::Custom);
+    let session = connect(&io, "c");
+    io.engine()
+        .post("c", crate::engine::PostBody::Text("4J{}"))
+        .expect("posted");
+    let events = io.clients().drain();
+    assert!(
+        matches!(events.as_slice(), [IoEvent::Undecoded { message: Message::Text(text), .. }] if text.data() == "J{}"),
+        "{events:?}"
+    );
+    assert!(
+        io.send_packet(&[session], event("/", "[]")).is_err(),
+        "its packets come framed from JS"
+    );
+    io.send_frames(
+        &[session],
+        "/",
+        vec![Message::Text(
+            crate::protocol::engine_packet::TextMessage::new("J[]"),
+        )],
+        None,
+    );
+    assert_eq!(answers(&io), BTreeMap::from([(session, "4J[]".to_owned())]));
 }

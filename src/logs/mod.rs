@@ -35,6 +35,7 @@ pub const NAMESPACES: &[&str] = &[
     "engine:ws",
     "socket.io:namespace",
     "socket.io-parser",
+    "socket.io-redis-streams-adapter",
 ];
 
 /// What the `debug` package has enabled, and how it prints it.

@@ -6,6 +6,7 @@ pub mod engine_packet;
 pub mod payload;
 pub mod payload_v3;
 pub mod permessage_deflate;
+pub mod socketio_msgpack;
 pub mod socketio_packet;
 pub mod socketio_reassembly;
 

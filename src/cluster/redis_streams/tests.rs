@@ -1,0 +1,233 @@
+//! Two nodes over a real redis-server (started here, on a free loopback port), each serving a
+//! `SocketIo` whose sessions are polling ones: a broadcast crosses from one node's Rust to the
+//! other's sockets with nothing queued for JavaScript.
+use super::*;
+use crate::engine::config::EngineConfig;
+use crate::engine::session::PollReply;
+use crate::engine::SessionHandle;
+use crate::io::event::IoEvent;
+use crate::io::IoConfig;
+use crate::protocol::socketio_packet::PacketType;
+use crate::protocol::Revision;
+use std::process::{Child, Command, Stdio};
+
+struct RedisServer {
+    child: Child,
+    url: String,
+}
+
+impl RedisServer {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        Self::start_on(port).await
+    }
+
+    async fn start_on(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs it)");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Self {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _gone = self.child.kill();
+        let _reaped = self.child.wait();
+    }
+}
+
+struct Node {
+    io: Arc<SocketIo>,
+    streams: Arc<StreamsNode>,
+}
+
+async fn node(redis: &RedisServer, uid: &str, recovery: bool) -> Node {
+    let io = Arc::new(SocketIo::new(
+        IoConfig {
+            engine: EngineConfig::default(),
+            recovery: None,
+            parser: crate::io::parser::Parser::Default,
+        },
+        Box::new(|| {}),
+        Handle::current(),
+    ));
+    let options = StreamsOptions {
+        url: redis.url.clone(),
+        block_time: Duration::from_millis(200),
+        ..StreamsOptions::default()
+    };
+    let streams =
+        StreamsNode::start(options, Box::new(|| {}), Handle::current()).expect("a valid URL");
+    streams.register("/", uid);
+    streams.serve(Arc::clone(&io), "/", recovery);
+    tokio::time::timeout(Duration::from_secs(10), streams.ready())
+        .await
+        .expect("connected in time")
+        .expect("connected");
+    Node { io, streams }
+}
+
+/// A polling session of `node` connected as socket `id` in `rooms`, its GET parked.
+fn socket(node: &Node, id: &str, rooms: &[&str]) -> SessionHandle {
+    let engine = node.io.engine();
+    let session = engine.open_polling(id, Revision::V4);
+    assert!(matches!(engine.poll(id), Ok(PollReply::Now(_))));
+    assert!(matches!(engine.poll(id), Ok(PollReply::Waiting)));
+    let nsp = node.io.namespace("/");
+    nsp.connect(id, session);
+    let rooms: Vec<String> = rooms.iter().map(|room| room.to_string()).collect();
+    nsp.join(id, &rooms);
+    session
+}
+
+/// The next poll answer of `node`, whichever thread released it.
+async fn answer(node: &Node) -> (SessionHandle, String) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(answer) = node.io.clients().take_answers().pop() {
+            return answer;
+        }
+        for event in node.io.clients().drain() {
+            if let IoEvent::PollAnswer { session, body } = event {
+                return (session, body);
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no delivery within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn broadcast(from: &Node, uid: &str, rooms: &[&str], data: &str) {
+    let rooms: Vec<String> = rooms.iter().map(|room| room.to_string()).collect();
+    let entry_data = entry::broadcast_data("/", data, &rooms, &[], "{}");
+    let packet = OutgoingPacket::new("/", PacketType::Event, data);
+    from.streams
+        .broadcast(uid, entry_data, rooms, Vec::new(), packet);
+}
+
+#[tokio::test]
+async fn a_broadcast_crosses_nodes_in_rust_with_its_offset() {
+    let redis = RedisServer::start().await;
+    let a = node(&redis, "node-a", true).await;
+    let b = node(&redis, "node-b", true).await;
+    let local = socket(&a, "local", &["room"]);
+    let remote = socket(&b, "remote", &["room"]);
+    let _elsewhere = socket(&b, "elsewhere", &["other"]);
+
+    broadcast(&a, "node-a", &["room"], r#"["news",1]"#);
+    let (session, body) = answer(&b).await;
+    assert_eq!(session, remote);
+    let offset = body
+        .strip_prefix(r#"42["news",1,""#)
+        .and_then(|rest| rest.strip_suffix(r#""]"#))
+        .unwrap_or_else(|| panic!("unexpected body {body}"));
+    assert!(
+        offset
+            .split_once('-')
+            .is_some_and(|(ms, seq)| ms.parse::<u64>().is_ok() && seq.parse::<u64>().is_ok()),
+        "the stream id is the offset: {offset}"
+    );
+    assert_eq!(
+        answer(&a).await,
+        (local, format!(r#"42["news",1,"{offset}"]"#)),
+        "the sender's own socket gets the same offset"
+    );
+    assert!(
+        b.streams.drain().is_empty(),
+        "nothing for JS on the receiving node"
+    );
+    assert!(
+        a.streams.drain().is_empty(),
+        "a node ignores its own entries"
+    );
+}
+
+#[tokio::test]
+async fn other_messages_are_left_to_javascript_in_order() {
+    let redis = RedisServer::start().await;
+    let a = node(&redis, "node-a", false).await;
+    let b = node(&redis, "node-b", false).await;
+    let remote = socket(&b, "remote", &[]);
+    // SOCKETS_JOIN, then a broadcast: the second is delivered in Rust, the first reaches JS.
+    let id = a
+        .streams
+        .publish(
+            "node-a",
+            "/",
+            4,
+            Some(r#"{"opts":{"rooms":[],"except":[]},"rooms":["r"]}"#.into()),
+        )
+        .await
+        .expect("appended");
+    broadcast(&a, "node-a", &[], r#"["after"]"#);
+    assert_eq!(
+        answer(&b).await,
+        (remote, r#"42["after"]"#.to_owned()),
+        "no offset without recovery"
+    );
+    let events = b.streams.drain();
+    let [ClusterEvent::Entry(entry)] = events.as_slice() else {
+        panic!("one entry for JS, got {events:?}");
+    };
+    assert_eq!(
+        (entry.id.as_str(), entry.kind, entry.uid.as_str()),
+        (id.as_str(), 4, "node-a")
+    );
+}
+
+#[tokio::test]
+async fn reading_resumes_after_redis_restarts() {
+    let redis = RedisServer::start().await;
+    let port: u16 = redis
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("a port");
+    let a = node(&redis, "node-a", false).await;
+    let b = node(&redis, "node-b", false).await;
+    let remote = socket(&b, "remote", &[]);
+    drop(redis);
+    let restarted = RedisServer::start_on(port).await;
+    // Until both readers are back, a broadcast could be appended before B reads again.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        broadcast(&a, "node-a", &[], r#"["again"]"#);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let delivered = b.io.clients().drain().into_iter().any(|event| {
+            matches!(event, IoEvent::PollAnswer { session, ref body } if session == remote && body == r#"42["again"]"#)
+        }) || b.io.clients().take_answers().iter().any(|(session, _)| *session == remote);
+        if delivered {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no delivery after the restart"
+        );
+    }
+    drop(restarted);
+}
