@@ -3,6 +3,12 @@
 // with upstream `socket.io` or with this package.
 //
 //   node bench/server.js --impl socket.io|socket.io-rs [--recovery] [--rs-path DIR]
+//                        [--cluster redis-streams|rs-redis-streams --redis-url URL]
+//
+// With --cluster, the node joins a Redis Streams cluster (stream "bench") through
+// `@socket.io/redis-streams-adapter` on a `redis` v5 client (redis-streams), or through
+// `socket.io-rs/redis-streams` (rs-redis-streams, socket.io-rs only); it reports ready once the
+// adapter is connected.
 //
 // It listens on 127.0.0.1 (ephemeral ports) and prints one JSON line on stdout once ready:
 //   {"ready":true,"impl":...,"port":<socket.io port>,"control":<control port>,"pid":...}
@@ -17,6 +23,7 @@
 // Clients join the room named by the handshake query `room`, and every socket acks "echo".
 "use strict";
 
+const fs = require("fs");
 const http = require("http");
 const path = require("path");
 
@@ -32,6 +39,8 @@ const recovery = process.argv.includes("--recovery");
 const fault = arg("--fault", "");
 // where socket.io-rs is loaded from: this checkout unless told otherwise
 const rsPath = path.resolve(arg("--rs-path", path.join(__dirname, "..")));
+const clusterAdapter = arg("--cluster", "");
+const redisUrl = arg("--redis-url", "redis://127.0.0.1:6379");
 
 function die(msg, code) {
   process.stderr.write(`bench/server.js: ${msg}\n`);
@@ -64,14 +73,36 @@ function makePad(len, rot) {
   return s;
 }
 
+/** The `adapter` option for --cluster, connected to redis-server. */
+async function createClusterAdapter() {
+  const options = { streamName: "bench" };
+  if (clusterAdapter === "rs-redis-streams") {
+    if (impl !== "socket.io-rs") die("--cluster rs-redis-streams needs --impl socket.io-rs", 2);
+    const file = path.join(rsPath, "lib", "cluster", "redis-streams.js");
+    if (!fs.existsSync(file)) {
+      process.stdout.write(JSON.stringify({ unsupported: `no socket.io-rs/redis-streams in ${rsPath}` }) + "\n");
+      return null;
+    }
+    return await require(file).createAdapter(redisUrl, options);
+  }
+  if (clusterAdapter === "redis-streams") {
+    const { createClient } = require("redis");
+    const client = createClient({ url: redisUrl });
+    client.on("error", (err) => process.stderr.write(`bench/server.js: redis client: ${err}\n`));
+    await client.connect();
+    return require("@socket.io/redis-streams-adapter").createAdapter(client, options);
+  }
+  die(`unknown --cluster ${JSON.stringify(clusterAdapter)} (redis-streams or rs-redis-streams)`, 2);
+}
+
 const httpServer = http.createServer();
 const opts = {};
 if (recovery) opts.connectionStateRecovery = { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true };
-const io = new Server(httpServer, opts);
+let io;
 
 let live = 0;
 let connections = 0;
-io.on("connection", (socket) => {
+function onConnection(socket) {
   live++;
   connections++;
   const room = socket.handshake.query.room;
@@ -85,7 +116,7 @@ io.on("connection", (socket) => {
   socket.on("disconnect", () => {
     live--;
   });
-});
+}
 
 function broadcast(q, done) {
   const n = Number(q.get("n") || 0);
@@ -167,18 +198,29 @@ const control = http.createServer((req, res) => {
   }
 });
 
-httpServer.listen(0, "127.0.0.1", () => {
-  control.listen(0, "127.0.0.1", () => {
-    process.stdout.write(
-      JSON.stringify({
-        ready: true,
-        impl,
-        recovery,
-        port: httpServer.address().port,
-        control: control.address().port,
-        pid: process.pid,
-        node: process.version,
-      }) + "\n",
-    );
+async function main() {
+  if (clusterAdapter) {
+    opts.adapter = await createClusterAdapter();
+    if (!opts.adapter) return;
+  }
+  io = new Server(httpServer, opts);
+  io.on("connection", onConnection);
+  httpServer.listen(0, "127.0.0.1", () => {
+    control.listen(0, "127.0.0.1", () => {
+      process.stdout.write(
+        JSON.stringify({
+          ready: true,
+          impl,
+          recovery,
+          cluster: clusterAdapter || null,
+          port: httpServer.address().port,
+          control: control.address().port,
+          pid: process.pid,
+          node: process.version,
+        }) + "\n",
+      );
+    });
   });
-});
+}
+
+main().catch((err) => die(`cannot start: ${(err && err.stack) || err}`, 1));

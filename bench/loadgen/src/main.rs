@@ -8,8 +8,9 @@
 //! message exactly once, in order, with the right content) and prints one JSON object on stdout.
 //! Any verification failure is fatal: a JSON object with "ok": false and exit status 1.
 //!
-//! Usage: loadgen <fanout|burst|rooms|echo|idle|recovery> --port P --control C --pid PID [options]
+//! Usage: loadgen <fanout|burst|rooms|echo|idle|recovery|cluster> --port P --control C --pid PID [options]
 
+mod cluster;
 mod polling;
 
 use std::collections::HashMap;
@@ -57,6 +58,12 @@ struct Args {
     hold_ms: u64,
     grace_ms: u64,
     transport: Transport,
+    /// cluster scenario (cluster.rs): the receiving node's control port, the other node's pid,
+    /// redis-server's port and pid
+    local_control: Option<u16>,
+    peer_pid: Option<u32>,
+    redis_port: Option<u16>,
+    redis_pid: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -67,7 +74,7 @@ enum Transport {
 
 fn parse_args() -> Res<Args> {
     let mut it = std::env::args().skip(1);
-    let scenario = it.next().ok_or("usage: loadgen <scenario> --port P --control C --pid PID [--clients N] [--emits N] [--size BYTES] [--rooms N] [--inflight N] [--acks N] [--batch N] [--concurrency N] [--timeout-s S] [--hold-ms MS] [--grace-ms MS] [--transport websocket|polling]")?;
+    let scenario = it.next().ok_or("usage: loadgen <scenario> --port P --control C --pid PID [--clients N] [--emits N] [--size BYTES] [--rooms N] [--inflight N] [--acks N] [--batch N] [--concurrency N] [--timeout-s S] [--hold-ms MS] [--grace-ms MS] [--transport websocket|polling] [--local-control C --peer-pid PID --redis-port P --redis-pid PID]")?;
     let mut map: HashMap<String, String> = HashMap::new();
     while let Some(k) = it.next() {
         let key = k.strip_prefix("--").ok_or_else(|| format!("unexpected argument {k:?}"))?.to_string();
@@ -79,6 +86,9 @@ fn parse_args() -> Res<Args> {
             Some(v) => v.parse().map_err(|_| format!("--{k}: not a number: {v:?}")),
             None => def.ok_or_else(|| format!("--{k} is required")),
         }
+    }
+    fn opt<T: std::str::FromStr>(m: &HashMap<String, String>, k: &str) -> Res<Option<T>> {
+        m.get(k).map(|v| v.parse().map_err(|_| format!("--{k}: not a number: {v:?}"))).transpose()
     }
     let a = Args {
         scenario,
@@ -101,11 +111,16 @@ fn parse_args() -> Res<Args> {
             Some("polling") => Transport::Polling,
             Some(t) => return Err(format!("--transport: websocket or polling, not {t:?}")),
         },
+        local_control: opt(&map, "local-control")?,
+        peer_pid: opt(&map, "peer-pid")?,
+        redis_port: opt(&map, "redis-port")?,
+        redis_pid: opt(&map, "redis-pid")?,
     };
     for k in map.keys() {
         const KNOWN: &[&str] = &[
             "port", "control", "pid", "clients", "emits", "size", "rooms", "inflight", "acks", "batch",
-            "concurrency", "timeout-s", "hold-ms", "grace-ms", "transport",
+            "concurrency", "timeout-s", "hold-ms", "grace-ms", "transport", "local-control", "peer-pid",
+            "redis-port", "redis-pid",
         ];
         if !KNOWN.contains(&k.as_str()) {
             return Err(format!("unknown option --{k}"));
@@ -318,6 +333,7 @@ impl Counter {
 struct Shared {
     clients: usize,
     ready: Counter,
+    warm: Counter,
     done: Counter,
     dropped: Counter,
     done2: Counter,
@@ -334,6 +350,7 @@ impl Shared {
         Shared {
             clients,
             ready: Counter::new(),
+            warm: Counter::new(),
             done: Counter::new(),
             dropped: Counter::new(),
             done2: Counter::new(),
@@ -1214,7 +1231,8 @@ async fn run(a: Args) -> Res<Value> {
         "echo" => echo_scenario(a).await,
         "idle" => idle_scenario(a).await,
         "recovery" => recovery_scenario(a).await,
-        s => Err(format!("unknown scenario {s:?} (fanout, burst, rooms, echo, idle, recovery)")),
+        "cluster" => cluster::cluster_scenario(a).await,
+        s => Err(format!("unknown scenario {s:?} (fanout, burst, rooms, echo, idle, recovery, cluster)")),
     }
 }
 

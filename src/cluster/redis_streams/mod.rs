@@ -15,7 +15,6 @@ use crate::io::packet::OutgoingPacket;
 use crate::io::SocketIo;
 use dashmap::DashMap;
 use entry::{PlainBroadcast, StreamEntry};
-use futures_util::stream::{FuturesOrdered, StreamExt};
 use parking_lot::Mutex;
 use redis::aio::ConnectionManager;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -429,81 +428,103 @@ impl Drop for StreamsNode {
     }
 }
 
-/// Appends this node's entries to their streams, pipelined on one connection, and handles each
-/// answer in the order of the appends.
+/// At most this many appends go in one pipeline.
+const MAX_APPENDS_PER_PIPELINE: usize = 512;
+
+/// Appends this node's entries to their streams in the order they were made: whatever waits is
+/// sent as one pipeline (its commands leave in order, in one write), the next once its answers
+/// are in, and each answer is handled in the order of the appends. Commands sent concurrently
+/// would reach Redis in whatever order their futures first ran, and the stream, which every
+/// node reads, would not have the broadcasts in the order they were made.
 async fn append_in_order(
     node: std::sync::Weak<StreamsNode>,
     mut pending: mpsc::UnboundedReceiver<Append>,
 ) {
-    let mut in_flight = FuturesOrdered::new();
-    loop {
-        tokio::select! {
-            next = pending.recv() => {
-                let Some(append) = next else { break };
-                let Some(node) = node.upgrade() else { break };
-                let stream = append.stream.clone();
-                in_flight.push_back(async move {
-                    let mut command = redis::cmd("XADD");
-                    command
-                        .arg(&append.stream)
-                        .arg("MAXLEN")
-                        .arg("~")
-                        .arg(node.options.max_len)
-                        .arg("*");
-                    for (name, value) in &append.fields {
-                        command.arg(name).arg(value);
-                    }
-                    let id: redis::RedisResult<String> = match node.commands().await {
-                        Ok(mut connection) => command.query_async(&mut connection).await,
-                        Err(err) => Err(err),
-                    };
-                    if let Ok(id) = &id {
-                        node.saw(&stream, id);
-                    }
-                    (append.then, id)
-                });
+    let mut batch = Vec::with_capacity(MAX_APPENDS_PER_PIPELINE);
+    while pending
+        .recv_many(&mut batch, MAX_APPENDS_PER_PIPELINE)
+        .await
+        > 0
+    {
+        let Some(node) = node.upgrade() else { break };
+        let mut pipeline = redis::pipe();
+        pipeline.ignore_errors();
+        for append in &batch {
+            let command = pipeline
+                .cmd("XADD")
+                .arg(&append.stream)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(node.options.max_len)
+                .arg("*");
+            for (name, value) in &append.fields {
+                command.arg(name).arg(value);
             }
-            Some((then, id)) = in_flight.next(), if !in_flight.is_empty() => match then {
-                AfterAppend::Reply(reply) => {
-                    let _gone = reply.send(id);
+        }
+        let ids: redis::RedisResult<Vec<redis::RedisResult<String>>> = match node.commands().await {
+            Ok(mut connection) => pipeline.query_async(&mut connection).await,
+            Err(err) => Err(err),
+        };
+        let mut ids = match ids {
+            Ok(ids) => ids.into_iter(),
+            Err(err) => vec![Err(err); batch.len()].into_iter(),
+        };
+        for append in batch.drain(..) {
+            let id = ids.next().unwrap_or_else(|| {
+                Err(redis::RedisError::from((
+                    redis::ErrorKind::UnexpectedReturnType,
+                    "fewer answers than appends",
+                )))
+            });
+            if let Ok(id) = &id {
+                node.saw(&append.stream, id);
+            }
+            settle(append.then, id);
+        }
+    }
+}
+
+/// What follows an append, once its id (or its failure) is known.
+fn settle(then: AfterAppend, id: redis::RedisResult<String>) {
+    match then {
+        AfterAppend::Reply(reply) => {
+            let _gone = reply.send(id);
+        }
+        AfterAppend::Deliver {
+            served,
+            recovery,
+            rooms,
+            except,
+            mut packet,
+        } => {
+            let mut mark = None;
+            match id {
+                Ok(id) if recovery => {
+                    packet.data = entry::with_offset(&packet.data, &id);
+                    mark = entry::offset_number(&id);
                 }
-                AfterAppend::Deliver {
-                    served,
-                    recovery,
-                    rooms,
-                    except,
-                    mut packet,
-                } => {
-                    let mut mark = None;
-                    match id {
-                        Ok(id) if recovery => {
-                            packet.data = entry::with_offset(&packet.data, &id);
-                            mark = entry::offset_number(&id);
-                        }
-                        Ok(_) => {}
-                        Err(err) => {
-                            debug!(
-                                target: "socket.io-redis-streams-adapter",
-                                %err,
-                                "cannot append a broadcast to the stream; delivered locally only",
-                            );
-                        }
-                    }
-                    let nsp = packet.nsp.clone();
-                    // JS sends here only what Rust can frame (lib/cluster/redis-streams.js).
-                    if let Err(err) = served
-                        .namespace(&nsp)
-                        .broadcast_marking(&rooms, &except, *packet, mark)
-                    {
-                        debug!(
-                            target: "socket.io-redis-streams-adapter",
-                            %err,
-                            "a local broadcast could not be framed",
-                        );
-                    }
-                    served.engine().flush();
+                Ok(_) => {}
+                Err(err) => {
+                    debug!(
+                        target: "socket.io-redis-streams-adapter",
+                        %err,
+                        "cannot append a broadcast to the stream; delivered locally only",
+                    );
                 }
-            },
+            }
+            let nsp = packet.nsp.clone();
+            // JS sends here only what Rust can frame (lib/cluster/redis-streams.js).
+            if let Err(err) = served
+                .namespace(&nsp)
+                .broadcast_marking(&rooms, &except, *packet, mark)
+            {
+                debug!(
+                    target: "socket.io-redis-streams-adapter",
+                    %err,
+                    "a local broadcast could not be framed",
+                );
+            }
+            served.engine().flush();
         }
     }
 }

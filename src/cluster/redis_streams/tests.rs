@@ -231,3 +231,57 @@ async fn reading_resumes_after_redis_restarts() {
     }
     drop(restarted);
 }
+
+#[tokio::test]
+async fn broadcasts_reach_the_stream_in_the_order_they_were_made() {
+    const COUNT: usize = 2_000;
+    let redis = RedisServer::start().await;
+    let a = node(&redis, "node-a", false).await;
+    // Made in one go, as a JS loop of `io.emit` does: they all wait to be appended at once.
+    for seq in 0..COUNT {
+        broadcast(&a, "node-a", &[], &format!(r#"["m",{seq}]"#));
+    }
+    let command = |args: &[&str]| {
+        a.streams
+            .command(args.iter().map(|arg| arg.as_bytes().to_vec()).collect())
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while command(&["XLEN", "socket.io"]).await.expect("XLEN") != redis::Value::Int(COUNT as i64) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all appended within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let entries = reply_to_json(
+        &command(&["XRANGE", "socket.io", "-", "+"])
+            .await
+            .expect("XRANGE"),
+    );
+    let order: Vec<u64> = entries
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| {
+            let fields = entry[1].as_array().expect("fields");
+            let data = fields
+                .chunks(2)
+                .find(|pair| pair[0] == "data")
+                .and_then(|pair| pair[1].as_str())
+                .expect("a data field");
+            let data: serde_json::Value = serde_json::from_str(data).expect("JSON data");
+            data["packet"]["data"][1]
+                .as_u64()
+                .expect("a sequence number")
+        })
+        .collect();
+    let expected: Vec<u64> = (0..COUNT as u64).collect();
+    assert!(
+        order == expected,
+        "stream order differs from broadcast order first at index {:?}",
+        order
+            .iter()
+            .zip(&expected)
+            .position(|(got, want)| got != want)
+    );
+}
