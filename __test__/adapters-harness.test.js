@@ -135,3 +135,33 @@ test("adapters harness on a fake cluster adapter from a work tree, against this 
   assert.strictEqual(code, 0, out);
   assert.ok(!isAlive(Number(fs.readFileSync(pidFile, "utf8"))), "the child started by a test outlived the harness");
 });
+
+test("--adapter-impl socket.io-rs is refused where socket.io-rs has no adapter to put in", { timeout: 30_000 }, async () => {
+  const fakeStreams = path.join(tmp, "fake-redis-streams");
+  makeGitRepo(fakeStreams, [
+    { message: "fake redis-streams adapter", files: { "package.json": JSON.stringify({ name: "@socket.io/redis-streams-adapter" }) } },
+  ]);
+  const refusals = [
+    [[fake, "--adapter-impl", "socket.io-rs"], /--adapter-impl socket\.io-rs is for the redis-streams suite/],
+    [[fakeStreams, "--adapter-impl", "socket.io-rs", "--impl", "socket.io"], /--adapter-impl socket\.io-rs needs --impl socket\.io-rs/],
+    [[fakeStreams, "--adapter-impl", "npm"], /--adapter-impl must be upstream or socket\.io-rs, not 'npm'/],
+  ];
+  for (const [args, message] of refusals) {
+    const { code, out } = await runHarness("run-adapters.sh", args, { limitMs: 20_000 });
+    assert.strictEqual(code, 2, `exit code of ${args.join(" ")}\n${out}`);
+    assert.match(out, message);
+  }
+});
+
+test("the redis-streams shim aims socket.io-rs's adapter at the server of the test's node-redis client", () => {
+  const { createClient, createCluster } = require("redis");
+  const { redisServerOf } = require("../compat/lib/redis-streams-shim");
+  assert.deepStrictEqual(redisServerOf(createClient()), { host: "localhost", port: 6379, username: undefined, password: undefined, db: undefined });
+  assert.strictEqual(redisServerOf(createClient({ url: "redis://localhost:6389" })), "redis://localhost:6389");
+  assert.deepStrictEqual(
+    redisServerOf(createClient({ socket: { host: "127.0.0.1", port: 6390 }, username: "user", password: "secret", database: 2 })),
+    { host: "127.0.0.1", port: 6390, username: "user", password: "secret", db: 2 },
+  );
+  const cluster = createCluster({ rootNodes: [{ url: "redis://localhost:7000" }, { url: "redis://localhost:7001" }] });
+  assert.strictEqual(redisServerOf(cluster), "redis://localhost:7000");
+});

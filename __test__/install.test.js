@@ -13,22 +13,14 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { prebuiltPackageName, prebuiltFileName } = require("../lib/prebuilt");
 const { name, version } = require("../package.json");
-const { NPM_INSTALL, run, envWithoutRust, packRelease, emptyProject, exchangeEvents } = require("./support/install");
+const { NPM_INSTALL, run, envWithoutRust, usePackedRelease, emptyProject, exchangeEvents } = require("./support/install");
 
-let release;
-
-test.before(async () => {
-  release = await packRelease();
-});
-
-test.after(() => {
-  if (release) fs.rmSync(release.tmp, { recursive: true, force: true });
-});
+const packed = usePackedRelease();
 
 test("the published main package lists the platform package as an optional dependency, and ships no addon", async () => {
-  const manifest = await run("tar", ["-xzOf", release.main, "package/package.json"], { timeout: 30000 });
+  const manifest = await run("tar", ["-xzOf", packed().main, "package/package.json"], { timeout: 30000 });
   assert.deepStrictEqual(JSON.parse(manifest.stdout).optionalDependencies, { [prebuiltPackageName()]: version });
-  const listing = await run("tar", ["-tzf", release.main], { timeout: 30000 });
+  const listing = await run("tar", ["-tzf", packed().main], { timeout: 30000 });
   assert.ok(!/\.node$/m.test(listing.stdout), listing.stdout);
 });
 
@@ -36,8 +28,8 @@ test("without Rust, the install takes the prebuilt addon, which serves clients",
   const env = envWithoutRust();
   await assert.rejects(run("cargo", ["--version"], { env, timeout: 10000 }), { code: "ENOENT" });
 
-  const project = emptyProject(release.tmp, "prebuilt-app");
-  const install = [...NPM_INSTALL, release.platform, release.main];
+  const project = emptyProject(packed().tmp, "prebuilt-app");
+  const install = [...NPM_INSTALL, packed().platform, packed().main];
   const { output } = await run("npm", install, { cwd: project, env, timeout: 40000 });
   assert.match(output, new RegExp(`using the prebuilt addon of ${prebuiltPackageName()}`));
   const installed = path.join(project, "node_modules", name);
@@ -63,9 +55,9 @@ test("without Rust, the install takes the prebuilt addon, which serves clients",
 
 test("without Rust and without the platform package, the install fails trying to build from source", async () => {
   const env = envWithoutRust();
-  const project = emptyProject(release.tmp, "no-rust-app");
+  const project = emptyProject(packed().tmp, "no-rust-app");
   // --omit=optional leaves the platform package out, as npm does on a machine it does not fit.
-  const install = run("npm", [...NPM_INSTALL, "--omit=optional", release.main], { cwd: project, env, timeout: 40000 });
+  const install = run("npm", [...NPM_INSTALL, "--omit=optional", packed().main], { cwd: project, env, timeout: 40000 });
   await assert.rejects(install, (err) => {
     assert.match(err.output, /no prebuilt addon loads \(.*\); building from source/);
     assert.match(err.output, /could not run cargo \(is Rust installed\?\)/);

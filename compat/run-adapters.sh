@@ -14,6 +14,11 @@
 #   --impl socket.io      upstream socket.io 4.8.4 from npm (the baseline)
 #   --impl-dir DIR        the socket.io-rs checkout to test (default: the repo
 #                         this script lives in; its addon must be built)
+#   --adapter-impl upstream      the adapter of the repository (default)
+#   --adapter-impl socket.io-rs  redis-streams suite only, with --impl socket.io-rs:
+#                         socket.io-rs's own adapter (socket.io-rs/redis-streams)
+#                         in place of the repository's, through
+#                         compat/lib/redis-streams-shim.js, the tests unchanged
 #   --grep PATTERN        only the tests whose full title matches (mocha --grep)
 #   --no-typecheck        redis suite: ts-node without type-checking (upstream's
 #                         runner type-checks the tests against the types of the
@@ -43,6 +48,11 @@
 #   the processes they fork resolves to it before the cached socket.io 4.8.4,
 #   as an install of socket.io-rs under the name socket.io would. The suites
 #   import socket.io/dist/* for types only; those imports vanish when compiled.
+# - With --adapter-impl socket.io-rs, the workspace's lib/ (what the tests
+#   import as "../lib") is compat/lib/redis-streams-shim.js alone, which calls
+#   socket.io-rs/redis-streams's createAdapter with the server of the Redis
+#   client each test passes; <ws>/pkg/node_modules/socket.io-rs links to
+#   --impl-dir.
 # - The test list comes from a `mocha --dry-run` against the baseline (so it
 #   does not depend on the implementation loading); each suite is then run
 #   with a --grep naming exactly its tests, with the suite's own runner as its
@@ -73,8 +83,8 @@ REPO="$(cd "$HERE/.." && pwd)"
 . "$HERE/lib/common.sh"
 
 # ---------------------------------------------------------------- arguments
-KIND="" IMPL="socket.io-rs" IMPL_DIR="" GREP="" SUITE_TIMEOUT=600 LOG_DIR="" KEEP=0 TYPECHECK=1
-declare -A VALUE_OPTIONS=([--adapter]=KIND [--impl]=IMPL [--impl-dir]=IMPL_DIR [--grep]=GREP
+KIND="" IMPL="socket.io-rs" ADAPTER_IMPL="upstream" IMPL_DIR="" GREP="" SUITE_TIMEOUT=600 LOG_DIR="" KEEP=0 TYPECHECK=1
+declare -A VALUE_OPTIONS=([--adapter]=KIND [--impl]=IMPL [--adapter-impl]=ADAPTER_IMPL [--impl-dir]=IMPL_DIR [--grep]=GREP
   [--suite-timeout]=SUITE_TIMEOUT [--log-dir]=LOG_DIR)
 declare -A FLAG_OPTIONS=([--keep]=KEEP=1 [--no-typecheck]=TYPECHECK=0)
 parse_args "$@"
@@ -118,6 +128,13 @@ case "$KIND" in
   cluster) # "npm run compile && nyc mocha --import=tsx test/index.ts": test/worker.js requires ".." (dist/)
     PKG_PATH=packages/socket.io-cluster-adapter SPEC=(test/index.ts) COMPILE=1; PORTS=(40001 40002 40003) ;;
   *) die "--adapter must be redis-streams, redis, postgres or cluster, not '$KIND'" ;;
+esac
+case "$ADAPTER_IMPL" in
+  upstream) ;;
+  socket.io-rs)
+    [ "$KIND" = redis-streams ] || die "--adapter-impl socket.io-rs is for the redis-streams suite (socket.io-rs has no other adapter)"
+    [ "$IMPL" = socket.io-rs ] || die "--adapter-impl socket.io-rs needs --impl socket.io-rs (the adapter runs on socket.io-rs's core)" ;;
+  *) die "--adapter-impl must be upstream or socket.io-rs, not '$ADAPTER_IMPL'" ;;
 esac
 if [ "$TYPECHECK" = 0 ]; then
   [ "$KIND" = redis ] || die "--no-typecheck is for the redis suite (ts-node); the others run with tsx, which never type-checks"
@@ -243,6 +260,14 @@ fi
 RESOLVED="$(cd "$PKG/test" && node -e 'console.log(require("fs").realpathSync(require.resolve("socket.io")))')"
 case "$RESOLVED" in "$(realpath "$IMPL_DIR")"/*) ;; *) die "require(\"socket.io\") resolves to $RESOLVED, not into $IMPL_DIR" ;; esac
 echo "impl: $IMPL_DESC ($IMPL_DIR)"
+if [ "$ADAPTER_IMPL" = socket.io-rs ]; then
+  # after the dry run, which listed the tests with the repository's lib/
+  rm -rf "$PKG/lib" && mkdir "$PKG/lib" && cp "$HERE/lib/redis-streams-shim.js" "$PKG/lib/index.js" \
+    && ln -s "$IMPL_DIR" "$PKG/node_modules/socket.io-rs" || die "cannot put the socket.io-rs adapter in $PKG/lib"
+  RESOLVED="$(cd "$PKG/lib" && node -e 'console.log(require("fs").realpathSync(require.resolve("socket.io-rs/redis-streams")))')"
+  case "$RESOLVED" in "$(realpath "$IMPL_DIR")"/*) ;; *) die "require(\"socket.io-rs/redis-streams\") resolves to $RESOLVED, not into $IMPL_DIR" ;; esac
+  echo "adapter impl: socket.io-rs/redis-streams ($RESOLVED), through compat/lib/redis-streams-shim.js"
+fi
 [ "$TYPECHECK" = 1 ] || echo "ts-node without type-checking (--no-typecheck)"
 
 # ---------------------------------------------------------------- services

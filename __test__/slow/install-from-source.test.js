@@ -11,22 +11,14 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { prebuiltPackageName } = require("../../lib/prebuilt");
 const { name } = require("../../package.json");
-const { NPM_INSTALL, run, packRelease, emptyProject, exchangeEvents } = require("../support/install");
+const { NPM_INSTALL, run, usePackedRelease, emptyProject, exchangeEvents } = require("../support/install");
 
-let release;
-
-test.before(async () => {
-  release = await packRelease();
-});
-
-test.after(() => {
-  if (release) fs.rmSync(release.tmp, { recursive: true, force: true });
-});
+const packed = usePackedRelease();
 
 test("with no platform package for the machine, the install builds the addon from source", async () => {
-  const project = emptyProject(release.tmp, "source-app");
+  const project = emptyProject(packed().tmp, "source-app");
   // --omit=optional leaves the platform package out, as npm does on a machine it does not fit.
-  const install = [...NPM_INSTALL, "--omit=optional", release.main];
+  const install = [...NPM_INSTALL, "--omit=optional", packed().main];
   const { output } = await run("npm", install, { cwd: project, timeout: 540000 });
   assert.match(output, /no prebuilt addon loads \(.*\); building from source/);
   assert.ok(!fs.existsSync(path.join(project, "node_modules", prebuiltPackageName())));

@@ -127,4 +127,20 @@ async function exchangeEvents(project, env) {
   return JSON.parse(stdout);
 }
 
-module.exports = { NPM_INSTALL, run, envWithoutRust, packRelease, emptyProject, exchangeEvents };
+/**
+ * Packs the release once before the file's tests and removes it after them; returns a getter of
+ * what `packRelease` made.
+ */
+function usePackedRelease() {
+  const test = require("node:test");
+  let release;
+  test.before(async () => {
+    release = await packRelease();
+  });
+  test.after(() => {
+    if (release) fs.rmSync(release.tmp, { recursive: true, force: true });
+  });
+  return () => release;
+}
+
+module.exports = { NPM_INSTALL, run, envWithoutRust, packRelease, usePackedRelease, emptyProject, exchangeEvents };

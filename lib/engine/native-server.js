@@ -6,8 +6,40 @@
  */
 "use strict";
 
-const { BindingServer } = require("../native");
+const { BindingServer, EventKind, EVENT_SLOTS } = require("../native");
 const { shareDebugSettings } = require("../logs");
+
+/**
+ * Each event of a batch as an object tagged by `kind` (the name of its `EventKind`), from its
+ * slots (`EVENT_SLOTS` values: kind, session, then the kind's fields; src/binding/events.rs).
+ */
+const decoders = {
+  [EventKind.SocketIoPacket]: (e, i) => ({
+    kind: "SocketIoPacket",
+    session: e[i + 1],
+    nsp: e[i + 2],
+    packetType: e[i + 3],
+    ackId: e[i + 4] ?? undefined,
+    data: e[i + 5],
+    attachments: e[i + 6] ?? undefined,
+  }),
+  [EventKind.ParseError]: (e, i) => ({ kind: "ParseError", session: e[i + 1], message: e[i + 2] }),
+  [EventKind.Undecoded]: (e, i) => ({ kind: "Undecoded", session: e[i + 1], text: e[i + 2], binary: e[i + 3] }),
+  [EventKind.Message]: (e, i) => ({ kind: "Message", session: e[i + 1], text: e[i + 2], binary: e[i + 3] }),
+  [EventKind.Packet]: (e, i) => ({
+    kind: "Packet",
+    session: e[i + 1],
+    incoming: e[i + 2],
+    packetType: e[i + 3],
+    data: e[i + 4],
+    binary: e[i + 5],
+  }),
+  [EventKind.Upgrading]: (e, i) => ({ kind: "Upgrading", session: e[i + 1] }),
+  [EventKind.Upgrade]: (e, i) => ({ kind: "Upgrade", session: e[i + 1] }),
+  [EventKind.Close]: (e, i) => ({ kind: "Close", session: e[i + 1], reason: e[i + 2], description: e[i + 3] }),
+  [EventKind.PollAnswer]: (e, i) => ({ kind: "PollAnswer", session: e[i + 1], body: e[i + 2] }),
+  [EventKind.ConnectionClosed]: (e, i) => ({ kind: "ConnectionClosed", connection: e[i + 1] }),
+};
 const { wireFormatOf } = require("../parser");
 
 class NativeServer {
@@ -49,9 +81,12 @@ class NativeServer {
     );
   }
 
-  /** What Rust queued: event objects tagged by `kind` (BindingEvent in src/binding/events.rs). */
+  /** What Rust queued: event objects tagged by `kind` (see `decoders`). */
   drainEvents() {
-    return this.#binding.drainEvents();
+    const slots = this.#binding.drainEvents();
+    const events = new Array(slots.length / EVENT_SLOTS);
+    for (let i = 0, n = 0; i < slots.length; i += EVENT_SLOTS, n++) events[n] = decoders[slots[i]](slots, i);
+    return events;
   }
 
   /** Poll answers released by sends: `[session handle, body]` each. */

@@ -365,7 +365,7 @@ class Server extends EventEmitter {
     for (const error of faults) setImmediate(rethrow, error);
   }
 
-  /** One event (BindingEvent in src/binding/events.rs), tagged by `kind`. */
+  /** One event, tagged by `kind` (lib/engine/native-server.js `decoders`). */
   _dispatch(event) {
     if (event.kind === "ConnectionClosed") {
       this._handedOff.release(event.connection);

@@ -1,149 +1,137 @@
-//! The socket.io layer's events as JavaScript receives them: one object per event, tagged by
-//! `kind` (the variant's name), with the session's handle as an exact f64.
+//! The socket.io layer's events as they cross to JavaScript: one flat array for a whole batch,
+//! `EVENT_SLOTS` values per event (its `EventKind`, its session's handle as an exact f64, then the
+//! kind's fields in the order below, unused slots null). lib/engine/native-server.js turns each
+//! into an object tagged by `kind`; crossing as objects cost twice as much per event (every
+//! property name is looked up in V8 per object), crossing flat costs one element per value.
 use crate::io::event::IoEvent;
 use crate::protocol::engine_packet::{Message, Packet};
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Either5};
 use napi_derive::napi;
 
-#[napi(discriminant = "kind", use_nullable = true, object_from_js = false)]
-pub enum BindingEvent {
-    SocketIoPacket {
-        session: f64,
-        nsp: String,
-        packet_type: u32,
-        ack_id: Option<f64>,
-        /// The JSON data, unparsed.
-        data: String,
-        attachments: Option<Vec<Buffer>>,
-    },
-    ParseError {
-        session: f64,
-        message: String,
-    },
-    Undecoded {
-        session: f64,
-        text: Option<String>,
-        binary: Option<Buffer>,
-    },
-    Message {
-        session: f64,
-        text: Option<String>,
-        binary: Option<Buffer>,
-    },
-    Packet {
-        session: f64,
-        incoming: bool,
-        /// Upstream's packet type name ("ping", "message", ...).
-        packet_type: String,
-        /// A text message's data, the handshake's JSON, or "probe".
-        data: Option<String>,
-        binary: Option<Buffer>,
-    },
-    Upgrading {
-        session: f64,
-    },
-    Upgrade {
-        session: f64,
-    },
-    Close {
-        session: f64,
-        reason: String,
-        description: Option<String>,
-    },
-    PollAnswer {
-        session: f64,
-        body: String,
-    },
-    ConnectionClosed {
-        connection: f64,
-    },
+/// What happened; exported to JS, which reads the numbers from here only.
+#[napi]
+pub enum EventKind {
+    /// nsp, packet type, ack id, JSON data, attachments
+    SocketIoPacket,
+    /// message
+    ParseError,
+    /// text, binary (a custom parser's message)
+    Undecoded,
+    /// text, binary
+    Message,
+    /// incoming, packet type name, data, binary
+    Packet,
+    Upgrading,
+    Upgrade,
+    /// reason, description
+    Close,
+    /// body
+    PollAnswer,
+    /// (the connection's id in the session slot)
+    ConnectionClosed,
 }
 
-fn buffer(data: &[u8]) -> Buffer {
-    data.to_vec().into()
+/// Values per event in a batch.
+#[napi]
+pub const EVENT_SLOTS: u32 = 7;
+
+pub type Slot = Option<Either5<f64, String, bool, Buffer, Vec<Buffer>>>;
+
+fn buffer(data: &[u8]) -> Slot {
+    Some(Either5::D(data.to_vec().into()))
+}
+
+fn text(value: String) -> Slot {
+    Some(Either5::B(value))
+}
+
+fn number(value: f64) -> Slot {
+    Some(Either5::A(value))
 }
 
 /// A message as `[text, binary]`, one of them set.
-fn message_parts(message: Message) -> (Option<String>, Option<Buffer>) {
+fn message_slots(message: Message) -> [Slot; 2] {
     match message {
-        Message::Text(text) => (Some(text.data().to_owned()), None),
-        Message::Binary(data) => (None, Some(buffer(&data))),
+        Message::Text(data) => [text(data.data().to_owned()), None],
+        Message::Binary(data) => [None, buffer(&data)],
     }
 }
 
-impl From<IoEvent> for BindingEvent {
-    fn from(event: IoEvent) -> Self {
-        match event {
-            IoEvent::SocketIoPacket { session, packet } => BindingEvent::SocketIoPacket {
-                session: session as f64,
-                nsp: packet.nsp,
-                packet_type: packet.kind as u32,
-                ack_id: packet.id.map(|id| id as f64),
-                data: packet.data,
-                attachments: (!packet.attachments.is_empty())
-                    .then(|| packet.attachments.iter().map(|data| buffer(data)).collect()),
-            },
-            IoEvent::ParseError { session, message } => BindingEvent::ParseError {
-                session: session as f64,
-                message,
-            },
-            IoEvent::Undecoded { session, message } => {
-                let (text, binary) = message_parts(message);
-                BindingEvent::Undecoded {
-                    session: session as f64,
-                    text,
-                    binary,
+/// Appends `event`'s slots to `batch`.
+pub fn push(batch: &mut Vec<Slot>, event: IoEvent) {
+    let start = batch.len();
+    let mut put = |kind: EventKind, session: u64, fields: Vec<Slot>| {
+        batch.push(number(f64::from(kind as u32)));
+        batch.push(number(session as f64));
+        batch.extend(fields);
+    };
+    match event {
+        IoEvent::SocketIoPacket { session, packet } => put(
+            EventKind::SocketIoPacket,
+            session,
+            vec![
+                text(packet.nsp),
+                number(f64::from(packet.kind as u32)),
+                packet.id.and_then(|id| number(id as f64)),
+                text(packet.data),
+                (!packet.attachments.is_empty()).then(|| {
+                    Either5::E(
+                        packet
+                            .attachments
+                            .iter()
+                            .map(|data| data.to_vec().into())
+                            .collect(),
+                    )
+                }),
+            ],
+        ),
+        IoEvent::ParseError { session, message } => {
+            put(EventKind::ParseError, session, vec![text(message)])
+        }
+        IoEvent::Undecoded { session, message } => {
+            put(EventKind::Undecoded, session, message_slots(message).into())
+        }
+        IoEvent::Message { session, message } => {
+            put(EventKind::Message, session, message_slots(message).into())
+        }
+        IoEvent::Packet {
+            session,
+            packet,
+            incoming,
+        } => {
+            let name = text(packet.type_name().to_owned());
+            let [data, binary] = match packet {
+                Packet::Message(message) => message_slots(message),
+                Packet::Open(json) => [text(json), None],
+                Packet::Ping { probe: true } | Packet::Pong { probe: true } => {
+                    [text("probe".to_owned()), None]
                 }
-            }
-            IoEvent::Message { session, message } => {
-                let (text, binary) = message_parts(message);
-                BindingEvent::Message {
-                    session: session as f64,
-                    text,
-                    binary,
-                }
-            }
-            IoEvent::Packet {
+                _ => [None, None],
+            };
+            put(
+                EventKind::Packet,
                 session,
-                packet,
-                incoming,
-            } => {
-                let packet_type = packet.type_name().to_owned();
-                let (data, binary) = match packet {
-                    Packet::Message(Message::Text(text)) => (Some(text.data().to_owned()), None),
-                    Packet::Message(Message::Binary(data)) => (None, Some(buffer(&data))),
-                    Packet::Open(json) => (Some(json), None),
-                    Packet::Ping { probe: true } | Packet::Pong { probe: true } => {
-                        (Some("probe".to_owned()), None)
-                    }
-                    _ => (None, None),
-                };
-                BindingEvent::Packet {
-                    session: session as f64,
-                    incoming,
-                    packet_type,
-                    data,
-                    binary,
-                }
-            }
-            IoEvent::Upgrading { session } => BindingEvent::Upgrading {
-                session: session as f64,
-            },
-            IoEvent::Upgrade { session } => BindingEvent::Upgrade {
-                session: session as f64,
-            },
-            IoEvent::Close { session, reason } => BindingEvent::Close {
-                session: session as f64,
-                reason: reason.as_str().to_owned(),
-                description: reason.description().map(str::to_owned),
-            },
-            IoEvent::PollAnswer { session, body } => BindingEvent::PollAnswer {
-                session: session as f64,
-                body,
-            },
-            IoEvent::ConnectionClosed { connection } => BindingEvent::ConnectionClosed {
-                connection: connection as f64,
-            },
+                vec![Some(Either5::C(incoming)), name, data, binary],
+            )
+        }
+        IoEvent::Upgrading { session } => put(EventKind::Upgrading, session, Vec::new()),
+        IoEvent::Upgrade { session } => put(EventKind::Upgrade, session, Vec::new()),
+        IoEvent::Close { session, reason } => put(
+            EventKind::Close,
+            session,
+            vec![
+                text(reason.as_str().to_owned()),
+                reason
+                    .description()
+                    .map(|description| Either5::B(description.to_owned())),
+            ],
+        ),
+        IoEvent::PollAnswer { session, body } => {
+            put(EventKind::PollAnswer, session, vec![text(body)])
+        }
+        IoEvent::ConnectionClosed { connection } => {
+            put(EventKind::ConnectionClosed, connection, Vec::new())
         }
     }
+    batch.resize_with(start + EVENT_SLOTS as usize, || None);
 }

@@ -4,7 +4,7 @@ use super::convert::{
     self, BindingHandoff, BindingPacket, BindingServerOptions, BindingStoredPacket,
 };
 use super::error::to_js;
-use super::events::BindingEvent;
+use super::events;
 use crate::engine::session::PollReply;
 use crate::engine::PostBody;
 use crate::io::SocketIo;
@@ -42,14 +42,15 @@ impl BindingServer {
         })
     }
 
+    /// Everything queued so far, `EVENT_SLOTS` values per event (see events.rs).
     #[napi]
-    pub fn drain_events(&self) -> Vec<BindingEvent> {
-        self.io
-            .clients()
-            .drain()
-            .into_iter()
-            .map(BindingEvent::from)
-            .collect()
+    pub fn drain_events(&self) -> Vec<events::Slot> {
+        let events = self.io.clients().drain();
+        let mut batch = Vec::with_capacity(events.len() * events::EVENT_SLOTS as usize);
+        for event in events {
+            events::push(&mut batch, event);
+        }
+        batch
     }
 
     /// Whether JS listens to `packet` / `packetCreate` events.

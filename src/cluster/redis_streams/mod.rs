@@ -173,9 +173,20 @@ impl StreamsNode {
         Ok(manager.clone())
     }
 
-    /// Resolves once Redis answers commands and every reader is connected.
+    /// Resolves once Redis answers commands and every reader is connected. Fails on a Redis
+    /// Cluster node: one connection per node is not how a cluster is served (entries and keys on
+    /// other nodes would answer MOVED), and saying so beats broadcasts that silently stay local.
     pub async fn ready(&self) -> redis::RedisResult<()> {
-        self.commands().await?;
+        let info: String = redis::cmd("INFO")
+            .arg("cluster")
+            .query_async(&mut self.commands().await?)
+            .await?;
+        if info.lines().any(|line| line.trim() == "cluster_enabled:1") {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::InvalidClientConfig,
+                "Redis Cluster is not supported by socket.io-rs/redis-streams: use one Redis server",
+            )));
+        }
         let readers = self.streams().len() + 1;
         let mut connected = self.readers.subscribe();
         // Only fails once the node is dropped, which `&self` rules out.

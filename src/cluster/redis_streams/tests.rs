@@ -11,6 +11,13 @@ use crate::protocol::socketio_packet::PacketType;
 use crate::protocol::Revision;
 use std::process::{Child, Command, Stdio};
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 struct RedisServer {
     child: Child,
     url: String,
@@ -18,17 +25,18 @@ struct RedisServer {
 
 impl RedisServer {
     async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        Self::start_on(port).await
+        Self::start_on(free_port()).await
     }
 
     async fn start_on(port: u16) -> Self {
+        Self::start_with(port, &[]).await
+    }
+
+    async fn start_with(port: u16, extra: &[&str]) -> Self {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .args(extra)
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed (.ci/run installs it)");
@@ -283,5 +291,31 @@ async fn broadcasts_reach_the_stream_in_the_order_they_were_made() {
             .iter()
             .zip(&expected)
             .position(|(got, want)| got != want)
+    );
+}
+
+#[tokio::test]
+async fn a_redis_cluster_node_is_refused_with_a_clear_error() {
+    let config = std::env::temp_dir().join(format!("socket-io-rs-cluster-{}.conf", free_port()));
+    let config = config.to_string_lossy().into_owned();
+    let redis = RedisServer::start_with(
+        free_port(),
+        &["--cluster-enabled", "yes", "--cluster-config-file", &config],
+    )
+    .await;
+    let options = StreamsOptions {
+        url: redis.url.clone(),
+        ..StreamsOptions::default()
+    };
+    let node =
+        StreamsNode::start(options, Box::new(|| {}), Handle::current()).expect("a valid URL");
+    let refused = tokio::time::timeout(Duration::from_secs(10), node.ready())
+        .await
+        .expect("an answer in time");
+    let _removed = std::fs::remove_file(&config);
+    let err = refused.expect_err("a cluster node is refused");
+    assert!(
+        err.to_string().contains("Redis Cluster is not supported"),
+        "{err}"
     );
 }
