@@ -2,6 +2,7 @@
 "use strict";
 
 const url = require("node:url");
+const debug = require("debug")("socket.io:client");
 const { PacketType, encodeData, encodeText, decodeData, parseData, encodesInJs } = require("./parser");
 
 class Client {
@@ -18,7 +19,10 @@ class Client {
     this.onclose = this.onclose.bind(this);
     conn.on("close", this.onclose);
     conn._onSocketIoPacket = (type, nsp, id, json, attachments) => this._ondecoded(type, nsp, id, json, attachments);
-    conn._onSocketIoParseError = (message) => this.onerror(new Error(message));
+    conn._onSocketIoParseError = (message) => {
+      debug("invalid packet format");
+      this.onerror(new Error(message));
+    };
     if (server._wireFormat !== "default") {
       // What Rust does not decode goes to the parser's own Decoder, as upstream's `ondata`.
       this.decoder = new server._parser.Decoder();
@@ -28,13 +32,19 @@ class Client {
         try {
           this.decoder.add(data);
         } catch (err) {
+          debug("invalid packet format");
           this.onerror(err);
         }
       };
     }
     this.connectTimeout = setTimeout(() => {
       this.connectTimeout = undefined;
-      if (this.nsps.size === 0) this.close();
+      if (this.nsps.size === 0) {
+        debug("no namespace joined yet, close the client");
+        this.close();
+      } else {
+        debug("the client has already joined a namespace, nothing to do");
+      }
     }, server._connectTimeout);
     // Socket.IO v2 clients (Engine.IO v3) are in the main namespace without asking.
     if (conn.protocol === 3) this.connect("/");
@@ -45,11 +55,15 @@ class Client {
   }
 
   connect(name, auth = {}) {
-    if (this.server._nsps.has(name)) return this.doConnect(name, auth);
+    if (this.server._nsps.has(name)) {
+      debug("connecting to namespace %s", name);
+      return this.doConnect(name, auth);
+    }
     this.server._checkNamespace(name, auth, (dynamicNsp) => {
       if (dynamicNsp) {
         this.doConnect(name, auth);
       } else {
+        debug("creation of namespace %s was denied", name);
         this._packet({
           type: PacketType.CONNECT_ERROR,
           nsp: name,
@@ -83,11 +97,14 @@ class Client {
       const nsp = this.sockets.get(socket.id).nsp.name;
       this.sockets.delete(socket.id);
       this.nsps.delete(nsp);
+    } else {
+      debug("ignoring remove for %s", socket.id);
     }
   }
 
   close() {
     if (this.conn.readyState === "open") {
+      debug("forcing transport close");
       this.conn.close();
       this.onclose("forced server close");
     }
@@ -95,8 +112,14 @@ class Client {
 
   /** Encodes and queues one packet to this connection (Rust frames it). */
   _packet(packet, opts = {}) {
-    if (this.conn.readyState !== "open") return;
-    if (opts.volatile && !this.conn._writable) return;
+    if (this.conn.readyState !== "open") {
+      debug("ignoring packet write %j", packet);
+      return;
+    }
+    if (opts.volatile && !this.conn._writable) {
+      debug("volatile packet is discarded since the transport is not currently writable");
+      return;
+    }
     this.server.engine.native.markBusy(this.conn);
     if (encodesInJs(this.server, packet.data, this.conn._packetCreateListened)) {
       const encoded = this.server.encoder.encode(packet);
@@ -119,12 +142,16 @@ class Client {
    * path is data no decoder accepts, and upstream's answer to it is an error and a close.
    */
   ondata(data) {
+    debug("invalid packet format");
     this.onerror(new Error("Unknown type: " + (data === null ? "null" : typeof data)));
   }
 
   /** Writes packets already encoded by `io.encoder` (the path of socket.io-adapter's adapters). */
   writeToEngine(encodedPackets, opts = {}) {
-    if (opts.volatile && !this.conn._writable) return;
+    if (opts.volatile && !this.conn._writable) {
+      debug("volatile packet is discarded since the transport is not currently writable");
+      return;
+    }
     for (const encoded of Array.isArray(encodedPackets) ? encodedPackets : [encodedPackets]) {
       this.conn.write(encoded, opts);
     }
@@ -140,6 +167,7 @@ class Client {
       data =
         this.server._wireFormat === "msgpack" ? parseData(json, attachments) : decodeData(type, json, attachments);
     } catch (err) {
+      debug("invalid packet format");
       this.onerror(err);
       return;
     }
@@ -164,6 +192,7 @@ class Client {
     } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
       process.nextTick(() => socket._onpacket(packet));
     } else {
+      debug("invalid state (packet type: %s)", packet.type);
       this.close();
     }
   }
@@ -174,6 +203,7 @@ class Client {
   }
 
   onclose(reason, description) {
+    debug("client close with reason %s", reason);
     this.conn.removeListener("close", this.onclose);
     this.conn._onSocketIoPacket = null;
     this.conn._onSocketIoParseError = null;

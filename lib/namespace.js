@@ -69,6 +69,7 @@ class Namespace extends EventEmitter {
   }
 
   _add(client, auth, fn) {
+    debug("adding socket to nsp %s", this.name);
     auth = auth || {};
     const session = this._restoreSession(auth);
     if (session && typeof session.then === "function") {
@@ -76,7 +77,7 @@ class Namespace extends EventEmitter {
       // rejection means no recovery, never an error.
       session
         .then(undefined, (err) => {
-          debug("could not restore session %s: %s", auth.pid, err);
+          debug("error while restoring session: %s", err);
           return null;
         })
         .then((restored) => this._addSocket(client, auth, restored, fn));
@@ -86,9 +87,11 @@ class Namespace extends EventEmitter {
   }
 
   _addSocket(client, auth, session, fn) {
+    const recovery = this.server.opts.connectionStateRecovery;
+    if (session) debug("connection state recovered for sid %s", session.sid);
+    else if (recovery && typeof auth.pid === "string") debug("connection state not recovered for pid %s", auth.pid);
     const socket = session ? new Socket(this, client, auth, session) : new Socket(this, client, auth);
     this._preConnectSockets.set(socket.id, socket);
-    const recovery = this.server.opts.connectionStateRecovery;
     if (recovery && recovery.skipMiddlewares && socket.recovered && client.conn.readyState === "open") {
       this._doConnect(socket, fn);
       return;
@@ -96,10 +99,12 @@ class Namespace extends EventEmitter {
     this.run(socket, (err) => {
       process.nextTick(() => {
         if (client.conn.readyState !== "open") {
+          debug("next called after client was closed - ignoring socket");
           socket._cleanup();
           return;
         }
         if (err) {
+          debug("middleware error, sending CONNECT_ERROR packet to the client");
           socket._cleanup();
           if (client.conn.protocol === 3) socket._error(err.data || err.message);
           else socket._error({ message: err.message, data: err.data });
@@ -124,7 +129,7 @@ class Namespace extends EventEmitter {
     try {
       return this.adapter.restoreSession(pid, offset);
     } catch (err) {
-      debug("could not restore session %s: %s", pid, err);
+      debug("error while restoring session: %s", err);
       return null;
     }
   }

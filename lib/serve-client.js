@@ -6,6 +6,7 @@ const path = require("node:path");
 const zlib = require("node:zlib");
 const { pipeline } = require("node:stream");
 const accepts = require("accepts");
+const debug = require("debug")("socket.io:server");
 
 const CLIENT_FILES = new Set([
   "socket.io.esm.min.js",
@@ -34,10 +35,12 @@ function serve(filename, req, res) {
   const isMap = filename.endsWith(".map");
   const etag = req.headers["if-none-match"];
   if (etag && (etag === expectedEtag || etag === weakEtag)) {
+    debug("serve client %s 304", filename);
     res.writeHead(304);
     res.end();
     return;
   }
+  debug("serve client %s", filename);
   res.setHeader("Cache-Control", "public, max-age=0");
   res.setHeader("Content-Type", "application/" + (isMap ? "json" : "javascript") + "; charset=utf-8");
   res.setHeader("ETag", expectedEtag);

@@ -3,6 +3,7 @@
 
 const http = require("node:http");
 const { EventEmitter } = require("node:events");
+const debug = require("debug")("socket.io:server");
 const { Server: Engine } = require("./engine/server");
 const { Client } = require("./client");
 const { Namespace, ParentNamespace } = require("./namespace");
@@ -111,6 +112,7 @@ class Server extends EventEmitter {
     if (Number(srv) == srv) srv = Number(srv);
     if (typeof srv === "number") {
       const port = srv;
+      debug("creating http server and binding to %d", port);
       srv = http.createServer((req, res) => {
         res.writeHead(404);
         res.end();
@@ -119,10 +121,14 @@ class Server extends EventEmitter {
     }
     Object.assign(opts, this.opts);
     opts.path = opts.path || this._path;
+    debug("creating engine.io instance with opts %j", opts);
     const engine = new Engine(opts);
     engine.attach(srv, opts);
     this.eio = engine;
-    if (this._serveClient) attachServe(srv, this._path, () => this._corsMiddleware);
+    if (this._serveClient) {
+      debug("attaching client serving req handler");
+      attachServe(srv, this._path, () => this._corsMiddleware);
+    }
     this.httpServer = srv;
     this.bind(engine);
     return this;
@@ -130,7 +136,10 @@ class Server extends EventEmitter {
 
   bind(engine) {
     this.engine = engine;
-    this.engine.on("connection", (conn) => new Client(this, conn));
+    this.engine.on("connection", (conn) => {
+      debug("incoming connection with id %s", conn.id);
+      new Client(this, conn);
+    });
     return this;
   }
 
@@ -142,8 +151,13 @@ class Server extends EventEmitter {
       if (next.done) return fn(false);
       next.value(name, auth, (err, allow) => {
         if (err || !allow) return run();
-        if (this._nsps.has(name)) return fn(this._nsps.get(name));
-        fn(this.parentNsps.get(next.value).createChild(name));
+        if (this._nsps.has(name)) {
+          debug("dynamic namespace %s already exists", name);
+          return fn(this._nsps.get(name));
+        }
+        const namespace = this.parentNsps.get(next.value).createChild(name);
+        debug("dynamic namespace %s was created", name);
+        fn(namespace);
       });
     };
     run();
@@ -152,6 +166,7 @@ class Server extends EventEmitter {
   of(name, fn) {
     if (typeof name === "function" || name instanceof RegExp) {
       const parentNsp = new ParentNamespace(this);
+      debug("initializing parent namespace %s", parentNsp.name);
       if (typeof name === "function") {
         this.parentNsps.set(name, parentNsp);
       } else {
@@ -165,8 +180,12 @@ class Server extends EventEmitter {
     let nsp = this._nsps.get(name);
     if (!nsp) {
       for (const [regex, parentNamespace] of this.parentNamespacesFromRegExp) {
-        if (regex.test(name)) return parentNamespace.createChild(name);
+        if (regex.test(name)) {
+          debug("attaching namespace %s to parent namespace %s", name, regex);
+          return parentNamespace.createChild(name);
+        }
       }
+      debug("initializing namespace %s", name);
       nsp = new Namespace(this, name);
       this._nsps.set(name, nsp);
       if (name !== "/") EventEmitter.prototype.emit.call(this.sockets, "new_namespace", nsp);
@@ -187,6 +206,7 @@ class Server extends EventEmitter {
       return new Promise((resolve) => {
         this.httpServer.close((err) => {
           if (fn) fn(err);
+          if (err) debug("server was not running");
           resolve();
         });
       });

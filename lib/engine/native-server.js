@@ -7,6 +7,7 @@
 "use strict";
 
 const { BindingServer, EventKind, EVENT_SLOTS } = require("../native");
+const { shareDebugSettings } = require("../logs");
 
 /**
  * Each event of a batch as an object tagged by `kind` (the name of its `EventKind`), from its
@@ -59,6 +60,7 @@ class NativeServer {
     this.turn = 0;
     /** The last turn with a broadcast, whose recipients JS does not know: all are busy. */
     this.broadcastTurn = -1;
+    shareDebugSettings();
     this.#binding = new BindingServer(
       {
         pingInterval: opts.pingInterval,

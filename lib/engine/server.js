@@ -2,6 +2,7 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
+const debug = require("debug")("engine");
 const { NativeServer } = require("./native-server");
 const { Socket } = require("./socket");
 const { Polling } = require("./transports/polling");
@@ -113,6 +114,7 @@ class Server extends EventEmitter {
   }
 
   close() {
+    debug("closing all open clients");
     for (const sid of Object.keys(this.clients)) this.clients[sid].close(true);
     return this;
   }
@@ -129,6 +131,7 @@ class Server extends EventEmitter {
     server.on("close", this.close.bind(this));
     server.on("request", (req, res) => {
       if (check(req)) {
+        debug('intercepting request for path "%s"', path);
         this.handleRequest(req, res);
       } else {
         for (const listener of listeners) listener.call(server, req, res);
@@ -152,6 +155,7 @@ class Server extends EventEmitter {
   }
 
   handleRequest(req, res) {
+    debug('handling "%s" http request "%s"', req.method, req.url);
     prepare(req);
     req.res = res;
     const callback = (code, context) => {
@@ -161,6 +165,7 @@ class Server extends EventEmitter {
         return;
       }
       if (req._query.sid) {
+        debug("setting new request for existing client");
         this._polling.onRequest(this.clients[req._query.sid], req, res);
       } else {
         this._handshake("polling", req, (errorCode, errorContext) =>
@@ -212,21 +217,25 @@ class Server extends EventEmitter {
   verify(req, upgrade, fn) {
     const transport = req._query.transport;
     if (!this.opts.transports.includes(transport) || transport === "webtransport") {
+      debug('unknown transport "%s"', transport);
       return fn(errors.UNKNOWN_TRANSPORT, { transport });
     }
     if (checkInvalidHeaderChar(req.headers.origin)) {
       const origin = req.headers.origin;
       req.headers.origin = null;
+      debug("origin header invalid");
       return fn(errors.BAD_REQUEST, { name: "INVALID_ORIGIN", origin });
     }
     const sid = req._query.sid;
     if (sid) {
       if (!Object.prototype.hasOwnProperty.call(this.clients, sid)) {
+        debug('unknown sid "%s"', sid);
         return fn(errors.UNKNOWN_SID, { sid });
       }
       const client = this.clients[sid];
       const previousTransport = client.transport.name;
       if (!upgrade && previousTransport !== transport) {
+        debug("bad request: unexpected transport without upgrade");
         return fn(errors.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });
       }
       const protocol = req._query.EIO === "4" ? 4 : 3;
@@ -236,6 +245,7 @@ class Server extends EventEmitter {
     } else {
       if (req.method !== "GET") return fn(errors.BAD_HANDSHAKE_METHOD, { method: req.method });
       if (transport === "websocket" && !upgrade) {
+        debug("invalid transport upgrade");
         return fn(errors.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
       }
       if (!this.opts.allowRequest) return fn();
@@ -248,8 +258,12 @@ class Server extends EventEmitter {
   }
 
   _applyMiddlewares(req, res, callback) {
-    if (this.middlewares.length === 0) return callback();
+    if (this.middlewares.length === 0) {
+      debug("no middleware to apply, skipping");
+      return callback();
+    }
     const apply = (i) => {
+      debug("applying middleware n°%d", i + 1);
       this.middlewares[i](req, res, (err) => {
         if (err) return callback(err);
         if (i + 1 < this.middlewares.length) apply(i + 1);
@@ -262,6 +276,7 @@ class Server extends EventEmitter {
   async _handshake(transportName, req, closeConnection, upgrade) {
     const protocol = req._query.EIO === "4" ? 4 : 3;
     if (protocol === 3 && !this.opts.allowEIO3) {
+      debug("unsupported protocol version");
       this.emit("connection_error", {
         req,
         code: errors.UNSUPPORTED_PROTOCOL_VERSION,
@@ -275,6 +290,7 @@ class Server extends EventEmitter {
     try {
       id = await this.generateId(req);
     } catch (error) {
+      debug("error while generating an id");
       this.emit("connection_error", {
         req,
         code: errors.BAD_REQUEST,
@@ -284,6 +300,7 @@ class Server extends EventEmitter {
       closeConnection(errors.BAD_REQUEST);
       return;
     }
+    debug('handshaking client "%s"', id);
     if (transportName === "polling") {
       const socket = this._register(id, "polling", req, this.native.openPolling(id, protocol), protocol);
       this._polling.onRequest(socket, req, req.res);

@@ -2,6 +2,7 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
+const debug = require("debug")("engine:socket");
 const { Transport } = require("./transport");
 
 // "heartbeat" is derived from incoming pong packets, so it needs them forwarded too.
@@ -102,7 +103,9 @@ class Socket extends EventEmitter {
 
   close(discard) {
     if (this._readyState !== "open") return;
+    debug("readyState updated from open to closing");
     this._readyState = "closing";
+    debug("closing the transport (discard? %s)", !!discard);
     this.server.native.close(this.id, !!discard);
   }
 
@@ -120,6 +123,8 @@ class Socket extends EventEmitter {
   _onUpgrade() {
     this.upgrading = false;
     this.upgraded = true;
+    // Polling is done with, as upstream closes its transport once the WebSocket carries the session.
+    this.transport.readyState = "closed";
     this.transport = this._upgradingTransport || new Transport("websocket", this.id, this.protocol);
     this._upgradingTransport = null;
     this.emit("upgrade", this.transport);
@@ -127,6 +132,7 @@ class Socket extends EventEmitter {
 
   _onClose(reason, description) {
     if (this._readyState === "closed") return;
+    debug("readyState updated from %s to closed", this._readyState);
     this._readyState = "closed";
     this.transport.readyState = "closed";
     this.transport.writable = false;

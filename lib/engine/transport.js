@@ -2,6 +2,7 @@
 "use strict";
 
 const { EventEmitter } = require("node:events");
+const debug = require("debug")("engine:transport");
 
 class Transport extends EventEmitter {
   constructor(name, sid, protocol = 4) {
@@ -9,9 +10,18 @@ class Transport extends EventEmitter {
     this.name = name;
     this.sid = sid;
     this.writable = true;
-    this.readyState = "open";
+    this._readyState = "open";
     this.protocol = protocol;
     this.supportsBinary = true;
+  }
+
+  get readyState() {
+    return this._readyState;
+  }
+
+  set readyState(state) {
+    debug("readyState updated from %s to %s (%s)", this._readyState, state, this.name);
+    this._readyState = state;
   }
 
   get handlesUpgrades() {

@@ -5,6 +5,7 @@
 mod convert;
 mod error;
 mod events;
+pub mod logs;
 mod redis_streams;
 mod server;
 

@@ -6,6 +6,7 @@ use super::Engine;
 use crate::protocol::engine_packet::Packet;
 use crate::protocol::Revision;
 use std::sync::Arc;
+use tracing::debug;
 
 pub(super) async fn run(engine: Arc<Engine>, session: Arc<Session>) {
     if session.revision == Revision::V3 {
@@ -22,6 +23,12 @@ pub(super) async fn run(engine: Arc<Engine>, session: Arc<Session>) {
         let activity = session.activity.notified();
         tokio::pin!(activity);
         activity.as_mut().enable();
+        debug!(
+            target: "engine:socket",
+            sid = %session.sid,
+            "writing ping packet - expecting pong within {}ms",
+            timeout.as_millis(),
+        );
         if !engine.send_packet(&session, Packet::Ping { probe: false }) {
             return;
         }

@@ -128,6 +128,13 @@ impl Engine {
         state: SessionState,
     ) -> Arc<Session> {
         let on_polling = matches!(state, SessionState::Polling(_));
+        debug!(
+            target: "engine:socket",
+            sid = %sid,
+            transport = %state.transport_name(),
+            ?revision,
+            "session opened",
+        );
         let handle = self.next_handle.fetch_add(1, Ordering::Relaxed);
         let session = Arc::new(Session::new(Arc::clone(&sid), revision, handle, state));
         self.sessions.insert(sid, Arc::clone(&session));
@@ -152,7 +159,6 @@ impl Engine {
 
     /// The handshake of a polling session; its first GET is then served by `poll`.
     pub fn open_polling(self: &Arc<Self>, sid: &str, revision: Revision) -> SessionHandle {
-        debug!(sid, ?revision, "handshake on polling");
         self.register(
             Arc::from(sid),
             revision,
@@ -168,7 +174,6 @@ impl Engine {
         sid: &str,
         revision: Revision,
     ) -> SessionHandle {
-        debug!(sid, ?revision, "handshake on websocket");
         let lease = ConnectionLease::new(&self.handler, handoff.connection);
         let outbox = Outbox::new();
         let session = self.register(
@@ -192,15 +197,21 @@ impl Engine {
         let lease = ConnectionLease::new(&self.handler, handoff.connection);
         let outbox = Outbox::new();
         let Some(session) = self.session(sid) else {
-            debug!(sid, "upgrade attempt for closed client");
+            debug!(target: "engine", sid = %sid, "upgrade attempt for closed client");
             self.runtime.spawn(lease.hold(websocket::refuse(handoff)));
             return;
         };
         if !session.begin_upgrade(Arc::clone(&outbox)) {
-            debug!(sid, "transport cannot be upgraded now");
+            debug!(target: "engine", sid = %sid, "transport cannot be upgraded now");
             self.runtime.spawn(lease.hold(websocket::refuse(handoff)));
             return;
         }
+        debug!(target: "engine", sid = %sid, "upgrading existing transport");
+        debug!(
+            target: "engine:socket",
+            sid = %sid,
+            "might upgrade socket transport from \"polling\" to \"websocket\"",
+        );
         self.runtime.spawn(lease.hold(websocket::run(
             Arc::clone(self),
             session,
@@ -220,6 +231,7 @@ impl Engine {
                 Ok(PollReply::Now(body))
             }
             PollOutcome::Overlap => {
+                debug!(target: "engine:polling", sid = %sid, "request overlap");
                 self.close_session(
                     &session,
                     CloseReason::TransportError("overlap from client".into()),
@@ -263,6 +275,12 @@ impl Engine {
 
     /// A packet from the client, on whichever transport carries the session.
     pub(crate) fn on_packet(self: &Arc<Self>, session: &Arc<Session>, packet: Packet) {
+        debug!(
+            target: "engine:socket",
+            sid = %session.sid,
+            "received packet {}",
+            packet.type_name(),
+        );
         if self.handler.wants_packets() {
             self.handler.on_packet(session.handle, &packet, true);
         }
@@ -300,6 +318,13 @@ impl Engine {
     }
 
     fn queue_unreported(&self, session: &Session, packet: Packet, wake: Wake) -> bool {
+        debug!(
+            target: "engine:socket",
+            sid = %session.sid,
+            "sending packet \"{}\" ({})",
+            packet.type_name(),
+            packet.logged_data(),
+        );
         match session.send(packet) {
             Ok(Sent::Queued) => true,
             Ok(Sent::PollAnswer(body)) => {
@@ -358,6 +383,7 @@ impl Engine {
             self.close_session(&session, CloseReason::ForcedClose);
             return;
         }
+        debug!(target: "engine:polling", sid = %sid, "transport not writable - buffering orderly close");
         let engine = Arc::clone(self);
         self.runtime.spawn(async move {
             tokio::time::sleep(POLLING_CLOSE_TIMEOUT).await;
@@ -380,7 +406,13 @@ impl Engine {
             Arc::ptr_eq(registered, session)
         });
         self.by_handle.remove(&session.handle);
-        debug!(sid = %session.sid, reason = reason.as_str(), "session closed");
+        debug!(
+            target: "engine:socket",
+            sid = %session.sid,
+            reason = reason.as_str(),
+            description = reason.description(),
+            "session closed",
+        );
         self.handler.on_close(session.handle, reason);
     }
 }

@@ -172,8 +172,22 @@ impl Session {
     }
 
     fn transition(&self, inner: &mut Inner, next: SessionState) -> SessionState {
-        debug!(sid = %self.sid, from = inner.state.name(), to = next.name(), "session state");
+        self.log_transition(inner.state.name(), next.name());
         std::mem::replace(&mut inner.state, next)
+    }
+
+    /// Moves to the state that `next` makes of the current one, which it takes by value.
+    fn transition_with(&self, inner: &mut Inner, next: impl FnOnce(SessionState) -> SessionState) {
+        let from = inner.state.name();
+        let current = std::mem::replace(&mut inner.state, SessionState::Closed);
+        inner.state = next(current);
+        self.log_transition(from, inner.state.name());
+    }
+
+    fn log_transition(&self, from: &str, to: &str) {
+        if from != to {
+            debug!(target: "engine:socket", sid = %self.sid, "state updated from {from} to {to}");
+        }
     }
 
     /// Queues a packet on whatever transport carries the session (Err once it is closing), and
@@ -268,18 +282,14 @@ impl Session {
         if !matches!(inner.state, SessionState::Polling(_)) {
             return false;
         }
-        let SessionState::Polling(polling) = self.transition(&mut inner, SessionState::Closed)
-        else {
-            return false;
-        };
-        self.transition(
-            &mut inner,
-            SessionState::Upgrading {
+        self.transition_with(&mut inner, |state| match state {
+            SessionState::Polling(polling) => SessionState::Upgrading {
                 polling,
                 websocket,
                 probed: false,
             },
-        );
+            other => other,
+        });
         true
     }
 
@@ -336,11 +346,10 @@ impl Session {
             SessionState::Upgrading { websocket: candidate, .. } if Outbox::same(candidate, websocket)
         );
         if is_candidate {
-            if let SessionState::Upgrading { polling, .. } =
-                self.transition(&mut inner, SessionState::Closed)
-            {
-                self.transition(&mut inner, SessionState::Polling(polling));
-            }
+            self.transition_with(&mut inner, |state| match state {
+                SessionState::Upgrading { polling, .. } => SessionState::Polling(polling),
+                other => other,
+            });
         }
     }
 

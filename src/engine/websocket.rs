@@ -147,7 +147,7 @@ pub(super) async fn run(
     let mut ws = match accept(handoff, config).await {
         Ok(ws) => ws,
         Err(err) => {
-            debug!(sid = %session.sid, %err, "websocket handshake failed");
+            debug!(target: "engine:ws", sid = %session.sid, %err, "websocket handshake failed");
             finish(
                 &engine,
                 &session,
@@ -175,6 +175,12 @@ pub(super) async fn run(
             frame = ws.next() => {
                 let packet = match frame {
                     Some(Ok(Message::Text(text))) => {
+                        debug!(
+                            target: "engine:ws",
+                            sid = %session.sid,
+                            "received \"{}\"",
+                            text.as_str(),
+                        );
                         let decoded = match session.revision {
                             Revision::V4 => Packet::decode_text(text),
                             Revision::V3 => Packet::decode_text_v3(text),
@@ -185,15 +191,32 @@ pub(super) async fn run(
                         }
                     }
                     Some(Ok(Message::Binary(data))) if session.revision == Revision::V3 => {
+                        debug!(
+                            target: "engine:ws",
+                            sid = %session.sid,
+                            "received <{} bytes>",
+                            data.len(),
+                        );
                         match data.first() {
                             Some(4) => Packet::Message(EngineMessage::Binary(data.slice(1..))),
                             _ => break Ending::Reason(CloseReason::ParseError),
                         }
                     }
-                    Some(Ok(Message::Binary(data))) => Packet::Message(EngineMessage::Binary(data)),
+                    Some(Ok(Message::Binary(data))) => {
+                        debug!(
+                            target: "engine:ws",
+                            sid = %session.sid,
+                            "received <{} bytes>",
+                            data.len(),
+                        );
+                        Packet::Message(EngineMessage::Binary(data))
+                    }
                     Some(Ok(Message::Close(_))) | None => break Ending::Reason(CloseReason::TransportClose),
                     Some(Ok(_)) => continue,
-                    Some(Err(err)) => break read_error(err),
+                    Some(Err(err)) => {
+                        debug!(target: "engine:ws", sid = %session.sid, %err, "websocket error");
+                        break read_error(err);
+                    }
                 };
                 if !upgrading {
                     // Over WebSocket only the WebSocket's own close ends the session, as upstream.
@@ -207,9 +230,21 @@ pub(super) async fn run(
                 }
                 match packet {
                     Packet::Ping { probe: true } => {
+                        debug!(
+                            target: "engine:socket",
+                            sid = %session.sid,
+                            "got probe ping packet, sending pong",
+                        );
                         // Recorded before the pong goes out: once the client has it, a close of
                         // the session must leave this connection open (see `release_candidate`).
                         let Ok(answer) = session.probe_answered(&own) else { break Ending::Told };
+                        if answer.is_some() {
+                            debug!(
+                                target: "engine:socket",
+                                sid = %session.sid,
+                                "writing a noop packet to polling for fast upgrade",
+                            );
+                        }
                         let pong = ws.send(to_frame(Packet::Pong { probe: true }, session.revision)).await;
                         engine.deliver(session.handle, answer);
                         if pong.is_err() {
@@ -218,6 +253,11 @@ pub(super) async fn run(
                         engine.handler.on_upgrading(session.handle);
                     }
                     Packet::Upgrade => {
+                        debug!(
+                            target: "engine:socket",
+                            sid = %session.sid,
+                            "got upgrade packet - upgrading",
+                        );
                         let Ok(answer) = session.finish_upgrade(&own) else {
                             // Closed, or closing, while the client paused polling for this
                             // upgrade: the upgrade completes, then the session ends (upstream
@@ -229,7 +269,15 @@ pub(super) async fn run(
                         upgrading = false;
                         engine.handler.on_upgrade(session.handle);
                     }
-                    _ => break Ending::Told,
+                    other => {
+                        debug!(
+                            target: "engine:socket",
+                            sid = %session.sid,
+                            "client did not complete upgrade - unexpected packet {}",
+                            other.type_name(),
+                        );
+                        break Ending::Told;
+                    }
                 }
             }
             batch = own.next_batch() => {
@@ -240,7 +288,11 @@ pub(super) async fn run(
             // It returns only after closing the session, whose Close then ends this loop.
             () = &mut heartbeat, if beating => beating = false,
             () = &mut upgrade_deadline, if upgrading => {
-                debug!(sid = %session.sid, "client did not complete upgrade - closing transport");
+                debug!(
+                    target: "engine:socket",
+                    sid = %session.sid,
+                    "client did not complete upgrade - closing transport",
+                );
                 break Ending::Told;
             }
         }
@@ -255,6 +307,7 @@ pub(super) async fn run(
         Ending::Told | Ending::Reason(_) => None,
     };
     finish(&engine, &session, &own, upgrading, ending);
+    debug!(target: "engine:ws", sid = %session.sid, "closing");
     let _closed = ws.close(close_frame).await;
     drain_until_closed(&mut ws).await;
 }
@@ -325,14 +378,25 @@ fn finish(
     ending: Ending,
 ) {
     own.shut();
+    let reason = match ending {
+        Ending::Told => None,
+        Ending::Refused(_, description) => Some(transport_error(&description)),
+        Ending::Reason(reason) => Some(reason),
+    };
     if upgrading {
+        if let Some(reason) = &reason {
+            debug!(
+                target: "engine:socket",
+                sid = %session.sid,
+                "client did not complete upgrade - {}",
+                reason.description().unwrap_or(reason.as_str()),
+            );
+        }
         session.abandon_upgrade(own);
         return;
     }
-    let reason = match ending {
-        Ending::Told => return,
-        Ending::Refused(_, description) => transport_error(&description),
-        Ending::Reason(reason) => reason,
+    let Some(reason) = reason else {
+        return;
     };
     if session.is_carried_by(own) {
         engine.close_session(session, reason);

@@ -18,6 +18,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
+use tracing::debug;
 
 /// socket.io-parser's default `maxAttachments`.
 const MAX_ATTACHMENTS: usize = 10;
@@ -102,9 +103,11 @@ impl Clients {
             }
         };
         match result {
-            Ok(Some(packet)) => self
-                .events
-                .push(IoEvent::SocketIoPacket { session, packet }),
+            Ok(Some(packet)) => {
+                debug!(target: "socket.io-parser", "decoded {}", packet.header());
+                self.events
+                    .push(IoEvent::SocketIoPacket { session, packet });
+            }
             Ok(None) => {}
             Err(err) => self.events.push(IoEvent::ParseError {
                 session,

@@ -8,6 +8,7 @@ use crate::recovery::PacketStore;
 use crate::rooms::RoomIndex;
 use parking_lot::Mutex;
 use std::sync::Arc;
+use tracing::debug;
 
 pub struct Namespace {
     name: String,
@@ -127,9 +128,19 @@ impl Namespace {
     /// Whether a session can be restored from `offset`: nothing stored after it was dropped, and
     /// the offset was issued.
     pub fn recoverable(&self, offset: u64) -> bool {
-        self.log
-            .as_ref()
-            .is_some_and(|log| log.covers(&self.name, offset).is_ok())
+        self.log.as_ref().is_some_and(|log| {
+            let covered = log.covers(&self.name, offset);
+            if let Err(reason) = covered {
+                debug!(
+                    target: "socket.io:namespace",
+                    nsp = %self.name,
+                    offset,
+                    ?reason,
+                    "connection state not recoverable",
+                );
+            }
+            covered.is_ok()
+        })
     }
 
     /// Queues to `session` every packet stored after `offset` that a socket in `rooms` would
@@ -140,6 +151,13 @@ impl Namespace {
         let log = self.log.as_ref()?;
         let rooms: Vec<Arc<str>> = rooms.iter().map(|room| Arc::from(room.as_str())).collect();
         let missed = log.missed_since(&self.name, offset, &rooms).ok()?;
+        debug!(
+            target: "socket.io:namespace",
+            nsp = %self.name,
+            offset,
+            missed = missed.len(),
+            "replaying missed packets",
+        );
         let mut last = offset;
         for packet in missed {
             self.engine.send_to(session, &packet.frames);

@@ -4,6 +4,7 @@ use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::{socketio_msgpack, socketio_packet};
 use bytes::Bytes;
 use std::sync::Arc;
+use tracing::debug;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Parser {
@@ -44,6 +45,19 @@ pub struct PacketParts<'a> {
     pub attachments: &'a [Bytes],
 }
 
+impl PacketParts<'_> {
+    /// Its framing, as debug lines show it.
+    fn header(&self) -> socketio_packet::PacketHeader<'_> {
+        socketio_packet::PacketHeader {
+            kind: self.kind,
+            attachments: self.attachments.len(),
+            nsp: self.nsp,
+            id: self.id,
+            data: self.data,
+        }
+    }
+}
+
 impl Parser {
     /// The messages that carry a packet.
     pub fn frames(self, packet: PacketParts<'_>) -> Result<Arc<[Message]>, FramingError> {
@@ -56,6 +70,7 @@ impl Parser {
                     packet.id,
                     packet.data,
                 );
+                debug!(target: "socket.io-parser", "encoded {} as {}", packet.header(), text);
                 let mut frames = Vec::with_capacity(1 + packet.attachments.len());
                 frames.push(Message::Text(TextMessage::new(&text)));
                 frames.extend(packet.attachments.iter().cloned().map(Message::Binary));

@@ -61,6 +61,25 @@ pub enum Packet {
     Noop,
 }
 
+/// See `Packet::logged_data`: formatted only when a debug line is printed.
+pub struct LoggedData<'a>(&'a Packet);
+
+impl std::fmt::Display for LoggedData<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Packet::Open(json) => f.write_str(json),
+            Packet::Ping { probe: true } | Packet::Pong { probe: true } => f.write_str("probe"),
+            Packet::Message(Message::Text(text)) => f.write_str(text.data()),
+            Packet::Message(Message::Binary(data)) => write!(f, "<{} bytes>", data.len()),
+            Packet::Close
+            | Packet::Ping { .. }
+            | Packet::Pong { .. }
+            | Packet::Upgrade
+            | Packet::Noop => f.write_str("undefined"),
+        }
+    }
+}
+
 /// Why a frame could not be decoded: upstream answers all of them with a "parse error" close.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
@@ -123,6 +142,11 @@ impl Packet {
             Packet::Upgrade => "upgrade",
             Packet::Noop => "noop",
         }
+    }
+
+    /// The packet's data as upstream's debug lines show it: `sending packet "message" (2["a"])`.
+    pub fn logged_data(&self) -> LoggedData<'_> {
+        LoggedData(self)
     }
 
     /// Decodes a WebSocket text frame (or one packet of a polling payload).

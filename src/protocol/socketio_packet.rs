@@ -47,6 +47,29 @@ pub struct PacketHeader<'a> {
     pub data: &'a str,
 }
 
+/// As socket.io-parser's debug lines show a packet (`%j`): `{"type":2,"nsp":"/","id":1,"data":[...]}`,
+/// with the count of binary attachments when there are some.
+impl std::fmt::Display for PacketHeader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{{\"type\":{},\"nsp\":{}",
+            self.kind as u8,
+            serde_json::Value::from(self.nsp)
+        )?;
+        if let Some(id) = self.id {
+            write!(f, ",\"id\":{id}")?;
+        }
+        if !self.data.is_empty() {
+            write!(f, ",\"data\":{}", self.data)?;
+        }
+        if self.attachments > 0 {
+            write!(f, ",\"attachments\":{}", self.attachments)?;
+        }
+        f.write_str("}")
+    }
+}
+
 /// Why a packet was refused: socket.io-parser throws, and the connection closes with
 /// "parse error".
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Reassembly of binary Socket.IO packets (socket.io-parser's `BinaryReconstructor`): a packet
 //! whose header announces N attachments is complete once the next N binary messages arrived.
-use super::socketio_packet::{self, PacketType, ParseError};
+use super::socketio_packet::{self, PacketHeader, PacketType, ParseError};
 use bytes::Bytes;
 
 /// An incoming Socket.IO packet with its attachments, owning its parts.
@@ -13,6 +13,19 @@ pub struct IncomingPacket {
     pub data: String,
     /// The binary attachments in the order they arrived; empty for a packet that has none.
     pub attachments: Vec<Bytes>,
+}
+
+impl IncomingPacket {
+    /// Its framing, as debug lines show it.
+    pub fn header(&self) -> PacketHeader<'_> {
+        PacketHeader {
+            kind: self.kind,
+            attachments: self.attachments.len(),
+            nsp: &self.nsp,
+            id: self.id,
+            data: &self.data,
+        }
+    }
 }
 
 /// Why a message was refused; socket.io-parser throws these, and the connection closes with

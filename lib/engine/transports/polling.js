@@ -6,6 +6,7 @@
 
 const zlib = require("node:zlib");
 const accepts = require("accepts");
+const debug = require("debug")("engine:polling");
 const { errorMessages, nativeErrorCodes, abortRequest } = require("../errors");
 
 class Polling {
@@ -39,6 +40,7 @@ class Polling {
   }
 
   #onPoll(socket, req, res) {
+    debug("setting request");
     const native = this.server.native;
     let body;
     try {
@@ -103,6 +105,7 @@ class Polling {
     req.once("end", () => {
       if (done) return;
       finish();
+      debug('received "%s"', body);
       try {
         native.post(socket.id, isBinary ? Buffer.concat(buffers, length) : body);
       } catch (err) {
@@ -135,6 +138,7 @@ class Polling {
   /** Answers a long-poll GET, compressed as upstream's `httpCompression` says. */
   #respond(socket, req, res, body) {
     const headers = { "Content-Type": "text/plain; charset=UTF-8" };
+    debug('writing "%s"', body);
     const send = (data) => {
       headers["Content-Length"] = Buffer.byteLength(data);
       res.writeHead(200, this.#headers(socket, req, headers));
@@ -146,6 +150,7 @@ class Polling {
         ? accepts(req).encodings(["gzip", "deflate"])
         : false;
     if (!encoding) return send(body);
+    debug("compressing");
     zlib[encoding === "gzip" ? "gzip" : "deflate"](body, compression, (err, compressed) => {
       if (err) {
         res.writeHead(500);

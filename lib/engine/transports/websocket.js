@@ -6,6 +6,7 @@
 
 const crypto = require("node:crypto");
 const net = require("node:net");
+const debug = require("debug")("engine");
 const { errors, errorMessages, abortUpgrade } = require("../errors");
 
 const kResponseHeaders = Symbol("responseHeaders");
@@ -159,6 +160,7 @@ function handOver(server, req, socket, head, session) {
   delete req[kResponseHeaders];
   if (!req._query.sid) server.emit("initial_headers", extraHeaders, req);
   server.emit("headers", extraHeaders, req);
+  debug("writing headers: %j", extraHeaders);
   try {
     return transfer(server.native, server._handedOff, req, socket, head, extraHeaders, session);
   } catch (error) {

@@ -516,7 +516,11 @@ fn settle(then: AfterAppend, id: redis::RedisResult<String>) {
                 }
                 Ok(_) => {}
                 Err(err) => {
-                    debug!(%err, "cannot append a broadcast to the stream; delivered locally only")
+                    debug!(
+                        target: "socket.io-redis-streams-adapter",
+                        %err,
+                        "cannot append a broadcast to the stream; delivered locally only",
+                    );
                 }
             }
             let nsp = packet.nsp.clone();
@@ -525,7 +529,11 @@ fn settle(then: AfterAppend, id: redis::RedisResult<String>) {
                 .namespace(&nsp)
                 .broadcast_marking(&rooms, &except, *packet, mark)
             {
-                debug!(%err, "a local broadcast could not be framed");
+                debug!(
+                    target: "socket.io-redis-streams-adapter",
+                    %err,
+                    "a local broadcast could not be framed",
+                );
             }
             served.engine().flush();
         }

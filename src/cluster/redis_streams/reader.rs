@@ -52,7 +52,12 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
         {
             Ok(connection) => connection,
             Err(err) => {
-                debug!(%err, stream, "cannot connect the stream reader");
+                debug!(
+                    target: "socket.io-redis-streams-adapter",
+                    %err,
+                    stream,
+                    "cannot connect the stream reader",
+                );
                 backoff.wait().await;
                 continue;
             }
@@ -73,7 +78,12 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
             let reply = match reply {
                 Ok(reply) => reply,
                 Err(err) => {
-                    debug!(%err, stream, "stream read failed; reconnecting");
+                    debug!(
+                        target: "socket.io-redis-streams-adapter",
+                        %err,
+                        stream,
+                        "stream read failed; reconnecting",
+                    );
                     report(&node, false);
                     break;
                 }
@@ -115,7 +125,11 @@ pub(super) async fn subscribe(
         let pubsub = match client.get_async_pubsub().await {
             Ok(pubsub) => pubsub,
             Err(err) => {
-                debug!(%err, "cannot connect the subscriber");
+                debug!(
+                    target: "socket.io-redis-streams-adapter",
+                    %err,
+                    "cannot connect the subscriber",
+                );
                 backoff.wait().await;
                 continue;
             }
@@ -144,7 +158,7 @@ pub(super) async fn subscribe(
                 }
             }
         }
-        debug!("subscriber disconnected; reconnecting");
+        debug!(target: "socket.io-redis-streams-adapter", "subscriber disconnected; reconnecting");
         report(&node, false);
         backoff.wait().await;
     }
