@@ -14,6 +14,10 @@
 //   node bench/run.js --selftest         only check that the load generator catches bad deliveries
 //   node bench/run.js --no-write         do not rewrite BENCHMARKS.md / latest results
 //   node bench/run.js --rs-path DIR      load socket.io-rs from DIR (default: this checkout)
+//   node bench/run.js --rs-base DIR      also run socket.io-rs loaded from DIR (a copy of another
+//                                        commit's package with its built .node), as the
+//                                        implementation "socket.io-rs@base", alternating with
+//                                        the others: before/after side by side in one run
 //   node bench/run.js --quiet-wait S     wait up to S s before each step for other load on the
 //                                        machine to settle (default 0: each step records it anyway)
 //   node bench/run.js --nice N           run server and load generator under `nice -n N` (N < 0
@@ -45,6 +49,8 @@ const OXIDE_DIR = path.join(BENCH, "socketioxide");
 const OXIDE = path.join(OXIDE_DIR, "target", "release", "socketioxide-bench");
 const RESULTS = path.join(BENCH, "results");
 const IMPLS = ["socket.io", "socket.io-rs", "socketioxide"];
+// socket.io-rs from --rs-base DIR: a baseline to compare this checkout with
+const BASE = "socket.io-rs@base";
 
 // ----------------------------------------------------------------------------------------------
 // Scenarios. `full` and `smoke` are load generator options; metrics name keys of its JSON output.
@@ -72,6 +78,7 @@ const SCENARIOS = [
     metrics: [
       { key: "cpu_s_per_million", label: "server CPU-s / 1M deliveries", better: "lower", digits: 2 },
       { key: "deliveries_per_s", label: "deliveries/s", better: "higher", si: true },
+      { key: "rss_after_kb", label: "RSS after the last delivery (MB)", better: "lower", scale: 1 / 1024, digits: 0 },
     ],
   },
   {
@@ -145,6 +152,8 @@ const SCENARIOS = [
     smoke: { clients: 20, emits: 20, size: 50 },
     metrics: [
       { key: "hwm_kb", label: "peak RSS (VmHWM, MB)", better: "lower", scale: 1 / 1024, digits: 0 },
+      { key: "rss_after_kb", label: "RSS after the burst (MB)", better: "lower", scale: 1 / 1024, digits: 0 },
+      { key: "first_delivery_ms", label: "first delivery after the emit loop starts (ms)", better: "lower", digits: 1 },
       { key: "wall_s", label: "time to deliver all (s)", better: "lower", digits: 2 },
     ],
   },
@@ -182,7 +191,7 @@ const SELFTEST = [
 // Arguments
 
 function parseArgs(argv) {
-  const o = { smoke: false, impls: IMPLS.slice(), reps: null, only: null, write: true, selftest: false, explicitImpl: false, quietWait: null, rsPath: ROOT, scale: 1, nice: 0 };
+  const o = { smoke: false, impls: IMPLS.slice(), reps: null, only: null, write: true, selftest: false, explicitImpl: false, quietWait: null, rsPath: ROOT, rsBase: null, scale: 1, nice: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -208,6 +217,8 @@ function parseArgs(argv) {
       if (!(o.scale > 0 && o.scale <= 10)) usage("--scale must be in (0, 10]");
     } else if (a === "--rs-path") {
       o.rsPath = path.resolve(val());
+    } else if (a === "--rs-base") {
+      o.rsBase = path.resolve(val());
     } else if (a === "--quiet-wait") {
       o.quietWait = Number(val());
       if (!(o.quietWait >= 0 && o.quietWait <= 60)) usage("--quiet-wait must be 0..60 seconds");
@@ -225,7 +236,7 @@ function parseArgs(argv) {
 function usage(err) {
   if (err) console.error(`bench/run.js: ${err}`);
   console.error(
-    "usage: node bench/run.js [--smoke] [--impl socket.io,socket.io-rs,socketioxide] [--reps N] [--only id,id] [--selftest] [--no-write] [--rs-path DIR] [--quiet-wait S] [--scale F] [--nice N]\n" +
+    "usage: node bench/run.js [--smoke] [--impl socket.io,socket.io-rs,socketioxide] [--reps N] [--only id,id] [--selftest] [--no-write] [--rs-path DIR] [--rs-base DIR] [--quiet-wait S] [--scale F] [--nice N]\n" +
       `scenarios: ${SCENARIOS.map((s) => s.id).join(", ")}`,
   );
   process.exit(err ? 2 : 0);
@@ -382,16 +393,18 @@ function httpGet(port, p, timeoutMs = 5000) {
 }
 
 let RS_PATH = ROOT;
+let RS_BASE = null;
 
 // The ready line is `{"ready":true,"port":...,"control":...,"pid":...}`, or `{"unsupported":
 // "<reason>"}` when the implementation lacks what the scenario needs (then the step shows n/a).
 function startServer(impl, extra, pin) {
   return new Promise((resolve, reject) => {
-    const rs = impl === "socket.io-rs" ? ["--rs-path", RS_PATH] : [];
+    const rs = impl === "socket.io-rs" ? ["--rs-path", RS_PATH] : impl === BASE ? ["--rs-path", RS_BASE] : [];
+    const served = impl === BASE ? "socket.io-rs" : impl;
     const [cmd, args] =
       impl === "socketioxide"
         ? pinned(0, OXIDE, extra, pin)
-        : pinned(0, process.execPath, ["--expose-gc", SERVER, "--impl", impl, ...rs, ...extra], pin);
+        : pinned(0, process.execPath, ["--expose-gc", SERVER, "--impl", served, ...rs, ...extra], pin);
     const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
@@ -557,13 +570,13 @@ function naNotes(rows) {
   return [...notes.values()];
 }
 
-function textTable(rows) {
-  const head = ["scenario", "metric", ...IMPLS.map((i) => `${i}  median (min–max)`), ...RATIOS.map((x) => x.short)];
+function textTable(rows, columns = IMPLS, ratios = RATIOS) {
+  const head = ["scenario", "metric", ...columns.map((i) => `${i}  median (min–max)`), ...ratios.map((x) => x.short)];
   const body = rows.map((r) => [
     r.sc.id,
     `${r.m.label} ${r.m.better === "lower" ? "↓" : "↑"}`,
-    ...IMPLS.map((i) => cellText(r.cell[i], r.m)),
-    ...RATIOS.map((x) => ratioText(r, x)),
+    ...columns.map((i) => cellText(r.cell[i], r.m)),
+    ...ratios.map((x) => ratioText(r, x)),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cols) => cols.map((c, i) => c.padEnd(w[i])).join("  ");
@@ -692,6 +705,7 @@ async function selftest(pin, log) {
 async function main() {
   const opt = parseArgs(process.argv.slice(2));
   RS_PATH = opt.rsPath;
+  RS_BASE = opt.rsBase;
   NICE = opt.nice;
   const t0 = Date.now();
   const mach = machine();
@@ -722,6 +736,14 @@ async function main() {
       if (opt.explicitImpl) process.exit(1);
       impls = impls.filter((i) => i !== "socket.io-rs");
     }
+  }
+  if (opt.rsBase) {
+    const st = rsStatus(opt.rsBase);
+    if (!st.ok) {
+      console.log(`bench: ${BASE} cannot run: ${st.reason}`);
+      process.exit(1);
+    }
+    impls.push(BASE);
   }
   if (impls.includes("socketioxide")) {
     const st = prepareSocketioxide(opt);
@@ -773,13 +795,14 @@ async function main() {
   if (opt.smoke && impls.includes("socket.io") && !opt.only) st = await selftest(pin, console.log);
 
   const elapsed = (Date.now() - t0) / 1000;
-  const rows = summarize(results, scenarios, IMPLS);
+  const columns = opt.rsBase ? [...IMPLS, BASE] : IMPLS;
+  const rows = summarize(results, scenarios, columns);
   console.log("");
-  console.log(textTable(rows));
+  console.log(opt.rsBase ? textTable(rows, columns, [...RATIOS, { of: "socket.io-rs", to: BASE, short: "rs/base" }]) : textTable(rows));
   console.log("");
   console.log(`raw results: ${path.relative(ROOT, outFile)}`);
 
-  const complete = !opt.smoke && !opt.only && opt.write && opt.scale === 1;
+  const complete = !opt.smoke && !opt.only && opt.write && opt.scale === 1 && !opt.rsBase;
   if (complete) {
     fs.copyFileSync(outFile, path.join(RESULTS, "latest.jsonl"));
     const sub = `${mach.nproc} cores (${mach.cpu}), node ${mach.node}, socket.io ${mach.socketio}, socketioxide ${mach.socketioxide}, ${opt.reps} reps, ${new Date().toISOString().slice(0, 10)}, commit ${mach.commit}`;
