@@ -3,6 +3,7 @@
 //! `close_session` is the only path that removes a session; transports and timers call it.
 pub mod close_reason;
 pub mod config;
+mod frame_writer;
 pub mod handler;
 mod heartbeat;
 mod outbox;
