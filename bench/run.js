@@ -795,10 +795,12 @@ async function main() {
   if (opt.smoke && impls.includes("socket.io") && !opt.only) st = await selftest(pin, console.log);
 
   const elapsed = (Date.now() - t0) / 1000;
-  const columns = opt.rsBase ? [...IMPLS, BASE] : IMPLS;
+  // with a baseline, only the implementations that ran, and each compared with the baseline
+  const columns = opt.rsBase ? impls : IMPLS;
   const rows = summarize(results, scenarios, columns);
   console.log("");
-  console.log(opt.rsBase ? textTable(rows, columns, [...RATIOS, { of: "socket.io-rs", to: BASE, short: "rs/base" }]) : textTable(rows));
+  const baseRatios = [{ of: "socket.io-rs", to: BASE, short: "rs/base" }, ...RATIOS.filter((x) => impls.includes(x.of) && impls.includes(x.to))];
+  console.log(opt.rsBase ? textTable(rows, columns, baseRatios) : textTable(rows));
   console.log("");
   console.log(`raw results: ${path.relative(ROOT, outFile)}`);
 
@@ -916,7 +918,8 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   lines.push(
     "- Server CPU is read from `/proc/<pid>/task/*/schedstat` (ns; falls back to utime+stime from `/proc/<pid>/stat`) right before the measured phase starts " +
       "and right after the last delivery arrives, so connection setup is not counted (except in `idle`, whose measured phase is the handshakes). " +
-      "Memory is VmRSS / VmHWM from `/proc/<pid>/status`.",
+      "Memory is VmRSS / VmHWM from `/proc/<pid>/status`; RSS after is read once the last delivery has arrived. " +
+      "First delivery is the time from the start of the measured phase (the load generator's request that starts the emit loop) to the first broadcast any client receives.",
   );
   lines.push(
     "- Every delivery is verified: each client must receive every message exactly once, in order (the payload carries a sequence number, per room in `rooms`), " +
