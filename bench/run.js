@@ -89,6 +89,7 @@ const SCENARIOS = [
     metrics: [
       { key: "cpu_s_per_million", label: "server CPU-s / 1M deliveries", better: "lower", digits: 2 },
       { key: "deliveries_per_s", label: "deliveries/s", better: "higher", si: true },
+      { key: "rss_after_kb", label: "RSS after the last delivery (MB)", better: "lower", scale: 1 / 1024, digits: 0 },
     ],
   },
   {
@@ -162,6 +163,8 @@ const SCENARIOS = [
     smoke: { clients: 20, emits: 20, size: 50 },
     metrics: [
       { key: "hwm_kb", label: "peak RSS (VmHWM, MB)", better: "lower", scale: 1 / 1024, digits: 0 },
+      { key: "rss_after_kb", label: "RSS after the burst (MB)", better: "lower", scale: 1 / 1024, digits: 0 },
+      { key: "first_delivery_ms", label: "first delivery after the emit loop starts (ms)", better: "lower", digits: 1 },
       { key: "wall_s", label: "time to deliver all (s)", better: "lower", digits: 2 },
     ],
   },
@@ -1168,7 +1171,8 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   lines.push(
     "- Server CPU is read from `/proc/<pid>/task/*/schedstat` (ns; falls back to utime+stime from `/proc/<pid>/stat`) right before the measured phase starts " +
       "and right after the last delivery arrives, so connection setup is not counted (except in `idle`, whose measured phase is the handshakes). " +
-      "Memory is VmRSS / VmHWM from `/proc/<pid>/status`.",
+      "Memory is VmRSS / VmHWM from `/proc/<pid>/status`; RSS after is read once the last delivery has arrived. " +
+      "First delivery is the time from the start of the measured phase (the load generator's request that starts the emit loop) to the first broadcast any client receives.",
   );
   lines.push(
     "- Every delivery is verified: each client must receive every message exactly once, in order (the payload carries a sequence number, per room in `rooms`), " +

@@ -145,7 +145,10 @@ class NativeServer {
 
   /**
    * Rust queues what JS sends without waking the connections' writers; they are woken once, after
-   * this event-loop turn, so that a turn's packets leave each connection in one write.
+   * this event-loop turn, so that a turn's packets leave each connection in one write. (A turn
+   * that queues much, such as a loop of broadcasts, has Rust wake them during the turn as well:
+   * `EARLY_FLUSH_MESSAGES` in src/engine/mod.rs. A connection stays busy for volatile packets
+   * until this flush all the same.)
    */
   #scheduleFlush() {
     if (this.#flushScheduled) return;

@@ -1,7 +1,7 @@
 //! A WebSocket connection's queue of outgoing packets. Packets sent from the JS thread are only
-//! appended, and each writer is woken once per JS turn (`Engine::flush`), so a connection that
-//! receives many packets in a turn writes them with one syscall instead of one each. Packets from
-//! the I/O threads (pings, closes) wake their writer at once.
+//! appended, and each writer is woken once per JS turn (`Engine::flush`), or sooner in a turn that
+//! queues much, so a connection that receives many packets in a turn writes them with one syscall
+//! instead of one each. Packets from the I/O threads (pings, closes) wake their writer at once.
 use crate::protocol::engine_packet::Packet;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};

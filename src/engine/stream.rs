@@ -38,6 +38,7 @@ impl HandedStream {
                 stream.set_nonblocking(true)?;
                 let stream = TcpStream::from_std(stream)?;
                 stream.set_nodelay(true)?;
+                limit_unsent(&stream);
                 Ok(ByteStream::Tcp(stream))
             }
             HandedStream::Bridged(stream) => {
@@ -46,6 +47,24 @@ impl HandedStream {
             }
         }
     }
+}
+
+/// Unsent bytes a connection's kernel buffer takes before the socket stops accepting writes.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const UNSENT_LIMIT: u32 = 128 * 1024;
+
+/// Past `UNSENT_LIMIT` unsent bytes, what a connection is sent waits in its queue as the frames
+/// shared by all recipients (see frame_writer.rs) instead of as a copy in the kernel's buffer of
+/// each connection, which the kernel would otherwise grow to megabytes for a slow reader. The
+/// writes start as soon as the socket has room again. An optimisation only: a kernel without
+/// the option (before Linux 3.12) just buffers more.
+fn limit_unsent(stream: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let _unsupported = socket2::SockRef::from(stream).set_tcp_notsent_lowat(UNSENT_LIMIT);
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = stream;
 }
 
 pub enum ByteStream {

@@ -1,6 +1,7 @@
 //! The WebSocket transport: a connection handed over by Node's HTTP server, its handshake
 //! response, the probe/upgrade exchange and the read/write loop.
 use super::close_reason::CloseReason;
+use super::frame_writer::{write_frames, Frame, Frames};
 use super::handler::{ConnectionId, EngineHandler};
 use super::outbox::{Outbox, Outgoing};
 use super::session::Session;
@@ -8,6 +9,7 @@ use super::stream::{ByteStream, HandedStream};
 use super::Engine;
 use crate::protocol::engine_packet::{Message as EngineMessage, Packet};
 use crate::protocol::Revision;
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::future::Future;
 use std::sync::Arc;
@@ -105,21 +107,48 @@ async fn drain_until_closed(ws: &mut WebSocketStream<ByteStream>) {
     .await;
 }
 
-fn to_frame(packet: Packet, revision: Revision) -> Message {
-    match packet {
-        // Engine.IO v3 binary frames start with the packet type.
-        Packet::Message(EngineMessage::Binary(data)) if revision == Revision::V3 => {
-            let mut framed = Vec::with_capacity(data.len() + 1);
-            framed.push(4);
-            framed.extend_from_slice(&data);
-            Message::Binary(framed.into())
-        }
-        Packet::Message(EngineMessage::Binary(data)) => Message::Binary(data),
-        other => match other.encode_text() {
-            Some(text) => Message::Text(text),
-            None => Message::Text("6".into()),
-        },
+/// Packets as the frames of a connection's protocol revision.
+struct PacketFrames<'a> {
+    packets: &'a [Packet],
+    revision: Revision,
+}
+
+impl Frames for PacketFrames<'_> {
+    fn count(&self) -> usize {
+        self.packets.len()
     }
+
+    fn frame(&self, index: usize) -> Frame<'_> {
+        match &self.packets[index] {
+            Packet::Message(EngineMessage::Text(text)) => {
+                Frame::text(None, text.frame().as_bytes())
+            }
+            // Engine.IO v3 binary frames start with the packet type.
+            Packet::Message(EngineMessage::Binary(data)) if self.revision == Revision::V3 => {
+                Frame::binary(Some(4), data)
+            }
+            Packet::Message(EngineMessage::Binary(data)) => Frame::binary(None, data),
+            other => Frame::made_text(
+                other
+                    .encode_text()
+                    .map_or_else(|| Bytes::from_static(b"6"), Bytes::from),
+            ),
+        }
+    }
+}
+
+/// Writes packets past tungstenite, straight to the stream (see frame_writer.rs). A pong or a
+/// Close reply that tungstenite queued while reading goes first, whole, so that no frame is
+/// written into the middle of it; tungstenite writes nothing else meanwhile, as it writes only
+/// while reading, and reading waits for this to end.
+async fn write(
+    ws: &mut WebSocketStream<ByteStream>,
+    revision: Revision,
+    packets: &[Packet],
+) -> Result<(), WsError> {
+    ws.flush().await?;
+    write_frames(ws.get_mut(), &PacketFrames { packets, revision }).await?;
+    Ok(())
 }
 
 /// How the read/write loop ended.
@@ -245,7 +274,7 @@ pub(super) async fn run(
                                 "writing a noop packet to polling for fast upgrade",
                             );
                         }
-                        let pong = ws.send(to_frame(Packet::Pong { probe: true }, session.revision)).await;
+                        let pong = write(&mut ws, session.revision, &[Packet::Pong { probe: true }]).await;
                         engine.deliver(session.handle, answer);
                         if pong.is_err() {
                             break Ending::Told;
@@ -312,29 +341,25 @@ pub(super) async fn run(
     drain_until_closed(&mut ws).await;
 }
 
-/// Writes a batch with one flush (one syscall for the lot, as long as it fits the write buffer);
-/// a Close in it ends the connection after what precedes it.
+/// Writes a batch, gathered into as few writes as the socket allows; a Close in it ends the
+/// connection after what precedes it.
 async fn write_batch(
     ws: &mut WebSocketStream<ByteStream>,
     revision: Revision,
     batch: Vec<Outgoing>,
 ) -> Result<(), Ending> {
-    let write_failed =
-        |err: WsError| Ending::Reason(transport_error(&format!("write error: {err}")));
-    let mut closing = false;
-    for item in batch {
-        match item {
-            Outgoing::Packet(packet) => ws
-                .feed(to_frame(packet, revision))
-                .await
-                .map_err(write_failed)?,
-            Outgoing::Close => {
-                closing = true;
-                break;
-            }
-        }
-    }
-    ws.flush().await.map_err(write_failed)?;
+    let closing = batch.iter().any(|item| matches!(item, Outgoing::Close));
+    // In place: a packet and a queue item have the same size, so the batch's memory is reused.
+    let packets: Vec<Packet> = batch
+        .into_iter()
+        .map_while(|item| match item {
+            Outgoing::Packet(packet) => Some(packet),
+            Outgoing::Close => None,
+        })
+        .collect();
+    write(ws, revision, &packets)
+        .await
+        .map_err(|err| Ending::Reason(transport_error(&format!("write error: {err}"))))?;
     if closing {
         return Err(Ending::Told);
     }

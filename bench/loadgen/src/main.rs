@@ -343,6 +343,8 @@ struct Shared {
     notify: Notify,
     connect_gate: Semaphore,
     latencies_us: Mutex<Vec<u32>>,
+    /// When the first client got its first broadcast.
+    first_delivery: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -360,7 +362,12 @@ impl Shared {
             notify: Notify::new(),
             connect_gate: Semaphore::new(concurrency),
             latencies_us: Mutex::new(Vec::new()),
+            first_delivery: Mutex::new(None),
         }
+    }
+
+    fn delivered_first(&self) {
+        self.first_delivery.lock().unwrap().get_or_insert_with(Instant::now);
     }
 
     fn bump(&self, c: &Counter) {
@@ -944,7 +951,12 @@ async fn broadcast_scenario(a: Args) -> Res<Value> {
         let pad = make_pad(plen, room);
         let (mut conn, _) = connect(&sh, to, &query).await?;
         sh.bump(&sh.ready);
-        receive_seq(&mut conn, &pad, 0, per_client, false, false).await?;
+        let first = per_client.min(1);
+        receive_seq(&mut conn, &pad, 0, first, false, false).await?;
+        if first == 1 {
+            sh.delivered_first();
+        }
+        receive_seq(&mut conn, &pad, first, per_client - first, false, false).await?;
         sh.bump(&sh.done);
         tail(&mut conn, &mut phase, u32::MAX).await
     });
@@ -972,10 +984,12 @@ async fn broadcast_scenario(a: Args) -> Res<Value> {
     };
     ctx.grace().await?;
     let deliveries = per_client * a.clients as u64;
+    let first_delivery = ctx.sh.first_delivery.lock().unwrap().map(|at| at.saturating_duration_since(m.t0));
     Ok(merge(
         d,
         json!({
             "scenario": kind,
+            "first_delivery_ms": first_delivery.map(|d| d.as_secs_f64() * 1e3),
             "clients": a.clients,
             "emits": a.emits,
             "rooms": rooms,

@@ -1,0 +1,104 @@
+//! The engine over a real loopback WebSocket: when what `send_to` queues leaves, and in what order.
+//! The test plays Node's part (it hands over an accepted connection with its `101` response) and
+//! reads the other end with tungstenite as a client.
+use super::*;
+use crate::protocol::engine_packet::TextMessage;
+use futures_util::StreamExt;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::WebSocketStream;
+
+/// How long a frame may take to arrive before the test fails.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+struct Quiet;
+
+impl EngineHandler for Quiet {
+    fn on_message(&self, _: SessionHandle, _: Message) {}
+    fn on_upgrading(&self, _: SessionHandle) {}
+    fn on_upgrade(&self, _: SessionHandle) {}
+    fn on_close(&self, _: SessionHandle, _: CloseReason) {}
+    fn on_connection_closed(&self, _: handler::ConnectionId) {}
+    fn on_poll_answer(&self, _: SessionHandle, _: String) {}
+}
+
+type Client = WebSocketStream<tokio::net::TcpStream>;
+
+/// A WebSocket session, and its client past the `101` response and the open packet.
+async fn websocket_session() -> (Arc<Engine>, SessionHandle, Client) {
+    let engine = Engine::new(EngineConfig::default(), Arc::new(Quiet), Handle::current());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let address = listener.local_addr().expect("has an address");
+    let mut client = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connects");
+    let (accepted, _) = listener.accept().expect("accepts");
+    let handoff = WebSocketHandoff {
+        stream: stream::HandedStream::Tcp(accepted),
+        head: Vec::new(),
+        response: b"HTTP/1.1 101 Switching Protocols\r\n\r\n".to_vec(),
+        deflate_threshold: None,
+        connection: 1,
+    };
+    let handle = engine.open_websocket(handoff, "sid", Revision::V4);
+    let mut response = Vec::new();
+    while !response.ends_with(b"\r\n\r\n") {
+        let byte = tokio::time::timeout(PATIENCE, client.read_u8())
+            .await
+            .expect("the 101 response in time")
+            .expect("reads");
+        response.push(byte);
+    }
+    let mut client = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
+    let open = next_text(&mut client).await;
+    assert!(open.starts_with("0{\"sid\":\"sid\""), "{open}");
+    (engine, handle, client)
+}
+
+async fn next_text(client: &mut Client) -> String {
+    match tokio::time::timeout(PATIENCE, client.next()).await {
+        Ok(Some(Ok(Frame::Text(text)))) => text.as_str().to_owned(),
+        other => panic!("expected a text frame, got {other:?}"),
+    }
+}
+
+fn numbered(n: usize) -> [Message; 1] {
+    [Message::Text(TextMessage::new(&n.to_string()))]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_turn_that_queues_much_starts_writing_before_its_flush_and_keeps_the_order() {
+    let (engine, handle, mut client) = websocket_session().await;
+    let count = EARLY_FLUSH_MESSAGES * 3 + 5;
+    for n in 0..count {
+        assert!(engine.send_to(handle, &numbered(n)));
+    }
+    // No flush yet: what arrives was written on an early one.
+    for n in 0..EARLY_FLUSH_MESSAGES * 3 {
+        assert_eq!(next_text(&mut client).await, format!("4{n}"));
+    }
+    engine.flush();
+    for n in EARLY_FLUSH_MESSAGES * 3..count {
+        assert_eq!(next_text(&mut client).await, format!("4{n}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn large_and_small_messages_arrive_whole_and_in_order() {
+    let (engine, handle, mut client) = websocket_session().await;
+    let sizes = [10, 100_000, 3, 5000, 70_000, 1];
+    let bodies: Vec<String> = sizes
+        .iter()
+        .enumerate()
+        .map(|(k, &size)| char::from(b'a' + k as u8).to_string().repeat(size))
+        .collect();
+    for body in &bodies {
+        assert!(engine.send_to(handle, &[Message::Text(TextMessage::new(body))]));
+    }
+    engine.flush();
+    for body in &bodies {
+        assert!(next_text(&mut client).await == format!("4{body}"));
+    }
+}
