@@ -11,6 +11,7 @@ const { wireFormatOf } = require("../parser");
 
 class NativeServer {
   #binding;
+  #onEvents;
   #onPollAnswers;
   #flushScheduled = false;
 
@@ -22,6 +23,7 @@ class NativeServer {
    *   `takePollAnswers`; it may throw, to the sender
    */
   constructor(opts, { onEvents, onPollAnswers }) {
+    this.#onEvents = onEvents;
     this.#onPollAnswers = onPollAnswers;
     /** Counts flushes: a connection sent to in the current turn is busy (volatile packets wait). */
     this.turn = 0;
@@ -164,8 +166,16 @@ class NativeServer {
     return this.#binding.poll(sid);
   }
 
+  /**
+   * A POST body. What its packets caused is dispatched before this returns, as upstream handles
+   * them within the request's `end` event (and Rust wakes no one for them).
+   */
   post(sid, body) {
-    this.#binding.post(sid, body);
+    try {
+      this.#binding.post(sid, body);
+    } finally {
+      this.#onEvents();
+    }
   }
 
   requestAborted(sid, description) {

@@ -13,6 +13,7 @@ const {
   validateUpgradeRequest,
 } = require("./transports/websocket");
 const { generateId } = require("../ids");
+const { parseQuery } = require("./query");
 const { errors, errorMessages, abortRequest, abortUpgrade } = require("./errors");
 
 const kRemoteAddress = Symbol("remoteAddress");
@@ -416,10 +417,7 @@ function destroyOnError() {
 }
 
 function prepare(req) {
-  if (!req._query) {
-    const url = new URL(req.url, "https://socket.io");
-    req._query = Object.fromEntries(url.searchParams.entries());
-  }
+  if (!req._query) req._query = parseQuery(req.url);
 }
 
 /** Upstream's check: a header value with a control character (other than tab) or DEL is invalid. */

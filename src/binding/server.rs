@@ -85,8 +85,10 @@ impl BindingServer {
     #[napi]
     pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
         let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
+        let packet = convert::packet(packet)?;
         self.io
-            .send_packet(&targets, convert::packet(packet)?)
+            .clients()
+            .answers_taken_after(|| self.io.send_packet(&targets, packet))
             .map_err(|err| to_js(err.into()))?;
         Ok(self.answers_waiting())
     }
@@ -103,12 +105,11 @@ impl BindingServer {
         stored: Option<BindingStoredPacket>,
     ) -> u32 {
         let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
-        self.io.send_frames(
-            &targets,
-            &nsp,
-            convert::frames(messages),
-            convert::stored_as(stored),
-        );
+        let frames = convert::frames(messages);
+        let stored = convert::stored_as(stored);
+        self.io.clients().answers_taken_after(|| {
+            self.io.send_frames(&targets, &nsp, frames, stored);
+        });
         self.answers_waiting()
     }
 
@@ -123,8 +124,12 @@ impl BindingServer {
     ) -> napi::Result<u32> {
         let packet = convert::packet(packet)?;
         self.io
-            .namespace(&packet.nsp)
-            .broadcast(&rooms, &except, packet)
+            .clients()
+            .answers_taken_after(|| {
+                self.io
+                    .namespace(&packet.nsp)
+                    .broadcast(&rooms, &except, packet)
+            })
             .map_err(|err| to_js(err.into()))?;
         Ok(self.answers_waiting())
     }
@@ -137,7 +142,9 @@ impl BindingServer {
             Either::A(text) => Message::Text(TextMessage::new(&text)),
             Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
         };
-        self.io.send_message(handle as u64, message);
+        self.io
+            .clients()
+            .answers_taken_after(|| self.io.send_message(handle as u64, message));
         self.answers_waiting()
     }
 
@@ -197,8 +204,12 @@ impl BindingServer {
     pub fn replay(&self, handle: f64, nsp: String, offset: f64, rooms: Vec<String>) -> Option<f64> {
         let offset = convert::offset(offset)?;
         self.io
-            .namespace(&nsp)
-            .replay(handle as u64, offset, &rooms)
+            .clients()
+            .answers_taken_after(|| {
+                self.io
+                    .namespace(&nsp)
+                    .replay(handle as u64, offset, &rooms)
+            })
             .map(|last| last as f64)
     }
 
@@ -225,6 +236,8 @@ impl BindingServer {
         }
     }
 
+    /// A POST body. JS drains at once what it queued (`takePollAnswers`, then `drainEvents`), as
+    /// upstream handles the packets of a POST within its request's `end` event.
     #[napi]
     pub fn post(&self, sid: String, body: Either<String, Buffer>) -> napi::Result<()> {
         let body = match &body {
@@ -232,8 +245,8 @@ impl BindingServer {
             Either::B(bytes) => PostBody::Binary(bytes),
         };
         self.io
-            .engine()
-            .post(&sid, body)
+            .clients()
+            .drained_after(|| self.io.engine().post(&sid, body))
             .map_err(|err| to_js(err.into()))
     }
 
