@@ -11,7 +11,6 @@ const { wireFormatOf } = require("../parser");
 
 class NativeServer {
   #binding;
-  #onEvents;
   #onPollAnswers;
   #flushScheduled = false;
 
@@ -23,7 +22,6 @@ class NativeServer {
    *   `takePollAnswers`; it may throw, to the sender
    */
   constructor(opts, { onEvents, onPollAnswers }) {
-    this.#onEvents = onEvents;
     this.#onPollAnswers = onPollAnswers;
     /** Counts flushes: a connection sent to in the current turn is busy (volatile packets wait). */
     this.turn = 0;
@@ -167,15 +165,12 @@ class NativeServer {
   }
 
   /**
-   * A POST body. What its packets caused is dispatched before this returns, as upstream handles
-   * them within the request's `end` event (and Rust wakes no one for them).
+   * A POST body. Returns what it caused, for the engine to dispatch at once (upstream handles the
+   * packets of a POST within its request): the poll answers it released as `PollAnswer` events,
+   * then every event queued so far. None of it woke the engine.
    */
   post(sid, body) {
-    try {
-      this.#binding.post(sid, body);
-    } finally {
-      this.#onEvents();
-    }
+    return this.#binding.post(sid, body);
   }
 
   requestAborted(sid, description) {

@@ -236,18 +236,29 @@ impl BindingServer {
         }
     }
 
-    /// A POST body. JS drains at once what it queued (`takePollAnswers`, then `drainEvents`), as
-    /// upstream handles the packets of a POST within its request's `end` event.
+    /// A POST body. Returns what it caused, for JS to dispatch at once, as upstream handles the
+    /// packets of a POST within its request's `end` event: the poll answers released on this
+    /// thread as `PollAnswer` events, then every event queued so far. Nothing of it woke JS.
     #[napi]
-    pub fn post(&self, sid: String, body: Either<String, Buffer>) -> napi::Result<()> {
+    pub fn post(
+        &self,
+        sid: String,
+        body: Either<String, Buffer>,
+    ) -> napi::Result<Vec<BindingEvent>> {
         let body = match &body {
             Either::A(text) => PostBody::Text(text),
             Either::B(bytes) => PostBody::Binary(bytes),
         };
-        self.io
-            .clients()
+        let clients = self.io.clients();
+        // A refused body queued nothing, so nothing waits for this caller then.
+        clients
             .drained_after(|| self.io.engine().post(&sid, body))
-            .map_err(|err| to_js(err.into()))
+            .map_err(|err| to_js(err.into()))?;
+        Ok(clients
+            .drain_with_answers()
+            .into_iter()
+            .map(BindingEvent::from)
+            .collect())
     }
 
     #[napi]

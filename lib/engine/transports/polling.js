@@ -103,12 +103,14 @@ class Polling {
     req.on("end", () => {
       if (done) return;
       finish();
+      let caused;
       try {
-        native.post(socket.id, isBinary ? Buffer.concat(buffers, length) : body);
+        caused = native.post(socket.id, isBinary ? Buffer.concat(buffers, length) : body);
       } catch (err) {
         this.#refuse(req, res, err);
         return;
       }
+      this.server._dispatchPosted(caused);
       const headers = { "Content-Type": "text/html", "Content-Length": "2" };
       res.writeHead(200, this.#headers(socket, req, headers));
       res.end("ok");
