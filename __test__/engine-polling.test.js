@@ -178,6 +178,29 @@ test('the engine socket emits "packet" for each received packet', T, async (t) =
   ]);
 });
 
+test("the packets of a POST are handled before the POST is answered, as upstream handles them within the request", T, async (t) => {
+  const s = await startServer();
+  t.after(() => s.close());
+  const { sid, socket } = await connectedPollingSession(s);
+  const conn = socket.conn;
+
+  const responses = [];
+  s.httpServer.prependListener("request", (req, res) => {
+    if (req.method === "POST") responses.push(res);
+  });
+  const handled = [];
+  conn.on("packet", (packet) => handled.push({ event: "packet", type: packet.type, answered: responses[0].headersSent }));
+  conn.on("message", (data) => handled.push({ event: "message", data, answered: responses[0].headersSent }));
+  const res = await post(s, sid, `42["a"]${SEP}42["b"]`);
+  assert.equal(res.text, "ok");
+  assert.deepEqual(handled, [
+    { event: "packet", type: "message", answered: false },
+    { event: "message", data: '2["a"]', answered: false },
+    { event: "packet", type: "message", answered: false },
+    { event: "message", data: '2["b"]', answered: false },
+  ]);
+});
+
 test("engine.io-client over polling: text and binary both ways", T, async (t) => {
   const s = await startServer();
   t.after(() => s.close());

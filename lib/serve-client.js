@@ -67,7 +67,10 @@ function attachServe(srv, basePath, corsMiddleware) {
   srv.removeAllListeners("request");
   srv.on("request", (req, res) => {
     if (req.url.startsWith(basePath)) {
-      const filename = req.url.substring(basePath.length + 1).split("?")[0];
+      // Up to the query; every request of every session passes here, so without `split`.
+      const start = basePath.length + 1;
+      const query = req.url.indexOf("?", start);
+      const filename = query < 0 ? req.url.slice(start) : req.url.slice(start, query);
       if (CLIENT_FILES.has(filename)) {
         const cors = corsMiddleware();
         if (cors) cors(req, res, () => serve(filename, req, res));

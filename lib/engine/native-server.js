@@ -42,6 +42,13 @@ const decoders = {
 };
 const { wireFormatOf } = require("../parser");
 
+/** A batch of events from its slots. */
+function decodeEvents(slots) {
+  const events = new Array(slots.length / EVENT_SLOTS);
+  for (let i = 0, n = 0; i < slots.length; i += EVENT_SLOTS, n++) events[n] = decoders[slots[i]](slots, i);
+  return events;
+}
+
 class NativeServer {
   #binding;
   #onPollAnswers;
@@ -83,10 +90,7 @@ class NativeServer {
 
   /** What Rust queued: event objects tagged by `kind` (see `decoders`). */
   drainEvents() {
-    const slots = this.#binding.drainEvents();
-    const events = new Array(slots.length / EVENT_SLOTS);
-    for (let i = 0, n = 0; i < slots.length; i += EVENT_SLOTS, n++) events[n] = decoders[slots[i]](slots, i);
-    return events;
+    return decodeEvents(this.#binding.drainEvents());
   }
 
   /** Poll answers released by sends: `[session handle, body]` each. */
@@ -204,8 +208,13 @@ class NativeServer {
     return this.#binding.poll(sid);
   }
 
+  /**
+   * A POST body. Returns what it caused, for the engine to dispatch at once (upstream handles the
+   * packets of a POST within its request): the poll answers it released as `PollAnswer` events,
+   * then every event queued so far. None of it woke the engine.
+   */
   post(sid, body) {
-    this.#binding.post(sid, body);
+    return decodeEvents(this.#binding.post(sid, body));
   }
 
   requestAborted(sid, description) {

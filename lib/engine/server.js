@@ -14,6 +14,7 @@ const {
   validateUpgradeRequest,
 } = require("./transports/websocket");
 const { generateId } = require("../ids");
+const { parseQuery } = require("./query");
 const { errors, errorMessages, abortRequest, abortUpgrade } = require("./errors");
 
 const kRemoteAddress = Symbol("remoteAddress");
@@ -37,6 +38,11 @@ class Server extends EventEmitter {
   constructor(opts = {}) {
     super();
     this.clients = {};
+    /**
+     * `clients` as a Map, which every request of a session looks its sid up in: a fresh string
+     * as an object key costs a lookup in V8's table of all strings, as a Map key a hash.
+     */
+    this._bySid = new Map();
     /** Engine sockets by the handle Rust names their session with in events. */
     this._byHandle = new Map();
     this._handedOff = new HandedOffConnections();
@@ -124,7 +130,7 @@ class Server extends EventEmitter {
     let path = (options.path || "/engine.io").replace(/\/$/, "");
     if (options.addTrailingSlash !== false) path += "/";
     const destroyUpgradeTimeout = options.destroyUpgradeTimeout || 1000;
-    const check = (req) => path === req.url.slice(0, path.length);
+    const check = (req) => req.url.startsWith(path);
 
     const listeners = server.listeners("request").slice(0);
     server.removeAllListeners("request");
@@ -166,7 +172,7 @@ class Server extends EventEmitter {
       }
       if (req._query.sid) {
         debug("setting new request for existing client");
-        this._polling.onRequest(this.clients[req._query.sid], req, res);
+        this._polling.onRequest(this._bySid.get(req._query.sid), req, res);
       } else {
         this._handshake("polling", req, (errorCode, errorContext) =>
           abortRequest(res, errorCode, errorContext),
@@ -228,11 +234,11 @@ class Server extends EventEmitter {
     }
     const sid = req._query.sid;
     if (sid) {
-      if (!Object.prototype.hasOwnProperty.call(this.clients, sid)) {
+      const client = this._bySid.get(sid);
+      if (client === undefined) {
         debug('unknown sid "%s"', sid);
         return fn(errors.UNKNOWN_SID, { sid });
       }
-      const client = this.clients[sid];
       const previousTransport = client.transport.name;
       if (!upgrade && previousTransport !== transport) {
         debug("bad request: unexpected transport without upgrade");
@@ -316,10 +322,12 @@ class Server extends EventEmitter {
     const remoteAddress = req[kRemoteAddress] || (req.socket && req.socket.remoteAddress);
     const socket = new Socket(id, this, transportName, req, remoteAddress, handle, protocol);
     this.clients[id] = socket;
+    this._bySid.set(id, socket);
     this._byHandle.set(handle, socket);
     this.clientsCount++;
     socket.once("close", () => {
       delete this.clients[id];
+      this._bySid.delete(id);
       this._byHandle.delete(handle);
       this.clientsCount--;
     });
@@ -348,11 +356,23 @@ class Server extends EventEmitter {
    */
   _drainEvents() {
     const faults = [];
+    this._answerTakenPolls(faults);
+    this._dispatchBatch(this.native.drainEvents(), faults);
+  }
+
+  /**
+   * Dispatches what a polling POST caused (`NativeServer#post`), before the POST is answered, as
+   * upstream handles its packets within the request: faults as in `_drainEvents`.
+   */
+  _dispatchPosted(events) {
+    this._dispatchBatch(events, []);
+  }
+
+  _dispatchBatch(events, faults) {
     // Sessions closed for a fault in this batch: the rest of what their clients sent is dropped,
     // as upstream reads nothing more from a connection whose handler threw.
     let faulted = null;
-    this._answerTakenPolls(faults);
-    for (const event of this.native.drainEvents()) {
+    for (const event of events) {
       if (faulted !== null && CLIENT_INPUT.has(event.kind) && faulted.has(event.session)) continue;
       try {
         this._dispatch(event);
@@ -433,10 +453,7 @@ function destroyOnError() {
 }
 
 function prepare(req) {
-  if (!req._query) {
-    const url = new URL(req.url, "https://socket.io");
-    req._query = Object.fromEntries(url.searchParams.entries());
-  }
+  if (!req._query) req._query = parseQuery(req.url);
 }
 
 /** Upstream's check: a header value with a control character (other than tab) or DEL is invalid. */

@@ -57,8 +57,17 @@ fn message_slots(message: Message) -> [Slot; 2] {
     }
 }
 
+/// A batch of events as slots.
+pub fn flatten(events: Vec<IoEvent>) -> Vec<Slot> {
+    let mut batch = Vec::with_capacity(events.len() * EVENT_SLOTS as usize);
+    for event in events {
+        push(&mut batch, event);
+    }
+    batch
+}
+
 /// Appends `event`'s slots to `batch`.
-pub fn push(batch: &mut Vec<Slot>, event: IoEvent) {
+fn push(batch: &mut Vec<Slot>, event: IoEvent) {
     let start = batch.len();
     let mut put = |kind: EventKind, session: u64, fields: Vec<Slot>| {
         batch.push(number(f64::from(kind as u32)));

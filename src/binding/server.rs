@@ -45,12 +45,7 @@ impl BindingServer {
     /// Everything queued so far, `EVENT_SLOTS` values per event (see events.rs).
     #[napi]
     pub fn drain_events(&self) -> Vec<events::Slot> {
-        let events = self.io.clients().drain();
-        let mut batch = Vec::with_capacity(events.len() * events::EVENT_SLOTS as usize);
-        for event in events {
-            events::push(&mut batch, event);
-        }
-        batch
+        events::flatten(self.io.clients().drain())
     }
 
     /// Whether JS listens to `packet` / `packetCreate` events.
@@ -86,8 +81,10 @@ impl BindingServer {
     #[napi]
     pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
         let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
+        let packet = convert::packet(packet)?;
         self.io
-            .send_packet(&targets, convert::packet(packet)?)
+            .clients()
+            .answers_taken_after(|| self.io.send_packet(&targets, packet))
             .map_err(|err| to_js(err.into()))?;
         Ok(self.answers_waiting())
     }
@@ -104,12 +101,11 @@ impl BindingServer {
         stored: Option<BindingStoredPacket>,
     ) -> u32 {
         let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
-        self.io.send_frames(
-            &targets,
-            &nsp,
-            convert::frames(messages),
-            convert::stored_as(stored),
-        );
+        let frames = convert::frames(messages);
+        let stored = convert::stored_as(stored);
+        self.io.clients().answers_taken_after(|| {
+            self.io.send_frames(&targets, &nsp, frames, stored);
+        });
         self.answers_waiting()
     }
 
@@ -124,8 +120,12 @@ impl BindingServer {
     ) -> napi::Result<u32> {
         let packet = convert::packet(packet)?;
         self.io
-            .namespace(&packet.nsp)
-            .broadcast(&rooms, &except, packet)
+            .clients()
+            .answers_taken_after(|| {
+                self.io
+                    .namespace(&packet.nsp)
+                    .broadcast(&rooms, &except, packet)
+            })
             .map_err(|err| to_js(err.into()))?;
         Ok(self.answers_waiting())
     }
@@ -138,7 +138,9 @@ impl BindingServer {
             Either::A(text) => Message::Text(TextMessage::new(&text)),
             Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
         };
-        self.io.send_message(handle as u64, message);
+        self.io
+            .clients()
+            .answers_taken_after(|| self.io.send_message(handle as u64, message));
         self.answers_waiting()
     }
 
@@ -198,8 +200,12 @@ impl BindingServer {
     pub fn replay(&self, handle: f64, nsp: String, offset: f64, rooms: Vec<String>) -> Option<f64> {
         let offset = convert::offset(offset)?;
         self.io
-            .namespace(&nsp)
-            .replay(handle as u64, offset, &rooms)
+            .clients()
+            .answers_taken_after(|| {
+                self.io
+                    .namespace(&nsp)
+                    .replay(handle as u64, offset, &rooms)
+            })
             .map(|last| last as f64)
     }
 
@@ -226,16 +232,26 @@ impl BindingServer {
         }
     }
 
+    /// A POST body. Returns what it caused (as `drainEvents` does), for JS to dispatch at once,
+    /// as upstream handles the packets of a POST within its request's `end` event: the poll
+    /// answers released on this thread as `PollAnswer` events, then every event queued so far.
+    /// Nothing of it woke JS.
     #[napi]
-    pub fn post(&self, sid: String, body: Either<String, Buffer>) -> napi::Result<()> {
+    pub fn post(
+        &self,
+        sid: String,
+        body: Either<String, Buffer>,
+    ) -> napi::Result<Vec<events::Slot>> {
         let body = match &body {
             Either::A(text) => PostBody::Text(text),
             Either::B(bytes) => PostBody::Binary(bytes),
         };
-        self.io
-            .engine()
-            .post(&sid, body)
-            .map_err(|err| to_js(err.into()))
+        let clients = self.io.clients();
+        // A refused body queued nothing, so nothing waits for this caller then.
+        clients
+            .drained_after(|| self.io.engine().post(&sid, body))
+            .map_err(|err| to_js(err.into()))?;
+        Ok(events::flatten(clients.drain_with_answers()))
     }
 
     #[napi]

@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 use rustc_hash::FxBuildHasher;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::thread::ThreadId;
 use tracing::debug;
 
@@ -34,6 +34,35 @@ pub struct Clients {
     /// there is handed back to that send's caller (`take_answers`) rather than queued.
     consumer_thread: ThreadId,
     answers: Mutex<Vec<(SessionHandle, String)>>,
+    /// What the consumer's call in progress takes itself once it returns (a `CallerTakes`), so
+    /// that what it queues wakes no one.
+    caller_takes: AtomicU8,
+}
+
+/// What a call from the consumer takes itself as soon as it returns; each takes what the one
+/// before it does.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum CallerTakes {
+    Nothing,
+    /// The poll answers it released (`take_answers`).
+    PollAnswers,
+    /// The poll answers and the events it queued (`drain`).
+    Everything,
+}
+
+/// Restores what the consumer takes when the call that changed it returns.
+struct CallerTakesGuard<'a> {
+    clients: &'a Clients,
+    previous: u8,
+}
+
+impl Drop for CallerTakesGuard<'_> {
+    fn drop(&mut self) {
+        self.clients
+            .caller_takes
+            .store(self.previous, Ordering::Relaxed);
+    }
 }
 
 impl Clients {
@@ -48,12 +77,69 @@ impl Clients {
             reassembling: DashMap::with_hasher(FxBuildHasher),
             consumer_thread: std::thread::current().id(),
             answers: Mutex::new(Vec::new()),
+            caller_takes: AtomicU8::new(CallerTakes::Nothing as u8),
+        }
+    }
+
+    /// Runs `call`, made by the consumer, which takes the poll answers it releases
+    /// (`take_answers`) as soon as it returns: they need no wake-up.
+    pub fn answers_taken_after<R>(&self, call: impl FnOnce() -> R) -> R {
+        let _guard = self.caller_taking(CallerTakes::PollAnswers);
+        call()
+    }
+
+    /// Runs `call`, made by the consumer, which drains what it queues (`take_answers`, then
+    /// `drain`) as soon as it returns: it needs no wake-up. Events that other threads queue
+    /// meanwhile wake the consumer as usual.
+    pub fn drained_after<R>(&self, call: impl FnOnce() -> R) -> R {
+        let _guard = self.caller_taking(CallerTakes::Everything);
+        call()
+    }
+
+    /// Only the consumer's thread changes what the caller takes, so a load and a store suffice.
+    fn caller_taking(&self, takes: CallerTakes) -> CallerTakesGuard<'_> {
+        let previous = self.caller_takes.load(Ordering::Relaxed);
+        self.caller_takes
+            .store(previous.max(takes as u8), Ordering::Relaxed);
+        CallerTakesGuard {
+            clients: self,
+            previous,
+        }
+    }
+
+    /// Whether the call in progress on this thread takes `what` itself.
+    fn caller_takes(&self, what: CallerTakes) -> bool {
+        self.caller_takes.load(Ordering::Relaxed) >= what as u8
+            && std::thread::current().id() == self.consumer_thread
+    }
+
+    /// Queues an event, waking the consumer unless the call in progress drains it.
+    fn queue(&self, event: IoEvent) {
+        if self.caller_takes(CallerTakes::Everything) {
+            self.events.push_quietly(event);
+        } else {
+            self.events.push(event);
         }
     }
 
     /// Everything queued so far.
     pub fn drain(&self) -> Vec<IoEvent> {
         self.events.drain()
+    }
+
+    /// The poll answers that wait for `take_answers`, as `PollAnswer` events, then everything
+    /// queued so far: what a call `drained_after` leaves, in one.
+    pub fn drain_with_answers(&self) -> Vec<IoEvent> {
+        let answers = self.take_answers();
+        if answers.is_empty() {
+            return self.drain();
+        }
+        let mut events: Vec<IoEvent> = answers
+            .into_iter()
+            .map(|(session, body)| IoEvent::PollAnswer { session, body })
+            .collect();
+        events.append(&mut self.drain());
+        events
     }
 
     /// Whether engine packets are forwarded (`IoEvent::Packet`): it costs, so only when listened.
@@ -105,11 +191,10 @@ impl Clients {
         match result {
             Ok(Some(packet)) => {
                 debug!(target: "socket.io-parser", "decoded {}", packet.header());
-                self.events
-                    .push(IoEvent::SocketIoPacket { session, packet });
+                self.queue(IoEvent::SocketIoPacket { session, packet });
             }
             Ok(None) => {}
-            Err(err) => self.events.push(IoEvent::ParseError {
+            Err(err) => self.queue(IoEvent::ParseError {
                 session,
                 message: err.to_string(),
             }),
@@ -120,7 +205,7 @@ impl Clients {
 impl EngineHandler for Clients {
     fn on_message(&self, session: SessionHandle, message: Message) {
         if self.messages_listened.load(Ordering::Relaxed) {
-            self.events.push(IoEvent::Message {
+            self.queue(IoEvent::Message {
                 session,
                 message: message.clone(),
             });
@@ -133,14 +218,14 @@ impl EngineHandler for Clients {
                 self.reassemble(session, |reassembler| reassembler.binary(data))
             }
             (Parser::Msgpack, Message::Binary(data)) => match socketio_msgpack::decode(&data) {
-                Ok(Decoded::Packet(packet)) => self
-                    .events
-                    .push(IoEvent::SocketIoPacket { session, packet }),
-                Ok(Decoded::ForJs) => self.events.push(IoEvent::Undecoded {
+                Ok(Decoded::Packet(packet)) => {
+                    self.queue(IoEvent::SocketIoPacket { session, packet })
+                }
+                Ok(Decoded::ForJs) => self.queue(IoEvent::Undecoded {
                     session,
                     message: Message::Binary(data),
                 }),
-                Err(err) => self.events.push(IoEvent::ParseError {
+                Err(err) => self.queue(IoEvent::ParseError {
                     session,
                     message: err.to_string(),
                 }),
@@ -148,38 +233,40 @@ impl EngineHandler for Clients {
             // A text message is no msgpack packet; what upstream's decoder makes of it (an
             // error, mostly) is left to the same decoder in JS.
             (Parser::Msgpack | Parser::Custom, message) => {
-                self.events.push(IoEvent::Undecoded { session, message })
+                self.queue(IoEvent::Undecoded { session, message })
             }
         }
     }
 
     fn on_upgrading(&self, session: SessionHandle) {
-        self.events.push(IoEvent::Upgrading { session });
+        self.queue(IoEvent::Upgrading { session });
     }
 
     fn on_upgrade(&self, session: SessionHandle) {
-        self.events.push(IoEvent::Upgrade { session });
+        self.queue(IoEvent::Upgrade { session });
     }
 
     fn on_close(&self, session: SessionHandle, reason: CloseReason) {
         self.reassembling.remove(&session);
-        self.events.push(IoEvent::Close { session, reason });
+        self.queue(IoEvent::Close { session, reason });
     }
 
     fn on_connection_closed(&self, connection: ConnectionId) {
-        self.events.push(IoEvent::ConnectionClosed { connection });
+        self.queue(IoEvent::ConnectionClosed { connection });
     }
 
     fn on_poll_answer(&self, session: SessionHandle, body: String) {
-        // Released by a send from the consumer: it answers the GET as soon as that call returns,
-        // as upstream writes the response within `send`. The wake-up covers a caller that does
-        // not look (the next drain takes them).
-        if std::thread::current().id() == self.consumer_thread {
-            self.answers.lock().push((session, body));
-            self.events.wake();
+        if std::thread::current().id() != self.consumer_thread {
+            self.events.push(IoEvent::PollAnswer { session, body });
             return;
         }
-        self.events.push(IoEvent::PollAnswer { session, body });
+        // Released by a call from the consumer: a send answers the GET as soon as it returns, as
+        // upstream writes the response within `send`. A call that does not take its answers (a
+        // close, say) wakes the consumer, whose next drain takes them.
+        self.answers.lock().push((session, body));
+        if self.caller_takes.load(Ordering::Relaxed) < CallerTakes::PollAnswers as u8 {
+            self.events.wake();
+        }
     }
 
     fn wait_for_capacity(&self) -> Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> {
@@ -194,7 +281,7 @@ impl EngineHandler for Clients {
     }
 
     fn on_packet(&self, session: SessionHandle, packet: &Packet, incoming: bool) {
-        self.events.push(IoEvent::Packet {
+        self.queue(IoEvent::Packet {
             session,
             packet: packet.clone(),
             incoming,
@@ -321,6 +408,56 @@ mod tests {
             events.as_slice(),
             [IoEvent::Message { .. }, IoEvent::SocketIoPacket { .. }]
         ));
+    }
+
+    #[test]
+    fn a_call_whose_caller_drains_wakes_no_one() {
+        let (clients, wakeups) = clients();
+        let clients = Arc::new(clients);
+        clients.drained_after(|| {
+            clients.on_message(1, text("2[\"a\"]"));
+            clients.on_poll_answer(1, "4x".into());
+            clients.on_close(1, CloseReason::TransportClose);
+        });
+        assert_eq!(wakeups.load(Ordering::Relaxed), 0);
+        assert!(matches!(
+            clients.drain_with_answers().as_slice(),
+            [
+                IoEvent::PollAnswer { session: 1, .. },
+                IoEvent::SocketIoPacket { session: 1, .. },
+                IoEvent::Close { session: 1, .. }
+            ]
+        ));
+        clients.drained_after(|| {
+            let other = Arc::clone(&clients);
+            std::thread::spawn(move || other.on_upgrading(2))
+                .join()
+                .expect("the I/O thread");
+        });
+        assert_eq!(
+            wakeups.load(Ordering::Relaxed),
+            1,
+            "an I/O thread's event wakes the consumer even then"
+        );
+        clients.on_upgrade(2);
+        assert_eq!(wakeups.load(Ordering::Relaxed), 1, "once per batch");
+    }
+
+    #[test]
+    fn a_send_takes_its_poll_answers_and_other_events_still_wake() {
+        let (clients, wakeups) = clients();
+        clients.answers_taken_after(|| clients.on_poll_answer(1, "4x".into()));
+        assert_eq!(wakeups.load(Ordering::Relaxed), 0);
+        assert_eq!(clients.take_answers(), vec![(1, "4x".to_owned())]);
+        clients.answers_taken_after(|| clients.on_close(1, CloseReason::ForcedClose));
+        assert_eq!(wakeups.load(Ordering::Relaxed), 1);
+        clients.drain();
+        clients.on_poll_answer(2, "1".into());
+        assert_eq!(
+            wakeups.load(Ordering::Relaxed),
+            2,
+            "a call that does not take its answers (a close) wakes the consumer"
+        );
     }
 
     #[test]

@@ -30,13 +30,18 @@ impl<E> EventQueue<E> {
     }
 
     pub fn push(&self, event: E) {
+        self.push_quietly(event);
+        self.wake();
+    }
+
+    /// Queues an event without telling the consumer: for a consumer that drains right after the
+    /// call that queued it (see `Clients::drained_after`).
+    pub fn push_quietly(&self, event: E) {
         let mut pending = self.pending.lock();
         pending.push(event);
         self.backlog
             .full
             .store(pending.len() >= HIGH_WATER, Ordering::Release);
-        drop(pending);
-        self.wake();
     }
 
     /// Makes sure the consumer drains soon, even with no event queued (see

@@ -9,6 +9,9 @@ const accepts = require("accepts");
 const debug = require("debug")("engine:polling");
 const { errorMessages, nativeErrorCodes, abortRequest } = require("../errors");
 
+/** On the response of a parked GET: the engine socket whose answer it waits for. */
+const kParkedBy = Symbol("parkedBy");
+
 class Polling {
   /** @param {import("../server").Server} server */
   constructor(server) {
@@ -55,12 +58,8 @@ class Polling {
     }
     socket._pendingGet = res;
     socket._pendingGetRequest = req;
-    res.once("close", () => {
-      if (socket._pendingGet === res) {
-        socket._pendingGet = null;
-        native.requestAborted(socket.id, "poll connection closed prematurely");
-      }
-    });
+    res[kParkedBy] = socket;
+    res.on("close", onParkedClose);
   }
 
   #onData(socket, req, res) {
@@ -102,21 +101,24 @@ class Polling {
     };
     if (!isBinary) req.setEncoding("utf8");
     req.on("data", onData);
-    req.once("end", () => {
+    // Each fires once: `on` spares the wrapper that `once` makes per request.
+    req.on("end", () => {
       if (done) return;
       finish();
       debug('received "%s"', body);
+      let caused;
       try {
-        native.post(socket.id, isBinary ? Buffer.concat(buffers, length) : body);
+        caused = native.post(socket.id, isBinary ? Buffer.concat(buffers, length) : body);
       } catch (err) {
         this.#refuse(req, res, err);
         return;
       }
+      this.server._dispatchPosted(caused);
       const headers = { "Content-Type": "text/html", "Content-Length": "2" };
       res.writeHead(200, this.#headers(socket, req, headers));
       res.end("ok");
     });
-    req.once("close", () => {
+    req.on("close", () => {
       if (done) return;
       finish();
       native.requestAborted(socket.id, "data request connection closed prematurely");
@@ -137,19 +139,17 @@ class Polling {
 
   /** Answers a long-poll GET, compressed as upstream's `httpCompression` says. */
   #respond(socket, req, res, body) {
-    const headers = { "Content-Type": "text/plain; charset=UTF-8" };
     debug('writing "%s"', body);
-    const send = (data) => {
-      headers["Content-Length"] = Buffer.byteLength(data);
-      res.writeHead(200, this.#headers(socket, req, headers));
-      res.end(data);
-    };
+    const length = Buffer.byteLength(body);
     const compression = this.server.opts.httpCompression;
     const encoding =
-      compression && Buffer.byteLength(body) >= (compression.threshold ?? 1024)
+      compression && length >= (compression.threshold ?? 1024)
         ? accepts(req).encodings(["gzip", "deflate"])
         : false;
-    if (!encoding) return send(body);
+    if (!encoding) {
+      this.#send(socket, req, res, body, length, undefined);
+      return;
+    }
     debug("compressing");
     zlib[encoding === "gzip" ? "gzip" : "deflate"](body, compression, (err, compressed) => {
       if (err) {
@@ -157,9 +157,17 @@ class Polling {
         res.end();
         return;
       }
-      headers["Content-Encoding"] = encoding;
-      send(compressed);
+      this.#send(socket, req, res, compressed, compressed.length, encoding);
     });
+  }
+
+  #send(socket, req, res, data, length, encoding) {
+    // In upstream's order: the headers' order is on the wire.
+    const headers = { "Content-Type": "text/plain; charset=UTF-8" };
+    if (encoding) headers["Content-Encoding"] = encoding;
+    headers["Content-Length"] = length;
+    res.writeHead(200, this.#headers(socket, req, headers));
+    res.end(data);
   }
 
   /** Response headers of a polling request, after the user's `initial_headers`/`headers` hooks. */
@@ -177,6 +185,15 @@ class Polling {
     }
     server.emit("headers", headers, req);
     return headers;
+  }
+}
+
+/** A parked GET's response closed (`this`): unanswered, it means the client is gone. */
+function onParkedClose() {
+  const socket = this[kParkedBy];
+  if (socket._pendingGet === this) {
+    socket._pendingGet = null;
+    socket.server.native.requestAborted(socket.id, "poll connection closed prematurely");
   }
 }
 
