@@ -117,7 +117,7 @@ class RedisStreamsAdapter extends ClusterAdapter {
     super(nsp);
     this.#node = node;
     this.#opts = opts;
-    this.#publicChannel = `${opts.channelPrefix}#${nsp.name}#`;
+    this.#publicChannel = node.channel(nsp.name);
     this.#streamName = node.streamOf(nsp.name);
     node.register(nsp.name, this.uid);
     this.#core();
@@ -256,7 +256,7 @@ class RedisStreamsAdapter extends ClusterAdapter {
   }
 
   doPublishResponse(requesterUid, response) {
-    const channel = `${this.#opts.channelPrefix}#${this.nsp.name}#${requesterUid}#`;
+    const channel = this.#node.channel(this.nsp.name, requesterUid);
     return this.#command(["PUBLISH", channel, Buffer.from(encode(response))]).then(() => {});
   }
 

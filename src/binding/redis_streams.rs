@@ -124,6 +124,15 @@ impl BindingRedisStreams {
         self.node.newest_offset(&nsp)
     }
 
+    /// The pub/sub channel of namespace `nsp`: every node's, or adapter `uid`'s (its responses).
+    #[napi]
+    pub fn channel(&self, nsp: String, uid: Option<String>) -> String {
+        match uid {
+            Some(uid) => self.node.private_channel(&nsp, &uid),
+            None => self.node.public_channel(&nsp),
+        }
+    }
+
     /// Namespace `nsp` has an adapter, `uid`, on this node.
     #[napi]
     pub fn register(&self, nsp: String, uid: String) {

@@ -24,13 +24,13 @@ pub struct StreamEntry {
 impl StreamEntry {
     /// The entry from its fields; None when `nsp` or `type` is missing or `type` is not a number
     /// (upstream ignores entries without `nsp`).
-    pub fn from_fields<'a>(
+    pub fn from_fields(
         id: &str,
-        fields: impl IntoIterator<Item = (&'a str, String)>,
+        fields: impl IntoIterator<Item = (String, String)>,
     ) -> Option<Self> {
         let (mut uid, mut nsp, mut kind, mut data) = (None, None, None, None);
         for (name, value) in fields {
-            match name {
+            match name.as_str() {
                 "uid" => uid = Some(value),
                 "nsp" => nsp = Some(value),
                 "type" => kind = value.parse().ok(),
@@ -295,7 +295,7 @@ mod tests {
         let fields = |pairs: &[(&'static str, &str)]| {
             pairs
                 .iter()
-                .map(|(name, value)| (*name, value.to_string()))
+                .map(|(name, value)| (name.to_string(), value.to_string()))
                 .collect::<Vec<_>>()
         };
         assert!(StreamEntry::from_fields(

@@ -116,7 +116,6 @@ pub struct StreamsNode {
     appends: mpsc::UnboundedSender<Append>,
     subscriptions: mpsc::UnboundedSender<String>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-    runtime: Handle,
 }
 
 impl StreamsNode {
@@ -142,7 +141,6 @@ impl StreamsNode {
             appends,
             subscriptions,
             tasks: Mutex::new(Vec::new()),
-            runtime: runtime.clone(),
         });
         let mut tasks = vec![
             runtime.spawn(append_in_order(Arc::downgrade(&node), pending)),
@@ -375,10 +373,6 @@ impl StreamsNode {
         self.namespaces.clear();
     }
 
-    pub fn runtime(&self) -> &Handle {
-        &self.runtime
-    }
-
     /// An entry read from a stream.
     fn on_entry(&self, entry: StreamEntry) {
         let Some(registered) = self.namespaces.get(&entry.nsp) else {
@@ -400,7 +394,6 @@ impl StreamsNode {
                     );
                     // A custom parser frames in JS: the entry goes there.
                     if delivered.is_ok() {
-                        served.io.engine().flush();
                         return;
                     }
                 }
@@ -408,6 +401,21 @@ impl StreamsNode {
         }
         drop(registered);
         self.events.push(ClusterEvent::Entry(entry));
+    }
+
+    /// Wakes the writers of every server this node delivered to (`Engine::flush`): once per
+    /// batch of entries read or appended, so that a connection writes a batch's packets
+    /// together, as JS's sends are flushed once per turn.
+    fn flush_served(&self) {
+        let mut flushed: Vec<Arc<SocketIo>> = Vec::new();
+        for registered in self.namespaces.iter() {
+            if let Some(served) = registered.served.get() {
+                if !flushed.iter().any(|io| Arc::ptr_eq(io, &served.io)) {
+                    served.io.engine().flush();
+                    flushed.push(Arc::clone(&served.io));
+                }
+            }
+        }
     }
 
     /// A pub/sub message.
@@ -492,6 +500,7 @@ async fn append_in_order(
             }
             settle(append.then, id);
         }
+        node.flush_served();
     }
 }
 
@@ -535,7 +544,6 @@ fn settle(then: AfterAppend, id: redis::RedisResult<String>) {
                     "a local broadcast could not be framed",
                 );
             }
-            served.engine().flush();
         }
     }
 }

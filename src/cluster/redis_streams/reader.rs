@@ -99,15 +99,12 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
                         let value: String = redis::from_redis_value(value).ok()?;
                         Some((name, value))
                     });
-                    let fields: Vec<(String, String)> = fields.collect();
-                    let fields = fields
-                        .iter()
-                        .map(|(name, value)| (name.as_str(), value.clone()));
                     if let Some(entry) = StreamEntry::from_fields(&id.id, fields) {
                         node.on_entry(entry);
                     }
                 }
             }
+            node.flush_served();
         }
         backoff.wait().await;
     }
