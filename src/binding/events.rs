@@ -69,39 +69,39 @@ pub fn flatten(events: Vec<IoEvent>) -> Vec<Slot> {
 /// Appends `event`'s slots to `batch`.
 fn push(batch: &mut Vec<Slot>, event: IoEvent) {
     let start = batch.len();
-    let mut put = |kind: EventKind, session: u64, fields: Vec<Slot>| {
-        batch.push(number(f64::from(kind as u32)));
-        batch.push(number(session as f64));
-        batch.extend(fields);
-    };
-    match event {
-        IoEvent::SocketIoPacket { session, packet } => put(
-            EventKind::SocketIoPacket,
-            session,
-            vec![
+    // The kind and the session first, set once the kind's fields are appended.
+    batch.extend([None, None]);
+    let (kind, session) = match event {
+        IoEvent::SocketIoPacket { session, packet } => {
+            let attachments = (!packet.attachments.is_empty()).then(|| {
+                Either5::E(
+                    packet
+                        .attachments
+                        .iter()
+                        .map(|data| data.to_vec().into())
+                        .collect(),
+                )
+            });
+            batch.extend([
                 text(packet.nsp),
                 number(f64::from(packet.kind as u32)),
                 packet.id.and_then(|id| number(id as f64)),
                 text(packet.data),
-                (!packet.attachments.is_empty()).then(|| {
-                    Either5::E(
-                        packet
-                            .attachments
-                            .iter()
-                            .map(|data| data.to_vec().into())
-                            .collect(),
-                    )
-                }),
-            ],
-        ),
+                attachments,
+            ]);
+            (EventKind::SocketIoPacket, session)
+        }
         IoEvent::ParseError { session, message } => {
-            put(EventKind::ParseError, session, vec![text(message)])
+            batch.push(text(message));
+            (EventKind::ParseError, session)
         }
         IoEvent::Undecoded { session, message } => {
-            put(EventKind::Undecoded, session, message_slots(message).into())
+            batch.extend(message_slots(message));
+            (EventKind::Undecoded, session)
         }
         IoEvent::Message { session, message } => {
-            put(EventKind::Message, session, message_slots(message).into())
+            batch.extend(message_slots(message));
+            (EventKind::Message, session)
         }
         IoEvent::Packet {
             session,
@@ -117,30 +117,27 @@ fn push(batch: &mut Vec<Slot>, event: IoEvent) {
                 }
                 _ => [None, None],
             };
-            put(
-                EventKind::Packet,
-                session,
-                vec![Some(Either5::C(incoming)), name, data, binary],
-            )
+            batch.extend([Some(Either5::C(incoming)), name, data, binary]);
+            (EventKind::Packet, session)
         }
-        IoEvent::Upgrading { session } => put(EventKind::Upgrading, session, Vec::new()),
-        IoEvent::Upgrade { session } => put(EventKind::Upgrade, session, Vec::new()),
-        IoEvent::Close { session, reason } => put(
-            EventKind::Close,
-            session,
-            vec![
+        IoEvent::Upgrading { session } => (EventKind::Upgrading, session),
+        IoEvent::Upgrade { session } => (EventKind::Upgrade, session),
+        IoEvent::Close { session, reason } => {
+            batch.extend([
                 text(reason.as_str().to_owned()),
                 reason
                     .description()
                     .map(|description| Either5::B(description.to_owned())),
-            ],
-        ),
+            ]);
+            (EventKind::Close, session)
+        }
         IoEvent::PollAnswer { session, body } => {
-            put(EventKind::PollAnswer, session, vec![text(body)])
+            batch.push(text(body));
+            (EventKind::PollAnswer, session)
         }
-        IoEvent::ConnectionClosed { connection } => {
-            put(EventKind::ConnectionClosed, connection, Vec::new())
-        }
-    }
+        IoEvent::ConnectionClosed { connection } => (EventKind::ConnectionClosed, connection),
+    };
+    batch[start] = number(f64::from(kind as u32));
+    batch[start + 1] = number(session as f64);
     batch.resize_with(start + EVENT_SLOTS as usize, || None);
 }
