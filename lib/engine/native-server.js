@@ -6,6 +6,7 @@
  */
 "use strict";
 
+const { wireFormatOf } = require("../parser");
 const { BindingServer, EventKind, EVENT_SLOTS } = require("../native");
 const { shareDebugSettings } = require("../logs");
 
@@ -40,7 +41,6 @@ const decoders = {
   [EventKind.PollAnswer]: (e, i) => ({ kind: "PollAnswer", session: e[i + 1], body: e[i + 2] }),
   [EventKind.ConnectionClosed]: (e, i) => ({ kind: "ConnectionClosed", connection: e[i + 1] }),
 };
-const { wireFormatOf } = require("../parser");
 
 /** A batch of events from its slots. */
 function decodeEvents(slots) {
