@@ -385,11 +385,22 @@ impl Engine {
     }
 
     /// Wakes the writer of every WebSocket that `send_to` queued to since the last flush.
+    ///
+    /// Called from outside the runtime (the JS thread), it hands the wake-ups to one task: each
+    /// wake-up from a foreign thread unparks the I/O driver, a syscall, where one from the
+    /// runtime's own thread is a queue push. A turn's flush then costs one syscall, not one per
+    /// connection written to.
     pub fn flush(&self) {
         self.queued_since_flush.store(0, Ordering::Relaxed);
         let writers = std::mem::take(&mut *self.writers_to_wake.lock());
-        for writer in writers {
-            writer.wake();
+        if writers.is_empty() {
+            return;
+        }
+        let wake_all = move || writers.iter().for_each(|writer| writer.wake());
+        if Handle::try_current().is_ok() {
+            wake_all();
+        } else {
+            self.runtime.spawn(async move { wake_all() });
         }
     }
 
