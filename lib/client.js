@@ -18,24 +18,12 @@ class Client {
     this.nsps = new Map();
     this.onclose = this.onclose.bind(this);
     conn.on("close", this.onclose);
-    conn._onSocketIoPacket = (type, nsp, id, json, attachments) => this._ondecoded(type, nsp, id, json, attachments);
-    conn._onSocketIoParseError = (message) => {
-      debug("invalid packet format");
-      this.onerror(new Error(message));
-    };
+    conn._ioClient = this;
     if (server._wireFormat !== "default") {
       // What Rust does not decode goes to the parser's own Decoder, as upstream's `ondata`.
       this.decoder = new server._parser.Decoder();
       this._onDecoderPacket = (packet) => this._route(packet);
       this.decoder.on("decoded", this._onDecoderPacket);
-      conn._onUndecoded = (data) => {
-        try {
-          this.decoder.add(data);
-        } catch (err) {
-          debug("invalid packet format");
-          this.onerror(err);
-        }
-      };
     }
     this.connectTimeout = setTimeout(() => {
       this.connectTimeout = undefined;
@@ -83,6 +71,23 @@ class Client {
         this.connectTimeout = undefined;
       }
     });
+  }
+
+  /** A message for the parser's own Decoder (only when the server's parser decodes in JS). */
+  _onundecoded(data) {
+    if (!this.decoder) return;
+    try {
+      this.decoder.add(data);
+    } catch (err) {
+      debug("invalid packet format");
+      this.onerror(err);
+    }
+  }
+
+  /** A packet Rust could not decode. */
+  _onparseerror(message) {
+    debug("invalid packet format");
+    this.onerror(new Error(message));
   }
 
   /** Disconnects every namespace socket, then the connection. */
@@ -205,9 +210,7 @@ class Client {
   onclose(reason, description) {
     debug("client close with reason %s", reason);
     this.conn.removeListener("close", this.onclose);
-    this.conn._onSocketIoPacket = null;
-    this.conn._onSocketIoParseError = null;
-    this.conn._onUndecoded = null;
+    this.conn._ioClient = null;
     if (this.decoder) {
       this.decoder.removeListener("decoded", this._onDecoderPacket);
       this.decoder.destroy();

@@ -9,15 +9,13 @@ const { Polling } = require("./transports/polling");
 const {
   HandedOffConnections,
   WebSocketResponse,
-  descriptorOf,
   handOver,
+  prepareHandOff,
   validateUpgradeRequest,
 } = require("./transports/websocket");
 const { generateId } = require("../ids");
 const { parseQuery } = require("./query");
 const { errors, errorMessages, abortRequest, abortUpgrade } = require("./errors");
-
-const kRemoteAddress = Symbol("remoteAddress");
 
 /** The events that carry what a client sent. */
 const CLIENT_INPUT = new Set(["SocketIoPacket", "Undecoded", "ParseError", "Message", "Packet"]);
@@ -188,11 +186,7 @@ class Server extends EventEmitter {
   handleUpgrade(req, socket, head) {
     prepare(req);
     socket.on("error", destroyOnError);
-    // Read now: once the connection is handed to Rust, Node's socket no longer knows it.
-    req[kRemoteAddress] = socket.remoteAddress;
-    // Node must not read what now belongs to the WebSocket; Rust will (unless the connection is
-    // bridged, when Node keeps reading it for Rust).
-    if (descriptorOf(socket) >= 0) socket._handle.readStop();
+    prepareHandOff(req, socket);
     const res = new WebSocketResponse(req, socket);
     const callback = (code, context) => {
       if (code !== undefined) {
@@ -319,19 +313,21 @@ class Server extends EventEmitter {
   }
 
   _register(id, transportName, req, handle, protocol) {
-    const remoteAddress = req[kRemoteAddress] || (req.socket && req.socket.remoteAddress);
+    const remoteAddress = req.socket && req.socket.remoteAddress;
     const socket = new Socket(id, this, transportName, req, remoteAddress, handle, protocol);
     this.clients[id] = socket;
     this._bySid.set(id, socket);
     this._byHandle.set(handle, socket);
     this.clientsCount++;
-    socket.once("close", () => {
-      delete this.clients[id];
-      this._bySid.delete(id);
-      this._byHandle.delete(handle);
-      this.clientsCount--;
-    });
     return socket;
+  }
+
+  /** `socket` closed (called by it, before its `close` listeners run). */
+  _unregister(socket) {
+    delete this.clients[socket.id];
+    this._bySid.delete(socket.id);
+    this._byHandle.delete(socket._handle);
+    this.clientsCount--;
   }
 
   /** See transports/websocket.js `handOver`. */
@@ -395,12 +391,12 @@ class Server extends EventEmitter {
     if (!socket) return;
     switch (event.kind) {
       case "SocketIoPacket":
-        if (socket._onSocketIoPacket) {
-          socket._onSocketIoPacket(event.packetType, event.nsp, event.ackId, event.data, event.attachments);
+        if (socket._ioClient) {
+          socket._ioClient._ondecoded(event.packetType, event.nsp, event.ackId, event.data, event.attachments);
         }
         break;
       case "Undecoded":
-        if (socket._onUndecoded) socket._onUndecoded(event.text ?? event.binary);
+        if (socket._ioClient) socket._ioClient._onundecoded(event.text ?? event.binary);
         break;
       case "Message":
         socket._onMessage(event.text ?? event.binary);
@@ -409,7 +405,7 @@ class Server extends EventEmitter {
         this._polling.answer(socket, event.body);
         break;
       case "ParseError":
-        if (socket._onSocketIoParseError) socket._onSocketIoParseError(event.message);
+        if (socket._ioClient) socket._ioClient._onparseerror(event.message);
         break;
       case "Close": {
         // After the packets of this batch already scheduled on the tick queue, as when the

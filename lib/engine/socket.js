@@ -9,6 +9,19 @@ const { Transport } = require("./transport");
 const PACKET_EVENTS = new Set(["packet", "packetCreate", "heartbeat"]);
 const MESSAGE_EVENTS = new Set(["message", "data"]);
 
+/**
+ * The one-recipient target list of a packet sent to one socket: every socket shares it, as each
+ * send reads it synchronously (an array per socket cost ~250 bytes per connection).
+ */
+const singleTarget = new Float64Array(1);
+
+/** Forwards the engine events a listener is added for; shared by every socket (`this` is it). */
+function onNewListener(event) {
+  if (event === "packetCreate") this._packetCreateListened = this.server._packetCreateListened = true;
+  if (PACKET_EVENTS.has(event)) this.server._packetListenerAdded();
+  else if (MESSAGE_EVENTS.has(event)) this.server._messageListenerAdded();
+}
+
 class Socket extends EventEmitter {
   /**
    * @param {string} id
@@ -23,8 +36,6 @@ class Socket extends EventEmitter {
     super();
     this.id = id;
     this._handle = handle;
-    /** The one-recipient target list of every packet sent to this socket alone. */
-    this._target = new Float64Array([handle]);
     this.server = server;
     this.request = req;
     this.protocol = protocol;
@@ -41,16 +52,15 @@ class Socket extends EventEmitter {
     this._sentInTurn = -1;
     /** Set once a `packetCreate` listener is added: checked for every packet sent. */
     this._packetCreateListened = false;
-    /** Set by the Socket.IO client bound to this connection. */
-    this._onSocketIoPacket = null;
-    this._onSocketIoParseError = null;
-    /** Set by the client when the server's parser decodes in JS: a message for its Decoder. */
-    this._onUndecoded = null;
-    this.on("newListener", (event) => {
-      if (event === "packetCreate") this._packetCreateListened = server._packetCreateListened = true;
-      if (PACKET_EVENTS.has(event)) server._packetListenerAdded();
-      else if (MESSAGE_EVENTS.has(event)) server._messageListenerAdded();
-    });
+    /** The Socket.IO client bound to this connection, which the engine hands its packets. */
+    this._ioClient = null;
+    this.on("newListener", onNewListener);
+  }
+
+  /** The target list of a packet for this socket alone; valid until the next call. */
+  get _target() {
+    singleTarget[0] = this._handle;
+    return singleTarget;
   }
 
   get readyState() {
@@ -136,6 +146,8 @@ class Socket extends EventEmitter {
     this._readyState = "closed";
     this.transport.readyState = "closed";
     this.transport.writable = false;
+    // First, as upstream's server registers its close listener before anyone else can.
+    this.server._unregister(this);
     this.emit("close", reason, description);
   }
 }

@@ -10,6 +10,7 @@ const debug = require("debug")("engine");
 const { errors, errorMessages, abortUpgrade } = require("../errors");
 
 const kResponseHeaders = Symbol("responseHeaders");
+const kHandedOffSocket = Symbol("handedOffSocket");
 
 const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
@@ -63,6 +64,33 @@ function descriptorOf(socket) {
   const tcp = socket._handle;
   if (socket.encrypted || !tcp || typeof tcp.fd !== "number" || tcp.fd < 0) return -1;
   return tcp.fd;
+}
+
+/**
+ * What `req.socket` (and `req.connection`) of a request whose connection was handed to Rust by
+ * its descriptor reads: the addresses users read from it. The destroyed net.Socket would keep its
+ * stream states, buffers and Node's HTTP listeners alive for as long as `socket.request` lives
+ * (~1.5 KB per connection); upstream's socket there is the live one of its WebSocket.
+ */
+class HandedOffSocket {
+  /** Reads the addresses while `socket` still has its descriptor. */
+  constructor(socket) {
+    const peer = socket._getpeername();
+    const local = socket._getsockname();
+    this.remoteAddress = peer.address;
+    this.remoteFamily = peer.family;
+    this.remotePort = peer.port;
+    this.localAddress = local.address;
+    this.localFamily = local.family;
+    this.localPort = local.port;
+    // As the destroyed socket's: `req.destroy()` leaves a destroyed socket alone.
+    this.destroyed = true;
+  }
+
+  /** As net.Socket's: the local end. */
+  address() {
+    return { address: this.localAddress, family: this.localFamily, port: this.localPort };
+  }
 }
 
 /** Longest timer Node accepts: the keep-alive timer below exists to be pending, not to fire. */
@@ -201,6 +229,8 @@ function transfer(native, handedOff, req, socket, head, extraHeaders, session) {
     // Before the destroy: the server must not see a moment without the connection.
     handedOff.hold(handoff.connection, socket);
     socket.destroy();
+    req.socket = req[kHandedOffSocket];
+    delete req[kHandedOffSocket];
   } else {
     pipeTo(socket, bridge);
   }
@@ -221,4 +251,16 @@ function pipeTo(socket, bridgeFd) {
   bridge.pipe(socket);
 }
 
-module.exports = { HandedOffConnections, WebSocketResponse, descriptorOf, handOver, validateUpgradeRequest };
+/**
+ * Readies `socket` of an upgrade request for its hand-off to Rust: Node must not read what now
+ * belongs to the WebSocket (unless the connection is bridged, when Node keeps reading it for
+ * Rust), and its addresses are read now, before a reset during the request's checks could lose
+ * them (see HandedOffSocket).
+ */
+function prepareHandOff(req, socket) {
+  if (descriptorOf(socket) < 0) return;
+  socket._handle.readStop();
+  req[kHandedOffSocket] = new HandedOffSocket(socket);
+}
+
+module.exports = { HandedOffConnections, WebSocketResponse, handOver, prepareHandOff, validateUpgradeRequest };

@@ -1,0 +1,65 @@
+/** `socket.request`: what users read from the handshake's HTTP request, on each transport. */
+"use strict";
+
+const { describe, it } = require("node:test");
+const assert = require("node:assert");
+const { TRANSPORTS, harness, waitFor } = require("./support/sio-helpers");
+
+for (const transport of TRANSPORTS) {
+  describe(`socket.request (${transport})`, () => {
+    it("carries the handshake's method, URL, headers, query and the connection's addresses", async (t) => {
+      const h = harness(t);
+      const { io, port } = await h.server();
+      const onConnection = waitFor(io, "connection");
+      await h.connect(port, "/", { transports: [transport], query: { room: "a b" }, extraHeaders: { "x-user": "u1" } });
+      const [socket] = await onConnection;
+      const req = socket.request;
+
+      assert.strictEqual(req.method, "GET");
+      assert.strictEqual(req.httpVersion, "1.1");
+      assert.match(req.url, /^\/socket\.io\/\?/);
+      assert.strictEqual(req.headers["x-user"], "u1");
+      assert.strictEqual(req._query.room, "a b");
+      assert.strictEqual(req._query.transport, transport);
+      assert.strictEqual(req.connection, req.socket);
+      assert.strictEqual(socket.handshake.address, "127.0.0.1");
+      assert.strictEqual(socket.handshake.secure, false);
+      assert.strictEqual(socket.conn.remoteAddress, "127.0.0.1");
+      if (transport === "websocket") {
+        // The polling handshake's socket may be closed or serving another request by now.
+        assert.strictEqual(req.socket.remoteAddress, "127.0.0.1");
+        assert.strictEqual(req.socket.remoteFamily, "IPv4");
+        assert.strictEqual(typeof req.socket.remotePort, "number");
+        assert.strictEqual(req.socket.localAddress, "127.0.0.1");
+        assert.strictEqual(req.socket.localFamily, "IPv4");
+        assert.strictEqual(req.socket.localPort, port);
+        assert.deepStrictEqual(req.socket.address(), { address: "127.0.0.1", family: "IPv4", port });
+      }
+    });
+
+    it("keeps what engine middlewares put on the request", async (t) => {
+      const h = harness(t);
+      const { io, port } = await h.server();
+      io.engine.use((req, res, next) => {
+        req.session = { user: "u1" };
+        next();
+      });
+      const onConnection = waitFor(io, "connection");
+      await h.connect(port, "/", { transports: [transport] });
+      const [socket] = await onConnection;
+      assert.deepStrictEqual(socket.request.session, { user: "u1" });
+    });
+
+    it("can be destroyed by the user without closing the connection", async (t) => {
+      const h = harness(t);
+      const { io, port } = await h.server();
+      const onConnection = waitFor(io, "connection");
+      const client = await h.connect(port, "/", { transports: [transport] });
+      const [socket] = await onConnection;
+      socket.request.destroy();
+      const echoed = new Promise((resolve) => client.emit("ping", resolve));
+      socket.on("ping", (ack) => ack("pong"));
+      assert.strictEqual(await echoed, "pong");
+    });
+  });
+}
