@@ -193,13 +193,14 @@ impl Engine {
             SessionState::WebSocket(Arc::clone(&outbox)),
         );
         let handle = session.handle;
-        self.runtime.spawn(lease.hold(websocket::run(
+        self.runtime.spawn(websocket::run(
             Arc::clone(self),
             session,
             handoff,
             outbox,
             false,
-        )));
+            lease,
+        ));
         handle
     }
 
@@ -209,12 +210,12 @@ impl Engine {
         let outbox = Outbox::new();
         let Some(session) = self.session(sid) else {
             debug!(target: "engine", sid = %sid, "upgrade attempt for closed client");
-            self.runtime.spawn(lease.hold(websocket::refuse(handoff)));
+            self.runtime.spawn(websocket::refuse(handoff, lease));
             return;
         };
         if !session.begin_upgrade(Arc::clone(&outbox)) {
             debug!(target: "engine", sid = %sid, "transport cannot be upgraded now");
-            self.runtime.spawn(lease.hold(websocket::refuse(handoff)));
+            self.runtime.spawn(websocket::refuse(handoff, lease));
             return;
         }
         debug!(target: "engine", sid = %sid, "upgrading existing transport");
@@ -223,13 +224,14 @@ impl Engine {
             sid = %sid,
             "might upgrade socket transport from \"polling\" to \"websocket\"",
         );
-        self.runtime.spawn(lease.hold(websocket::run(
+        self.runtime.spawn(websocket::run(
             Arc::clone(self),
             session,
             handoff,
             outbox,
             true,
-        )));
+            lease,
+        ));
     }
 
     /// A long-poll GET.

@@ -11,10 +11,11 @@ use crate::protocol::engine_packet::{Message as EngineMessage, Packet};
 use crate::protocol::Revision;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
+use tokio::time::Sleep;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -44,7 +45,11 @@ pub struct WebSocketHandoff {
 
 /// Reports a handed-over connection closed when dropped. The HTTP server that accepted the
 /// connection no longer sees it, so this is how its owner learns that the connection is gone
-/// (Node's server keeps counting it until then, as it would its own socket).
+/// (Node's server keeps counting it until then, as it would its own socket). The connection's
+/// task takes it as an argument, which an async fn drops after its locals (the stream among
+/// them), or with the task when it is dropped without having run. (A wrapping future would hold
+/// the task's future twice over: rustc does not overlap an async fn's arguments with what it
+/// awaits.)
 pub(super) struct ConnectionLease {
     handler: Arc<dyn EngineHandler>,
     connection: ConnectionId,
@@ -57,13 +62,6 @@ impl ConnectionLease {
             connection,
         }
     }
-
-    /// Runs the connection's task holding the lease: released when the task is done, by which
-    /// time the task has dropped the stream, or when the task is dropped without having run.
-    pub(super) async fn hold<F: Future>(self, task: F) -> F::Output {
-        let _lease = self;
-        task.await
-    }
 }
 
 impl Drop for ConnectionLease {
@@ -74,7 +72,7 @@ impl Drop for ConnectionLease {
 
 /// Completes the handshake and then closes: the session it named cannot take a WebSocket now
 /// (upstream completes the WebSocket handshake, then closes it).
-pub(super) async fn refuse(handoff: WebSocketHandoff) {
+pub(super) async fn refuse(handoff: WebSocketHandoff, _lease: ConnectionLease) {
     if let Ok(mut ws) = accept(handoff, WebSocketConfig::default()).await {
         let _closed = ws.close(None).await;
         drain_until_closed(&mut ws).await;
@@ -167,13 +165,14 @@ pub(super) async fn run(
     handoff: WebSocketHandoff,
     own: Arc<Outbox>,
     upgrading: bool,
+    _lease: ConnectionLease,
 ) {
     let max = engine.config().max_payload;
     let mut config = WebSocketConfig::default();
     config.read_buffer_size = READ_BUFFER_SIZE;
     config.max_message_size = Some(max);
     config.max_frame_size = Some(max);
-    let mut ws = match accept(handoff, config).await {
+    let mut ws = match Box::pin(accept(handoff, config)).await {
         Ok(ws) => ws,
         Err(err) => {
             debug!(target: "engine:ws", sid = %session.sid, %err, "websocket handshake failed");
@@ -191,12 +190,9 @@ pub(super) async fn run(
     let heartbeat = super::heartbeat::run(Arc::clone(&engine), Arc::clone(&session));
     tokio::pin!(heartbeat);
     let mut beating = !upgrading;
-    let upgrade_deadline = tokio::time::sleep(if upgrading {
-        engine.config().upgrade_timeout
-    } else {
-        Duration::MAX / 4
-    });
-    tokio::pin!(upgrade_deadline);
+    // Boxed: only an upgrade has one, and every idle connection's task would carry its room.
+    let mut upgrade_deadline =
+        upgrading.then(|| Box::pin(tokio::time::sleep(engine.config().upgrade_timeout)));
     let mut upgrading = upgrading;
 
     let ending = loop {
@@ -274,7 +270,7 @@ pub(super) async fn run(
                                 "writing a noop packet to polling for fast upgrade",
                             );
                         }
-                        let pong = write(&mut ws, session.revision, &[Packet::Pong { probe: true }]).await;
+                        let pong = Box::pin(write(&mut ws, session.revision, &[Packet::Pong { probe: true }])).await;
                         engine.deliver(session.handle, answer);
                         if pong.is_err() {
                             break Ending::Told;
@@ -296,6 +292,7 @@ pub(super) async fn run(
                         };
                         engine.deliver(session.handle, answer);
                         upgrading = false;
+                        upgrade_deadline = None;
                         engine.handler.on_upgrade(session.handle);
                     }
                     other => {
@@ -310,13 +307,13 @@ pub(super) async fn run(
                 }
             }
             batch = own.next_batch() => {
-                if let Err(ending) = write_batch(&mut ws, session.revision, batch).await {
+                if let Err(ending) = Box::pin(write_batch(&mut ws, session.revision, batch)).await {
                     break ending;
                 }
             }
             // It returns only after closing the session, whose Close then ends this loop.
             () = &mut heartbeat, if beating => beating = false,
-            () = &mut upgrade_deadline, if upgrading => {
+            () = expiry(&mut upgrade_deadline), if upgrading => {
                 debug!(
                     target: "engine:socket",
                     sid = %session.sid,
@@ -337,8 +334,19 @@ pub(super) async fn run(
     };
     finish(&engine, &session, &own, upgrading, ending);
     debug!(target: "engine:ws", sid = %session.sid, "closing");
-    let _closed = ws.close(close_frame).await;
-    drain_until_closed(&mut ws).await;
+    Box::pin(async move {
+        let _closed = ws.close(close_frame).await;
+        drain_until_closed(&mut ws).await;
+    })
+    .await;
+}
+
+/// Completes when `deadline` passes; never without one.
+async fn expiry(deadline: &mut Option<Pin<Box<Sleep>>>) {
+    match deadline {
+        Some(deadline) => deadline.as_mut().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Writes a batch, gathered into as few writes as the socket allows; a Close in it ends the
