@@ -22,6 +22,7 @@ for (const transport of TRANSPORTS) {
       assert.strictEqual(req._query.room, "a b");
       assert.strictEqual(req._query.transport, transport);
       assert.strictEqual(req.connection, req.socket);
+      assert.strictEqual(req.client, req.socket);
       assert.strictEqual(socket.handshake.address, "127.0.0.1");
       assert.strictEqual(socket.handshake.secure, false);
       assert.strictEqual(socket.conn.remoteAddress, "127.0.0.1");
@@ -60,6 +61,34 @@ for (const transport of TRANSPORTS) {
       const echoed = new Promise((resolve) => client.emit("ping", resolve));
       socket.on("ping", (ack) => ack("pong"));
       assert.strictEqual(await echoed, "pong");
+    });
+  });
+}
+
+for (const transport of TRANSPORTS) {
+  describe(`socket.conn.transport (${transport})`, () => {
+    it("is the open transport while connected, and closed when first read after the close", async (t) => {
+      const h = harness(t);
+      const { io, port } = await h.server();
+      const onConnection = waitFor(io, "connection");
+      const client = await h.connect(port, "/", { transports: [transport] });
+      const [socket] = await onConnection;
+      const conn = socket.conn;
+      assert.strictEqual(conn.transport.name, transport);
+      assert.strictEqual(conn.transport.readyState, "open");
+      assert.strictEqual(conn.transport.writable, true);
+      assert.strictEqual(conn.transport, conn.transport);
+
+      const second = waitFor(io, "connection");
+      const client2 = await h.connect(port, "/", { transports: [transport], forceNew: true });
+      const [socket2] = await second;
+      const closed = waitFor(socket2.conn, "close");
+      client2.disconnect();
+      await closed;
+      assert.strictEqual(socket2.conn.transport.name, transport);
+      assert.strictEqual(socket2.conn.transport.readyState, "closed");
+      assert.strictEqual(socket2.conn.transport.writable, false);
+      assert.ok(client.connected);
     });
   });
 }

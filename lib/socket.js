@@ -41,7 +41,8 @@ class Socket extends EventEmitter {
     this.recovered = false;
     this.data = {};
     this.connected = false;
-    this.acks = new Map();
+    /** See `acks`. */
+    this._acks = undefined;
     this.fns = [];
     this.flags = {};
     /** The offset of the last packet stored for recovery that JS sent or replayed to it. */
@@ -89,6 +90,11 @@ class Socket extends EventEmitter {
 
   get conn() {
     return this.client.conn;
+  }
+
+  /** The callbacks of the acks this socket awaits, by id: made on first use, as most sockets never await one. */
+  get acks() {
+    return (this._acks ??= new Map());
   }
 
   get request() {

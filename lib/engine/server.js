@@ -233,7 +233,7 @@ class Server extends EventEmitter {
         debug('unknown sid "%s"', sid);
         return fn(errors.UNKNOWN_SID, { sid });
       }
-      const previousTransport = client.transport.name;
+      const previousTransport = client._transportName;
       if (!upgrade && previousTransport !== transport) {
         debug("bad request: unexpected transport without upgrade");
         return fn(errors.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });

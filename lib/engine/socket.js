@@ -3,7 +3,7 @@
 
 const { EventEmitter } = require("node:events");
 const debug = require("debug")("engine:socket");
-const { Transport } = require("./transport");
+const { Transport, logTransportClosed } = require("./transport");
 
 // "heartbeat" is derived from incoming pong packets, so it needs them forwarded too.
 const PACKET_EVENTS = new Set(["packet", "packetCreate", "heartbeat"]);
@@ -40,7 +40,9 @@ class Socket extends EventEmitter {
     this.request = req;
     this.protocol = protocol;
     this.remoteAddress = remoteAddress;
-    this.transport = new Transport(transportName, id, protocol);
+    this._transportName = transportName;
+    /** See `transport`. */
+    this._transport = null;
     this.upgrading = false;
     this.upgraded = false;
     this._readyState = "open";
@@ -67,6 +69,27 @@ class Socket extends EventEmitter {
     return this._readyState;
   }
 
+  /**
+   * The transport's object, as upstream's `socket.transport`: made when first read, since most
+   * sessions never read it (~200 bytes per connection); it is then in the state it would be in.
+   */
+  get transport() {
+    if (this._transport === null) {
+      const transport = new Transport(this._transportName, this.id, this.protocol);
+      if (this._readyState === "closed") {
+        transport._readyState = "closed";
+        transport.writable = false;
+      }
+      this._transport = transport;
+    }
+    return this._transport;
+  }
+
+  set transport(transport) {
+    this._transport = transport;
+    this._transportName = transport.name;
+  }
+
   send(data, options, callback) {
     return this.write(data, options, callback);
   }
@@ -90,7 +113,7 @@ class Socket extends EventEmitter {
     if (this._readyState !== "open" || this._sentInTurn === turn || broadcastTurn === turn) {
       return false;
     }
-    return this.transport.name === "websocket" || this._pendingGet !== null;
+    return this._transportName === "websocket" || this._pendingGet !== null;
   }
 
   /**
@@ -134,18 +157,24 @@ class Socket extends EventEmitter {
     this.upgrading = false;
     this.upgraded = true;
     // Polling is done with, as upstream closes its transport once the WebSocket carries the session.
-    this.transport.readyState = "closed";
+    this._closeTransport();
     this.transport = this._upgradingTransport || new Transport("websocket", this.id, this.protocol);
     this._upgradingTransport = null;
     this.emit("upgrade", this.transport);
+  }
+
+  /** Closes the transport object, or logs what it would have logged if it was never made. */
+  _closeTransport() {
+    if (this._transport !== null) this._transport.readyState = "closed";
+    else logTransportClosed(this._transportName);
   }
 
   _onClose(reason, description) {
     if (this._readyState === "closed") return;
     debug("readyState updated from %s to closed", this._readyState);
     this._readyState = "closed";
-    this.transport.readyState = "closed";
-    this.transport.writable = false;
+    this._closeTransport();
+    if (this._transport !== null) this._transport.writable = false;
     // First, as upstream's server registers its close listener before anyone else can.
     this.server._unregister(this);
     this.emit("close", reason, description);

@@ -29,4 +29,9 @@ class Transport extends EventEmitter {
   }
 }
 
-module.exports = { Transport };
+/** Logs what a transport logs as it closes, for a socket whose transport object was never made. */
+function logTransportClosed(name) {
+  debug("readyState updated from open to closed (%s)", name);
+}
+
+module.exports = { Transport, logTransportClosed };

@@ -229,7 +229,8 @@ function transfer(native, handedOff, req, socket, head, extraHeaders, session) {
     // Before the destroy: the server must not see a moment without the connection.
     handedOff.hold(handoff.connection, socket);
     socket.destroy();
-    req.socket = req[kHandedOffSocket];
+    // `client` is IncomingMessage's old name for its socket.
+    req.socket = req.client = req[kHandedOffSocket];
     delete req[kHandedOffSocket];
   } else {
     pipeTo(socket, bridge);
