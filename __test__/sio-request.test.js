@@ -92,3 +92,27 @@ for (const transport of TRANSPORTS) {
     });
   });
 }
+
+describe("socket.client", () => {
+  it("names each namespace socket of the connection by id (sockets) and by namespace (nsps)", async (t) => {
+    const h = harness(t);
+    const { io, port } = await h.server();
+    const onMain = waitFor(io, "connection");
+    const onChat = waitFor(io.of("/chat"), "connection");
+    const main = await h.connect(port, "/", { transports: ["websocket"] });
+    const chat = main.io.socket("/chat");
+    t.after(() => chat.disconnect());
+    const [[mainSocket], [chatSocket]] = await Promise.all([onMain, onChat]);
+    const client = mainSocket.client;
+    assert.strictEqual(chatSocket.client, client, "one connection carries both namespaces");
+    assert.deepStrictEqual([...client.sockets].sort(), [[mainSocket.id, mainSocket], [chatSocket.id, chatSocket]].sort());
+    assert.deepStrictEqual([...client.nsps], [["/", mainSocket], ["/chat", chatSocket]]);
+
+    const left = waitFor(chatSocket, "disconnect");
+    chatSocket.disconnect();
+    await left;
+    assert.deepStrictEqual([...client.sockets], [[mainSocket.id, mainSocket]]);
+    assert.deepStrictEqual([...client.nsps], [["/", mainSocket]]);
+    assert.ok(main.connected);
+  });
+});
