@@ -58,13 +58,6 @@ pub struct Engine {
 /// A session's number, unique for the engine's life (JS holds it as an exact f64).
 pub type SessionHandle = u64;
 
-/// When the writer of a WebSocket that just got a packet is woken.
-#[derive(Clone, Copy)]
-enum Wake {
-    Now,
-    AtFlush,
-}
-
 /// Why a POST body was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostError {
@@ -152,11 +145,7 @@ impl Engine {
         self.by_handle.insert(handle, Arc::clone(&session));
         // Unreported: upstream creates the open packet in the socket's constructor, before anyone
         // can listen to its `packetCreate`.
-        self.queue_unreported(
-            &session,
-            self.open_packet(&session.sid, on_polling),
-            Wake::Now,
-        );
+        self.queue_unreported(&session, self.open_packet(&session.sid, on_polling));
         // A WebSocket session's heartbeat runs inside its connection's task (one task less per
         // connection); a polling session has no task of its own, so its heartbeat gets one.
         if on_polling {
@@ -316,19 +305,19 @@ impl Engine {
     }
 
     fn send_packet(&self, session: &Session, packet: Packet) -> bool {
-        self.queue_packet(session, packet, Wake::Now)
+        self.queue_packet(session, packet)
     }
 
-    fn queue_packet(&self, session: &Session, packet: Packet, wake: Wake) -> bool {
+    fn queue_packet(&self, session: &Session, packet: Packet) -> bool {
         // Messages come from the handler's side, which reports their creation itself (with
         // options such as `compress` that the engine does not see).
         if self.handler.wants_packets() && !matches!(packet, Packet::Message(_)) {
             self.handler.on_packet(session.handle, &packet, false);
         }
-        self.queue_unreported(session, packet, wake)
+        self.queue_unreported(session, packet)
     }
 
-    fn queue_unreported(&self, session: &Session, packet: Packet, wake: Wake) -> bool {
+    fn queue_unreported(&self, session: &Session, packet: Packet) -> bool {
         debug!(
             target: "engine:socket",
             sid = %session.sid,
@@ -343,10 +332,7 @@ impl Engine {
                 true
             }
             Ok(Sent::Wake(writer)) => {
-                match wake {
-                    Wake::Now => writer.wake(),
-                    Wake::AtFlush => self.writers_to_wake.lock().push(writer),
-                }
+                writer.wake();
                 true
             }
             Err(Closed) => false,
@@ -361,23 +347,48 @@ impl Engine {
     }
 
     /// Queues messages, in order, to the session named by `handle` (false if it is unknown or
-    /// closing). Its WebSocket writer is woken by the next `flush`, so that everything sent until
-    /// then goes out in one write, or sooner when much is queued (`EARLY_FLUSH_MESSAGES`).
+    /// closing). See `send_to_each`.
     pub fn send_to(&self, handle: SessionHandle, messages: &[Message]) -> bool {
-        let Some(session) = self
-            .by_handle
-            .get(&handle)
-            .map(|entry| Arc::clone(entry.value()))
-        else {
-            return false;
-        };
-        let queued = messages.iter().all(|message| {
-            self.queue_packet(&session, Packet::Message(message.clone()), Wake::AtFlush)
-        });
-        let since_flush = self
-            .queued_since_flush
-            .fetch_add(messages.len(), Ordering::Relaxed)
-            + messages.len();
+        self.send_to_each(&[handle], messages) == 1
+    }
+
+    /// Queues messages, in order, to each session named in `targets`; returns how many took
+    /// them (unknown and closing ones do not). Their WebSocket writers are woken by the next
+    /// `flush`, so that everything sent until then goes out in one write, or sooner when much is
+    /// queued (`EARLY_FLUSH_MESSAGES`). The per-turn bookkeeping is done once per call, not per
+    /// recipient: a broadcast is this loop.
+    pub fn send_to_each(&self, targets: &[SessionHandle], messages: &[Message]) -> usize {
+        let mut queued = 0;
+        let mut writers = Vec::new();
+        for &handle in targets {
+            let Some(session) = self
+                .by_handle
+                .get(&handle)
+                .map(|entry| Arc::clone(entry.value()))
+            else {
+                continue;
+            };
+            for message in messages {
+                debug!(
+                    target: "engine:socket",
+                    sid = %session.sid,
+                    "sending packet \"message\" ({})",
+                    Packet::Message(message.clone()).logged_data(),
+                );
+            }
+            match session.send_all(messages.iter().cloned().map(Packet::Message)) {
+                Ok(Sent::Queued) => {}
+                Ok(Sent::PollAnswer(body)) => self.handler.on_poll_answer(session.handle, body),
+                Ok(Sent::Wake(writer)) => writers.push(writer),
+                Err(Closed) => continue,
+            }
+            queued += 1;
+        }
+        if !writers.is_empty() {
+            self.writers_to_wake.lock().append(&mut writers);
+        }
+        let count = targets.len() * messages.len();
+        let since_flush = self.queued_since_flush.fetch_add(count, Ordering::Relaxed) + count;
         if since_flush >= EARLY_FLUSH_MESSAGES {
             self.flush();
         }

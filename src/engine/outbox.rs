@@ -44,12 +44,18 @@ impl Outbox {
     /// Appends without waking the writer. Ok(true) when the queue was empty: the caller must see
     /// to a wake-up (`Engine::flush` does it for the JS thread's sends).
     pub fn push(&self, item: Outgoing) -> Result<bool, Closed> {
+        self.push_all(std::iter::once(item))
+    }
+
+    /// `push` for several items, under one lock. Ok(true) when the queue was empty before.
+    pub fn push_all(&self, items: impl IntoIterator<Item = Outgoing>) -> Result<bool, Closed> {
         if self.gone.load(Ordering::Acquire) {
             return Err(Closed);
         }
         let mut queue = self.queue.lock();
-        queue.push(item);
-        Ok(queue.len() == 1)
+        let was_empty = queue.is_empty();
+        queue.extend(items);
+        Ok(was_empty)
     }
 
     /// Appends and wakes the writer.

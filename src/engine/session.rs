@@ -193,16 +193,21 @@ impl Session {
     /// Queues a packet on whatever transport carries the session (Err once it is closing), and
     /// says what the engine must do next, outside this session's lock.
     pub fn send(&self, packet: Packet) -> Result<Sent, Closed> {
+        self.send_all(std::iter::once(packet))
+    }
+
+    /// `send` for several packets, in order, under one lock.
+    pub fn send_all(&self, packets: impl Iterator<Item = Packet>) -> Result<Sent, Closed> {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         match &mut inner.state {
-            SessionState::WebSocket(ws) => Ok(if ws.push(Outgoing::Packet(packet))? {
+            SessionState::WebSocket(ws) => Ok(if ws.push_all(packets.map(Outgoing::Packet))? {
                 Sent::Wake(Arc::clone(ws))
             } else {
                 Sent::Queued
             }),
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
-                inner.buffer.push(packet);
+                inner.buffer.extend(packets);
                 Ok(match polling.answer(self.revision, &inner.buffer) {
                     Some(body) => {
                         inner.buffer.clear();

@@ -117,9 +117,7 @@ impl Namespace {
         frames: Arc<[Message]>,
         stored: Option<StoredAs>,
     ) {
-        for &target in targets {
-            self.engine.send_to(target, &frames);
-        }
+        self.engine.send_to_each(targets, &frames);
         if let (Some(stored), Some(log)) = (stored, &self.log) {
             log.append(&self.name, stored.into_stored(frames));
         }
