@@ -73,4 +73,4 @@ it("answers in a namespace whose name holds control characters and non-ASCII tex
   const client = await h.connect(port, nsp, { transports: ["websocket"] });
   const answer = await client.timeout(5000).emitWithAck("echo", { text: "x\u001ey ✓" });
   assert.deepStrictEqual(answer, { text: "x\u001ey ✓" });
-  });
+});
