@@ -353,46 +353,33 @@ impl Engine {
     }
 
     /// Queues messages, in order, to each session named in `targets`; returns how many took
-    /// them (unknown and closing ones do not). Their WebSocket writers are woken by the next
-    /// `flush`, so that everything sent until then goes out in one write, or sooner when much is
-    /// queued (`EARLY_FLUSH_MESSAGES`). The per-turn bookkeeping is done once per call, not per
-    /// recipient: a broadcast is this loop.
+    /// them (unknown and closing ones do not). See `Sending`.
     pub fn send_to_each(&self, targets: &[SessionHandle], messages: &[Message]) -> usize {
-        let mut queued = 0;
-        let mut writers = Vec::new();
-        for &handle in targets {
-            let Some(session) = self
-                .by_handle
-                .get(&handle)
-                .map(|entry| Arc::clone(entry.value()))
-            else {
-                continue;
-            };
-            for message in messages {
-                debug!(
-                    target: "engine:socket",
-                    sid = %session.sid,
-                    "sending packet \"message\" ({})",
-                    Packet::Message(message.clone()).logged_data(),
-                );
+        let mut sending = self.sending(messages);
+        for handle in targets {
+            if let Some(session) = self.session_by_handle(*handle) {
+                sending.to(&session);
             }
-            match session.send_all(messages.iter().cloned().map(Packet::Message)) {
-                Ok(Sent::Queued) => {}
-                Ok(Sent::PollAnswer(body)) => self.handler.on_poll_answer(session.handle, body),
-                Ok(Sent::Wake(writer)) => writers.push(writer),
-                Err(Closed) => continue,
-            }
-            queued += 1;
         }
-        if !writers.is_empty() {
-            self.writers_to_wake.lock().append(&mut writers);
+        sending.finish()
+    }
+
+    /// Starts queuing `messages` to sessions one by one (a broadcast is this loop).
+    pub fn sending<'a>(&'a self, messages: &'a [Message]) -> Sending<'a> {
+        Sending {
+            engine: self,
+            messages,
+            writers: Vec::new(),
+            recipients: 0,
+            queued: 0,
         }
-        let count = targets.len() * messages.len();
-        let since_flush = self.queued_since_flush.fetch_add(count, Ordering::Relaxed) + count;
-        if since_flush >= EARLY_FLUSH_MESSAGES {
-            self.flush();
-        }
-        queued
+    }
+
+    /// The session named by `handle`, if it is open.
+    pub fn session_by_handle(&self, handle: SessionHandle) -> Option<Arc<Session>> {
+        self.by_handle
+            .get(&handle)
+            .map(|entry| Arc::clone(entry.value()))
     }
 
     /// Wakes the writer of every WebSocket that `send_to` queued to since the last flush.
@@ -456,6 +443,56 @@ impl Engine {
             "session closed",
         );
         self.handler.on_close(session.handle, reason);
+    }
+}
+
+/// Messages on their way to several sessions. Their WebSocket writers are woken by the next
+/// `Engine::flush`, so that everything sent until then goes out in one write, or sooner when
+/// much is queued (`EARLY_FLUSH_MESSAGES`); that bookkeeping is done once, by `finish`, not per
+/// recipient.
+pub struct Sending<'a> {
+    engine: &'a Engine,
+    messages: &'a [Message],
+    writers: Vec<Arc<Outbox>>,
+    recipients: usize,
+    queued: usize,
+}
+
+impl Sending<'_> {
+    /// Queues the messages to `session`, in order (nothing if it is closing).
+    pub fn to(&mut self, session: &Session) {
+        self.recipients += 1;
+        for message in self.messages {
+            debug!(
+                target: "engine:socket",
+                sid = %session.sid,
+                "sending packet \"message\" ({})",
+                Packet::Message(message.clone()).logged_data(),
+            );
+        }
+        match session.send_all(self.messages.iter().cloned().map(Packet::Message)) {
+            Ok(Sent::Queued) => {}
+            Ok(Sent::PollAnswer(body)) => {
+                self.engine.handler.on_poll_answer(session.handle, body)
+            }
+            Ok(Sent::Wake(writer)) => self.writers.push(writer),
+            Err(Closed) => return,
+        }
+        self.queued += 1;
+    }
+
+    /// Returns how many sessions took the messages.
+    pub fn finish(mut self) -> usize {
+        let engine = self.engine;
+        if !self.writers.is_empty() {
+            engine.writers_to_wake.lock().append(&mut self.writers);
+        }
+        let count = self.recipients * self.messages.len();
+        let since_flush = engine.queued_since_flush.fetch_add(count, Ordering::Relaxed) + count;
+        if since_flush >= EARLY_FLUSH_MESSAGES {
+            engine.flush();
+        }
+        self.queued
     }
 }
 
