@@ -8,6 +8,8 @@
 const { describe, it } = require("node:test");
 const assert = require("node:assert");
 const { TRANSPORTS, harness, waitFor, successAfter } = require("./support/sio-helpers");
+const { startRedis } = require("./support/services");
+const { createAdapter } = require("../lib/cluster/redis-streams");
 
 async function pair(t, transport, nsp = "/") {
   const h = harness(t);
@@ -73,4 +75,28 @@ it("answers in a namespace whose name holds control characters and non-ASCII tex
   const client = await h.connect(port, nsp, { transports: ["websocket"] });
   const answer = await client.timeout(5000).emitWithAck("echo", { text: "x\u001ey ✓" });
   assert.deepStrictEqual(answer, { text: "x\u001ey ✓" });
+});
+
+// A broadcast of the Redis Streams adapter is delivered locally once Redis has it (upstream's
+// cluster adapters too, after their publish): it comes after what the turn sent before it, and
+// before what the turn sends after its delivery. (Upstream also has each emit that follows it
+// in the turn first; here Rust may deliver it while the turn still runs.)
+it("delivers a Redis Streams broadcast after the emits sent before it (websocket)", async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.stop());
+  const adapter = await createAdapter(redis.url, { streamName: "send-order" });
+  const h = harness(t);
+  const { io, port } = await h.server({ adapter });
+  const connection = waitFor(io, "connection");
+  const client = await h.connect(port, "/", { transports: ["websocket"] });
+  const [socket] = await connection;
+  const got = successAfter(4);
+  client.on("m", (n) => got(n));
+  socket.emit("m", 1);
+  io.emit("m", 2);
+  socket.emit("m", 3);
+  io.emit("m", 4);
+  const order = (await got.promise).map(([n]) => n);
+  const at = (n) => order.indexOf(n);
+  assert.ok(at(1) < at(2) && at(2) < at(4) && at(1) < at(3) && at(3) < at(4), `order: ${order}`);
 });

@@ -54,6 +54,8 @@ const OXIDE = path.join(OXIDE_DIR, "target", "release", "socketioxide-bench");
 const RESULTS = path.join(BENCH, "results");
 const IMPLS = ["socket.io", "socket.io-rs", "socketioxide"];
 const PROFILE_NOTES = path.join(BENCH, "cluster-profile.md");
+// Hand-written: the performance targets, and what profiles say about the ones not met.
+const TARGET_NOTES = path.join(BENCH, "targets.md");
 
 // The cluster scenario's columns: a server implementation and the cluster adapter of its nodes.
 // `--impl` selects them by `impl`; the smoke test runs the `smoke` ones.
@@ -1118,6 +1120,10 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   lines.push("");
   lines.push("Raw results, one JSON line per step (every field the load generator reports): `bench/results/latest.jsonl`.");
   lines.push("");
+  if (fs.existsSync(TARGET_NOTES)) {
+    lines.push(fs.readFileSync(TARGET_NOTES, "utf8").trim());
+    lines.push("");
+  }
   lines.push("## Machine and command");
   lines.push("");
   lines.push(`- \`nproc\`: ${mach.nproc}; CPU: ${mach.cpu} (/proc/cpuinfo); ${mach.mem_gib} GiB RAM; Linux ${mach.kernel}`);

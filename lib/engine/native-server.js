@@ -121,6 +121,8 @@ class NativeServer {
   #flushScheduled = false;
   /** Whether `queuePacket` may hold packets back: Rust frames them with the default parser. */
   #queueing;
+  /** Set for the rest of a turn in which `sendNowThisTurn` was called. */
+  #sendingNow = false;
   /** `[handle, packet type, ack id or -1]` per packet held back by `queuePacket`. */
   #queuedRecords = [];
   /** The namespace and JSON text of each of those packets. */
@@ -189,12 +191,24 @@ class NativeServer {
    * send.
    */
   queuePacket(handle, nsp, type, ackId, json) {
-    if (!this.#queueing || nsp.includes(QUEUED_TEXT_SEPARATOR)) {
+    if (!this.#queueing || this.#sendingNow || nsp.includes(QUEUED_TEXT_SEPARATOR)) {
       this.sendPacket(new Float64Array([handle]), [nsp, type, ackId, json, undefined, undefined]);
       return;
     }
     this.#queuedRecords.push(handle, type, ackId ?? -1);
     this.#queuedTexts.push(nsp, json);
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Hands Rust what this turn held back, and holds nothing back for the rest of the turn: for a
+   * send that Rust completes later on its own (a cluster broadcast, delivered locally once Redis
+   * has it), which must find everything sent before it already queued, and after it nothing
+   * that upstream would have written at once.
+   */
+  sendNowThisTurn() {
+    this.sendQueued();
+    this.#sendingNow = true;
     this.#scheduleFlush();
   }
 
@@ -264,6 +278,7 @@ class NativeServer {
     this.#flushScheduled = true;
     setImmediate(() => {
       this.#flushScheduled = false;
+      this.#sendingNow = false;
       this.sendQueued();
       this.turn++;
       this.#binding.flush();
