@@ -167,7 +167,10 @@ mod tests {
 
     #[test]
     fn everyone_when_no_room_is_named() {
-        assert_eq!(sorted(recipients(&mut index(), &[], &[], None)), vec![1, 2, 3]);
+        assert_eq!(
+            sorted(recipients(&mut index(), &[], &[], None)),
+            vec![1, 2, 3]
+        );
     }
 
     #[test]
@@ -178,17 +181,19 @@ mod tests {
             vec![1, 2]
         );
         assert_eq!(
-            sorted(recipients(&mut index, &strings(&["r1", "r2"]), &strings(&["b"]), None)),
+            sorted(recipients(
+                &mut index,
+                &strings(&["r1", "r2"]),
+                &strings(&["b"]),
+                None
+            )),
             vec![1, 3]
         );
         assert_eq!(
             sorted(recipients(&mut index, &[], &strings(&["r1"]), None)),
             vec![3]
         );
-        assert!(recipients(
-            &mut index,
-            &strings(&["nobody"]), &[], None)
-            .is_empty());
+        assert!(recipients(&mut index, &strings(&["nobody"]), &[], None).is_empty());
     }
 
     #[test]

@@ -472,9 +472,7 @@ impl Sending<'_> {
         }
         match session.send_all(self.messages.iter().cloned().map(Packet::Message)) {
             Ok(Sent::Queued) => {}
-            Ok(Sent::PollAnswer(body)) => {
-                self.engine.handler.on_poll_answer(session.handle, body)
-            }
+            Ok(Sent::PollAnswer(body)) => self.engine.handler.on_poll_answer(session.handle, body),
             Ok(Sent::Wake(writer)) => self.writers.push(writer),
             Err(Closed) => return,
         }
@@ -488,7 +486,10 @@ impl Sending<'_> {
             engine.writers_to_wake.lock().append(&mut self.writers);
         }
         let count = self.recipients * self.messages.len();
-        let since_flush = engine.queued_since_flush.fetch_add(count, Ordering::Relaxed) + count;
+        let since_flush = engine
+            .queued_since_flush
+            .fetch_add(count, Ordering::Relaxed)
+            + count;
         if since_flush >= EARLY_FLUSH_MESSAGES {
             engine.flush();
         }
