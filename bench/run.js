@@ -15,6 +15,9 @@
 //   node bench/run.js --selftest         only check that the load generator catches bad deliveries
 //   node bench/run.js --no-write         do not rewrite BENCHMARKS.md / latest results
 //   node bench/run.js --rs-path DIR      load socket.io-rs from DIR (default: this checkout)
+//   node bench/run.js --rs-before DIR    also measure the socket.io-rs in DIR (a checkout of an
+//                                        earlier commit, built) as "socket.io-rs@before", in the
+//                                        same run: before and after side by side
 //   node bench/run.js --quiet-wait S     wait up to S s before each step for other load on the
 //                                        machine to settle (default 0: each step records it anyway)
 //   node bench/run.js --nice N           run server and load generator under `nice -n N` (N < 0
@@ -53,7 +56,11 @@ const OXIDE_DIR = path.join(BENCH, "socketioxide");
 const OXIDE = path.join(OXIDE_DIR, "target", "release", "socketioxide-bench");
 const RESULTS = path.join(BENCH, "results");
 const IMPLS = ["socket.io", "socket.io-rs", "socketioxide"];
+// The earlier socket.io-rs of `--rs-before`: a column of its own, added to IMPLS when asked for.
+const BEFORE = "socket.io-rs@before";
 const PROFILE_NOTES = path.join(BENCH, "cluster-profile.md");
+// Hand-written: the performance targets, and what profiles say about the ones not met.
+const TARGET_NOTES = path.join(BENCH, "targets.md");
 
 // The cluster scenario's columns: a server implementation and the cluster adapter of its nodes.
 // `--impl` selects them by `impl`; the smoke test runs the `smoke` ones.
@@ -115,6 +122,7 @@ const SCENARIOS = [
       { key: "cpu_s_per_million", label: "server CPU-s / 1M acks", better: "lower", digits: 2 },
       { key: "p50_us", label: "latency p50 (ms)", better: "lower", scale: 1e-3, digits: 2 },
       { key: "p99_us", label: "latency p99 (ms)", better: "lower", scale: 1e-3, digits: 2 },
+      { key: "p99_warm_us", label: "latency p99 after each client's first 100 acks (ms)", better: "lower", scale: 1e-3, digits: 2 },
     ],
   },
   {
@@ -140,6 +148,7 @@ const SCENARIOS = [
       { key: "cpu_s_per_million", label: "server CPU-s / 1M acks", better: "lower", digits: 2 },
       { key: "p50_us", label: "latency p50 (ms)", better: "lower", scale: 1e-3, digits: 2 },
       { key: "p99_us", label: "latency p99 (ms)", better: "lower", scale: 1e-3, digits: 2 },
+      { key: "p99_warm_us", label: "latency p99 after each client's first 100 acks (ms)", better: "lower", scale: 1e-3, digits: 2 },
     ],
   },
   {
@@ -223,7 +232,7 @@ const SELFTEST = [
 // Arguments
 
 function parseArgs(argv) {
-  const o = { smoke: false, impls: IMPLS.slice(), reps: null, only: null, write: true, selftest: false, explicitImpl: false, quietWait: null, rsPath: ROOT, scale: 1, nice: 0 };
+  const o = { smoke: false, impls: IMPLS.slice(), reps: null, only: null, write: true, selftest: false, explicitImpl: false, quietWait: null, rsPath: ROOT, rsBefore: null, scale: 1, nice: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -249,6 +258,8 @@ function parseArgs(argv) {
       if (!(o.scale > 0 && o.scale <= 10)) usage("--scale must be in (0, 10]");
     } else if (a === "--rs-path") {
       o.rsPath = path.resolve(val());
+    } else if (a === "--rs-before") {
+      o.rsBefore = path.resolve(val());
     } else if (a === "--quiet-wait") {
       o.quietWait = Number(val());
       if (!(o.quietWait >= 0 && o.quietWait <= 60)) usage("--quiet-wait must be 0..60 seconds");
@@ -258,6 +269,13 @@ function parseArgs(argv) {
     } else if (a === "-h" || a === "--help") usage();
     else usage(`unknown argument ${a}`);
   }
+  if (o.rsBefore) {
+    // Right after socket.io-rs, so that the two alternate in each repetition.
+    IMPLS.splice(IMPLS.indexOf("socket.io-rs") + 1, 0, BEFORE);
+    RATIOS.push({ of: "socket.io-rs", to: BEFORE, short: "rs/before" });
+    SERVERS.columns = IMPLS.map((id) => ({ id, label: id }));
+    if (o.impls.includes("socket.io-rs")) o.impls.splice(o.impls.indexOf("socket.io-rs") + 1, 0, BEFORE);
+  }
   if (o.reps === null) o.reps = o.smoke ? 1 : 3;
   if (o.quietWait === null) o.quietWait = 0;
   return o;
@@ -266,7 +284,7 @@ function parseArgs(argv) {
 function usage(err) {
   if (err) console.error(`bench/run.js: ${err}`);
   console.error(
-    "usage: node bench/run.js [--smoke] [--impl socket.io,socket.io-rs,socketioxide] [--reps N] [--only id,id] [--selftest] [--no-write] [--rs-path DIR] [--quiet-wait S] [--scale F] [--nice N]\n" +
+    "usage: node bench/run.js [--smoke] [--impl socket.io,socket.io-rs,socketioxide] [--reps N] [--only id,id] [--selftest] [--no-write] [--rs-path DIR] [--rs-before DIR] [--quiet-wait S] [--scale F] [--nice N]\n" +
       `scenarios: ${SCENARIOS.map((s) => s.id).join(", ")}`,
   );
   process.exit(err ? 2 : 0);
@@ -423,16 +441,18 @@ function httpGet(port, p, timeoutMs = 5000) {
 }
 
 let RS_PATH = ROOT;
+let RS_BEFORE = null;
 
 // The ready line is `{"ready":true,"port":...,"control":...,"pid":...}`, or `{"unsupported":
 // "<reason>"}` when the implementation lacks what the scenario needs (then the step shows n/a).
 function startServer(impl, extra, pin, core = 0) {
   return new Promise((resolve, reject) => {
-    const rs = impl === "socket.io-rs" ? ["--rs-path", RS_PATH] : [];
+    const rs = impl === "socket.io-rs" ? ["--rs-path", RS_PATH] : impl === BEFORE ? ["--rs-path", RS_BEFORE] : [];
+    const fixtureImpl = impl === BEFORE ? "socket.io-rs" : impl;
     const [cmd, args] =
       impl === "socketioxide"
         ? pinned(core, OXIDE, extra, pin)
-        : pinned(core, process.execPath, ["--expose-gc", SERVER, "--impl", impl, ...rs, ...extra], pin);
+        : pinned(core, process.execPath, ["--expose-gc", SERVER, "--impl", fixtureImpl, ...rs, ...extra], pin);
     const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
@@ -688,7 +708,7 @@ function svgChart(rows, title, subtitle) {
   const top = 58;
   const left = 150;
   const barW = 560;
-  const colors = { "socket.io": "#7f8c8d", "socket.io-rs": "#e67e22", socketioxide: "#2e86c1" };
+  const colors = { "socket.io": "#7f8c8d", "socket.io-rs": "#e67e22", [BEFORE]: "#f5cba7", socketioxide: "#2e86c1" };
   const parts = [];
   let y = top;
   for (const r of rows) {
@@ -799,6 +819,7 @@ function columnsOf(sc, impls, opt) {
 async function main() {
   const opt = parseArgs(process.argv.slice(2));
   RS_PATH = opt.rsPath;
+  RS_BEFORE = opt.rsBefore;
   NICE = opt.nice;
   const t0 = Date.now();
   const mach = machine();
@@ -1116,10 +1137,18 @@ function writeBenchmarksMd({ rows, mach, pin, opt, elapsed, skipped, failed, imp
   lines.push("");
   lines.push("Raw results, one JSON line per step (every field the load generator reports): `bench/results/latest.jsonl`.");
   lines.push("");
+  if (fs.existsSync(TARGET_NOTES)) {
+    lines.push(fs.readFileSync(TARGET_NOTES, "utf8").trim());
+    lines.push("");
+  }
   lines.push("## Machine and command");
   lines.push("");
   lines.push(`- \`nproc\`: ${mach.nproc}; CPU: ${mach.cpu} (/proc/cpuinfo); ${mach.mem_gib} GiB RAM; Linux ${mach.kernel}`);
   lines.push(`- Node ${mach.node}; ${mach.rustc}; upstream socket.io ${mach.socketio}; repository at commit ${mach.commit}${impls.includes("socket.io-rs") && mach.addon_built ? ` (socket-io-rs.node built ${mach.addon_built})` : ""}`);
+  if (impls.includes(BEFORE)) {
+    const before = sh("git", ["-C", RS_BEFORE, "rev-parse", "--short", "HEAD"]) || "?";
+    lines.push(`- ${BEFORE}: the same package at commit ${before} (\`--rs-before\`), built, measured in the same run`);
+  }
   if (impls.includes("socketioxide")) {
     lines.push(
       `- socketioxide ${mach.socketioxide} (bench/socketioxide/Cargo.lock) on hyper 1, built with the root crate's release profile; ` +

@@ -146,7 +146,12 @@ class Client {
       const text = encodeText(type, attachments, packet.nsp || "/", packet.id, json);
       this.conn._socketIoPacketCreated(text, attachments, opts.compress !== false);
     }
-    this.server.engine.native.sendPacket(this.conn._target, [packet.nsp || "/", type, packet.id, json, attachments, undefined]);
+    const native = this.server.engine.native;
+    if (attachments === null && this.conn.transport.name === "websocket") {
+      native.queuePacket(this.conn._handle, packet.nsp || "/", type, packet.id, json);
+    } else {
+      native.sendPacket(this.conn._target, [packet.nsp || "/", type, packet.id, json, attachments, undefined]);
+    }
   }
 
   /**

@@ -6,22 +6,32 @@ use std::sync::Arc;
 pub type SocketId = Arc<str>;
 pub type Room = Arc<str>;
 
-#[derive(Default)]
-pub struct RoomIndex {
+/// `S` is what carries a connected socket's packets: the engine's session itself, so that a
+/// broadcast reaches it without a lookup per recipient.
+pub struct RoomIndex<S> {
     rooms: FxHashMap<Room, FxHashSet<SocketId>>,
     /// Sockets that receive broadcasts (connected).
-    connected: FxHashMap<SocketId, Member>,
+    connected: FxHashMap<SocketId, Member<S>>,
+}
+
+impl<S> Default for RoomIndex<S> {
+    fn default() -> Self {
+        Self {
+            rooms: FxHashMap::default(),
+            connected: FxHashMap::default(),
+        }
+    }
 }
 
 /// A connected socket: the session that carries it, and the offset of the last packet stored for
 /// recovery that it was sent (0 for none), so that a client which had all of them can be told
 /// apart from one that lost some.
-struct Member {
-    session: u64,
+struct Member<S> {
+    session: S,
     last_stored_offset: u64,
 }
 
-impl RoomIndex {
+impl<S> RoomIndex<S> {
     pub fn join(&mut self, id: &str, room: &str) {
         let id = self.shared_id(id);
         self.rooms.entry(Arc::from(room)).or_default().insert(id);
@@ -36,7 +46,7 @@ impl RoomIndex {
         }
     }
 
-    pub fn connect(&mut self, id: &str, session: u64) {
+    pub fn connect(&mut self, id: &str, session: S) {
         let id = self.shared_id(id);
         self.connected.insert(
             id,
@@ -67,37 +77,37 @@ impl RoomIndex {
         }
     }
 
-    /// The sessions of the connected sockets in any of `rooms` (every connected socket when
-    /// `rooms` is empty) and in none of `except`, each once (upstream's `apply`). A packet stored
-    /// for recovery under `stored_offset` is recorded as the last one each of them was sent.
-    pub fn recipients(
+    /// Calls `deliver` with the session of each connected socket in any of `rooms` (every
+    /// connected socket when `rooms` is empty) and in none of `except`, once each (upstream's
+    /// `apply`). A packet stored for recovery under `stored_offset` is recorded as the last one
+    /// each of them was sent.
+    pub fn for_each_recipient(
         &mut self,
         rooms: &[String],
         except: &[String],
         stored_offset: Option<u64>,
-    ) -> Vec<u64> {
+        mut deliver: impl FnMut(&S),
+    ) {
         let excluded: FxHashSet<&str> = except
             .iter()
             .filter_map(|room| self.rooms.get(room.as_str()))
             .flatten()
             .map(|id| &**id)
             .collect();
-        let deliver = |member: &mut Member| {
+        let mut deliver_to = |member: &mut Member<S>| {
             if let Some(offset) = stored_offset {
                 member.last_stored_offset = offset;
             }
-            member.session
+            deliver(&member.session);
         };
         if rooms.is_empty() {
-            return self
-                .connected
+            self.connected
                 .iter_mut()
                 .filter(|(id, _)| !excluded.contains(&***id))
-                .map(|(_, member)| deliver(member))
-                .collect();
+                .for_each(|(_, member)| deliver_to(member));
+            return;
         }
         let mut seen: FxHashSet<&str> = FxHashSet::default();
-        let mut sessions = Vec::new();
         for members in rooms
             .iter()
             .filter_map(|room| self.rooms.get(room.as_str()))
@@ -107,11 +117,10 @@ impl RoomIndex {
                     continue;
                 }
                 if let Some(member) = self.connected.get_mut(id) {
-                    sessions.push(deliver(member));
+                    deliver_to(member);
                 }
             }
         }
-        sessions
     }
 }
 
@@ -119,7 +128,7 @@ impl RoomIndex {
 mod tests {
     use super::*;
 
-    fn index() -> RoomIndex {
+    fn index() -> RoomIndex<u64> {
         let mut index = RoomIndex::default();
         for (id, session, rooms) in [
             ("a", 1, ["a", "r1"]),
@@ -134,6 +143,19 @@ mod tests {
         index
     }
 
+    fn recipients(
+        index: &mut RoomIndex<u64>,
+        rooms: &[String],
+        except: &[String],
+        stored_offset: Option<u64>,
+    ) -> Vec<u64> {
+        let mut sessions = Vec::new();
+        index.for_each_recipient(rooms, except, stored_offset, |&session| {
+            sessions.push(session)
+        });
+        sessions
+    }
+
     fn sorted(mut sessions: Vec<u64>) -> Vec<u64> {
         sessions.sort_unstable();
         sessions
@@ -145,27 +167,33 @@ mod tests {
 
     #[test]
     fn everyone_when_no_room_is_named() {
-        assert_eq!(sorted(index().recipients(&[], &[], None)), vec![1, 2, 3]);
+        assert_eq!(
+            sorted(recipients(&mut index(), &[], &[], None)),
+            vec![1, 2, 3]
+        );
     }
 
     #[test]
     fn rooms_are_a_union_without_duplicates_and_except_excludes() {
         let mut index = index();
         assert_eq!(
-            sorted(index.recipients(&strings(&["r1", "a"]), &[], None)),
+            sorted(recipients(&mut index, &strings(&["r1", "a"]), &[], None)),
             vec![1, 2]
         );
         assert_eq!(
-            sorted(index.recipients(&strings(&["r1", "r2"]), &strings(&["b"]), None)),
+            sorted(recipients(
+                &mut index,
+                &strings(&["r1", "r2"]),
+                &strings(&["b"]),
+                None
+            )),
             vec![1, 3]
         );
         assert_eq!(
-            sorted(index.recipients(&[], &strings(&["r1"]), None)),
+            sorted(recipients(&mut index, &[], &strings(&["r1"]), None)),
             vec![3]
         );
-        assert!(index
-            .recipients(&strings(&["nobody"]), &[], None)
-            .is_empty());
+        assert!(recipients(&mut index, &strings(&["nobody"]), &[], None).is_empty());
     }
 
     #[test]
@@ -174,19 +202,19 @@ mod tests {
         index.join("pending", "r1");
         index.disconnect("b");
         assert_eq!(
-            sorted(index.recipients(&strings(&["r1"]), &[], None)),
+            sorted(recipients(&mut index, &strings(&["r1"]), &[], None)),
             vec![1]
         );
         index.leave("a", "r1");
-        assert!(index.recipients(&strings(&["r1"]), &[], None).is_empty());
+        assert!(recipients(&mut index, &strings(&["r1"]), &[], None).is_empty());
     }
 
     #[test]
     fn a_stored_packet_is_recorded_for_its_recipients_only() {
         let mut index = index();
-        index.recipients(&strings(&["r1"]), &[], Some(4));
-        index.recipients(&strings(&["a"]), &[], None);
-        index.recipients(&[], &strings(&["r1"]), Some(7));
+        recipients(&mut index, &strings(&["r1"]), &[], Some(4));
+        recipients(&mut index, &strings(&["a"]), &[], None);
+        recipients(&mut index, &[], &strings(&["r1"]), Some(7));
         assert_eq!(index.last_stored_offset("a"), 4);
         assert_eq!(index.last_stored_offset("b"), 4);
         assert_eq!(index.last_stored_offset("c"), 7);

@@ -88,7 +88,9 @@ fn check_round_trip(packet: &IncomingPacket, max: usize) {
     if packet.nsp == "/" && packet.data.starts_with('/') {
         return;
     }
-    let text = socketio_packet::encode(
+    let mut text = String::new();
+    socketio_packet::encode_into(
+        &mut text,
         packet.kind,
         packet.attachments.len(),
         &packet.nsp,

@@ -214,6 +214,8 @@ class RedisStreamsAdapter extends ClusterAdapter {
     const entryData =
       `{"packet":{"type":${PacketType.EVENT},"data":${json},"nsp":${JSON.stringify(this.nsp.name)}},` +
       `"opts":${JSON.stringify({ rooms, except, flags })}}`;
+    // Rust delivers it locally once Redis has it, as upstream's adapter does after its publish.
+    this.nsp.server.engine.native.sendNowThisTurn();
     this.#node.broadcast(this.uid, entryData, rooms, except, [this.nsp.name, type, undefined, json, undefined, undefined]);
     return Promise.resolve();
   }

@@ -7,45 +7,111 @@
 "use strict";
 
 const { wireFormatOf } = require("../parser");
-const { BindingServer, EventKind, EVENT_SLOTS } = require("../native");
+const { BindingServer, EventKind, QUEUED_TEXT_SEPARATOR } = require("../native");
 const { shareDebugSettings } = require("../logs");
 
 /**
- * Each event of a batch as an object tagged by `kind` (the name of its `EventKind`), from its
- * slots (`EVENT_SLOTS` values: kind, session, then the kind's fields; src/binding/events.rs).
+ * Reads a batch of events as Rust packs it (src/binding/events.rs): numbers, the texts they
+ * measure, and binary buffers, each consumed in order.
  */
+class BatchReader {
+  constructor([numbers, texts, buffers]) {
+    this.numbers = numbers;
+    this.texts = texts;
+    this.buffers = buffers;
+    this.n = 0;
+    this.t = 0;
+    this.b = 0;
+  }
+
+  get done() {
+    return this.n >= this.numbers.length;
+  }
+
+  number() {
+    return this.numbers[this.n++];
+  }
+
+  /** A text, or null for none. */
+  text() {
+    const length = this.numbers[this.n++];
+    if (length < 0) return null;
+    const text = this.texts.slice(this.t, this.t + length);
+    this.t += length;
+    return text;
+  }
+
+  /** A message: `[text, null]` or `[null, binary]`. */
+  textOrBinary() {
+    if (this.numbers[this.n] === BINARY) {
+      this.n++;
+      return [null, this.buffers[this.b++]];
+    }
+    return [this.text(), null];
+  }
+
+  /** Attachments: an array of buffers, or undefined for none. */
+  attachments() {
+    const count = this.numbers[this.n++];
+    if (count === 0) return undefined;
+    const attachments = this.buffers.slice(this.b, this.b + count);
+    this.b += count;
+    return attachments;
+  }
+}
+
+/** The length that stands for a binary in a batch's numbers. */
+const BINARY = -2;
+
+/** Each event as an object tagged by `kind` (the name of its `EventKind`). */
 const decoders = {
-  [EventKind.SocketIoPacket]: (e, i) => ({
-    kind: "SocketIoPacket",
-    session: e[i + 1],
-    nsp: e[i + 2],
-    packetType: e[i + 3],
-    ackId: e[i + 4] ?? undefined,
-    data: e[i + 5],
-    attachments: e[i + 6] ?? undefined,
-  }),
-  [EventKind.ParseError]: (e, i) => ({ kind: "ParseError", session: e[i + 1], message: e[i + 2] }),
-  [EventKind.Undecoded]: (e, i) => ({ kind: "Undecoded", session: e[i + 1], text: e[i + 2], binary: e[i + 3] }),
-  [EventKind.Message]: (e, i) => ({ kind: "Message", session: e[i + 1], text: e[i + 2], binary: e[i + 3] }),
-  [EventKind.Packet]: (e, i) => ({
-    kind: "Packet",
-    session: e[i + 1],
-    incoming: e[i + 2],
-    packetType: e[i + 3],
-    data: e[i + 4],
-    binary: e[i + 5],
-  }),
-  [EventKind.Upgrading]: (e, i) => ({ kind: "Upgrading", session: e[i + 1] }),
-  [EventKind.Upgrade]: (e, i) => ({ kind: "Upgrade", session: e[i + 1] }),
-  [EventKind.Close]: (e, i) => ({ kind: "Close", session: e[i + 1], reason: e[i + 2], description: e[i + 3] }),
-  [EventKind.PollAnswer]: (e, i) => ({ kind: "PollAnswer", session: e[i + 1], body: e[i + 2] }),
-  [EventKind.ConnectionClosed]: (e, i) => ({ kind: "ConnectionClosed", connection: e[i + 1] }),
+  [EventKind.SocketIoPacket]: (r, session) => {
+    const nsp = r.text();
+    const packetType = r.number();
+    const ackId = r.number();
+    return {
+      kind: "SocketIoPacket",
+      session,
+      nsp,
+      packetType,
+      ackId: ackId < 0 ? undefined : ackId,
+      data: r.text(),
+      attachments: r.attachments(),
+    };
+  },
+  [EventKind.ParseError]: (r, session) => ({ kind: "ParseError", session, message: r.text() }),
+  [EventKind.Undecoded]: (r, session) => {
+    const [text, binary] = r.textOrBinary();
+    return { kind: "Undecoded", session, text, binary };
+  },
+  [EventKind.Message]: (r, session) => {
+    const [text, binary] = r.textOrBinary();
+    return { kind: "Message", session, text, binary };
+  },
+  [EventKind.Packet]: (r, session) => {
+    const incoming = r.number() === 1;
+    const packetType = r.text();
+    const [data, binary] = r.textOrBinary();
+    return { kind: "Packet", session, incoming, packetType, data, binary };
+  },
+  [EventKind.Upgrading]: (r, session) => ({ kind: "Upgrading", session }),
+  [EventKind.Upgrade]: (r, session) => ({ kind: "Upgrade", session }),
+  [EventKind.Close]: (r, session) => {
+    const reason = r.text();
+    return { kind: "Close", session, reason, description: r.text() };
+  },
+  [EventKind.PollAnswer]: (r, session) => ({ kind: "PollAnswer", session, body: r.text() }),
+  [EventKind.ConnectionClosed]: (r, connection) => ({ kind: "ConnectionClosed", connection }),
 };
 
-/** A batch of events from its slots. */
-function decodeEvents(slots) {
-  const events = new Array(slots.length / EVENT_SLOTS);
-  for (let i = 0, n = 0; i < slots.length; i += EVENT_SLOTS, n++) events[n] = decoders[slots[i]](slots, i);
+/** A batch of events from its packed form. */
+function decodeEvents(batch) {
+  const reader = new BatchReader(batch);
+  const events = [];
+  while (!reader.done) {
+    const kind = reader.number();
+    events.push(decoders[kind](reader, reader.number()));
+  }
   return events;
 }
 
@@ -53,6 +119,14 @@ class NativeServer {
   #binding;
   #onPollAnswers;
   #flushScheduled = false;
+  /** Whether `queuePacket` may hold packets back: Rust frames them with the default parser. */
+  #queueing;
+  /** Set for the rest of a turn in which `sendNowThisTurn` was called. */
+  #sendingNow = false;
+  /** `[handle, packet type, ack id or -1]` per packet held back by `queuePacket`. */
+  #queuedRecords = [];
+  /** The namespace and JSON text of each of those packets. */
+  #queuedTexts = [];
 
   /**
    * @param {object} opts the engine's options (upstream's names)
@@ -67,6 +141,7 @@ class NativeServer {
     this.turn = 0;
     /** The last turn with a broadcast, whose recipients JS does not know: all are busy. */
     this.broadcastTurn = -1;
+    this.#queueing = wireFormatOf(opts.parser) === "default";
     shareDebugSettings();
     this.#binding = new BindingServer(
       {
@@ -104,11 +179,52 @@ class NativeServer {
    * Rust without a conversion per recipient).
    */
   sendPacket(handles, packet) {
+    this.sendQueued();
     this.#sent(this.#binding.sendPacket(handles, packet));
+  }
+
+  /**
+   * Queues a Socket.IO packet without attachments to the WebSocket session `handle`: it is held
+   * back until the turn's flush, or until any other call here, so that the packets of a turn (a
+   * burst of acks) cross to Rust in one call, in the order they were sent. Only for WebSocket
+   * sessions: a send to a polling one may answer its waiting GET, which upstream does within the
+   * send.
+   */
+  queuePacket(handle, nsp, type, ackId, json) {
+    if (!this.#queueing || this.#sendingNow || nsp.includes(QUEUED_TEXT_SEPARATOR)) {
+      this.sendPacket(new Float64Array([handle]), [nsp, type, ackId, json, undefined, undefined]);
+      return;
+    }
+    this.#queuedRecords.push(handle, type, ackId ?? -1);
+    this.#queuedTexts.push(nsp, json);
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Hands Rust what this turn held back, and holds nothing back for the rest of the turn: for a
+   * send that Rust completes later on its own (a cluster broadcast, delivered locally once Redis
+   * has it), which must find everything sent before it already queued, and after it nothing
+   * that upstream would have written at once.
+   */
+  sendNowThisTurn() {
+    this.sendQueued();
+    this.#sendingNow = true;
+    this.#scheduleFlush();
+  }
+
+  /** Hands Rust the packets `queuePacket` held back. */
+  sendQueued() {
+    if (this.#queuedRecords.length === 0) return;
+    const records = new Float64Array(this.#queuedRecords);
+    const texts = this.#queuedTexts.join(QUEUED_TEXT_SEPARATOR);
+    this.#queuedRecords = [];
+    this.#queuedTexts = [];
+    this.#sent(this.#binding.sendQueued(records, texts));
   }
 
   /** Queues a packet of namespace `nsp` that the server's parser encoded in JS as `messages`. */
   sendEncoded(handles, nsp, messages, stored) {
+    this.sendQueued();
     this.#sent(this.#binding.sendEncoded(handles, nsp, messages, stored));
   }
 
@@ -117,12 +233,14 @@ class NativeServer {
    * when empty) and in none of `except`, as Rust's room index finds them.
    */
   broadcast(rooms, except, packet) {
+    this.sendQueued();
     this.broadcastTurn = this.turn;
     this.#sent(this.#binding.broadcast(rooms, except, packet));
   }
 
   /** Queues a raw engine message to one session. */
   sendMessage(handle, data) {
+    this.sendQueued();
     this.#sent(this.#binding.send(handle, data));
   }
 
@@ -131,6 +249,7 @@ class NativeServer {
    * offset of the last packet queued (`offset` when none), or null when that cannot be done.
    */
   replay(handle, nsp, offset, rooms) {
+    this.sendQueued();
     const lastReplayed = this.#binding.replay(handle, nsp, offset, rooms);
     this.#scheduleFlush();
     this.#onPollAnswers();
@@ -159,6 +278,8 @@ class NativeServer {
     this.#flushScheduled = true;
     setImmediate(() => {
       this.#flushScheduled = false;
+      this.#sendingNow = false;
+      this.sendQueued();
       this.turn++;
       this.#binding.flush();
     });
@@ -205,6 +326,7 @@ class NativeServer {
 
   /** A long-poll GET: the body if data is ready, else null (it comes later as an event). */
   poll(sid) {
+    this.sendQueued();
     return this.#binding.poll(sid);
   }
 
@@ -214,14 +336,17 @@ class NativeServer {
    * then every event queued so far. None of it woke the engine.
    */
   post(sid, body) {
+    this.sendQueued();
     return decodeEvents(this.#binding.post(sid, body));
   }
 
   requestAborted(sid, description) {
+    this.sendQueued();
     this.#binding.requestAborted(sid, description);
   }
 
   close(sid, discard) {
+    this.sendQueued();
     this.#binding.close(sid, discard);
   }
 
@@ -232,6 +357,7 @@ class NativeServer {
 
   /** Returns the bridge descriptor, or -1. */
   upgradeWebsocket(handoff, sid) {
+    this.sendQueued();
     return this.#binding.upgradeWebsocket(handoff, sid);
   }
 
@@ -240,6 +366,7 @@ class NativeServer {
    * `node` (lib/cluster/redis-streams.js) reads.
    */
   serveCluster(node, nsp, recovery) {
+    this.sendQueued();
     node.serve(this.#binding, nsp, recovery);
   }
 

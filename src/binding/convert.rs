@@ -3,7 +3,7 @@
 use super::error::to_js;
 use crate::engine::config::EngineConfig;
 use crate::engine::stream::HandedStream;
-use crate::engine::WebSocketHandoff;
+use crate::engine::{SessionHandle, WebSocketHandoff};
 use crate::io::error::IoError;
 use crate::io::packet::{OutgoingPacket, StoredAs};
 use crate::io::parser::Parser;
@@ -57,6 +57,47 @@ pub type BindingPacket = (
     Option<Vec<Buffer>>,
     Option<BindingStoredPacket>,
 );
+
+/// Separates the texts of the packets JS queued for a turn (see `queued_packets`): JSON text never
+/// holds it raw (JSON.stringify escapes control characters), and JS queues no packet whose
+/// namespace holds it.
+#[napi]
+pub const QUEUED_TEXT_SEPARATOR: &str = "\u{1e}";
+
+/// The packets JS queued for one recipient each, without attachments or recovery record:
+/// `records` holds `[session handle, packet type, ack id or -1]` per packet, and `texts` the
+/// namespace then the JSON text of the data of each, all joined by `QUEUED_TEXT_SEPARATOR`.
+pub fn queued_packets<'a>(
+    records: &'a [f64],
+    texts: &'a str,
+) -> impl Iterator<Item = napi::Result<(SessionHandle, OutgoingPacket)>> + 'a {
+    let mut texts = texts.split(QUEUED_TEXT_SEPARATOR);
+    records.chunks(3).map(move |record| {
+        let (Some(nsp), Some(data), [handle, packet_type, ack_id]) =
+            (texts.next(), texts.next(), record)
+        else {
+            return Err(to_js(IoError::InvalidArgument(
+                "queued packets: records and texts disagree".into(),
+            )));
+        };
+        let kind = PacketType::from_number(*packet_type as u32).ok_or_else(|| {
+            to_js(IoError::InvalidArgument(format!(
+                "unknown packet type {packet_type}"
+            )))
+        })?;
+        Ok((
+            *handle as SessionHandle,
+            OutgoingPacket {
+                nsp: nsp.to_owned(),
+                kind,
+                ack_id: (*ack_id >= 0.0).then_some(*ack_id as u64),
+                data: data.to_owned(),
+                attachments: Vec::new(),
+                stored: None,
+            },
+        ))
+    })
+}
 
 /// A connection Node hands over after reading its upgrade request.
 #[napi(object, object_to_js = false)]

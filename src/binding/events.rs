@@ -1,11 +1,16 @@
-//! The socket.io layer's events as they cross to JavaScript: one flat array for a whole batch,
-//! `EVENT_SLOTS` values per event (its `EventKind`, its session's handle as an exact f64, then the
-//! kind's fields in the order below, unused slots null). lib/engine/native-server.js turns each
-//! into an object tagged by `kind`; crossing as objects cost twice as much per event (every
-//! property name is looked up in V8 per object), crossing flat costs one element per value.
+//! The socket.io layer's events as they cross to JavaScript: a whole batch as three values, so
+//! that crossing costs a few conversions per batch rather than one per field (crossing as objects
+//! cost twice as much per event as flat slots, and flat slots cost one element each):
+//! - numbers (a Float64Array): per event its `EventKind`, its session's handle (an exact f64),
+//!   then the kind's fields in the order below, where a text stands as its length in UTF-16 code
+//!   units (-1 for none), a binary as -2, and attachments as their count;
+//! - texts: every text of the batch, one after the other;
+//! - buffers: every binary of the batch, in order.
+//!
+//! lib/engine/native-server.js reads them back into one object per event, tagged by `kind`.
 use crate::io::event::IoEvent;
 use crate::protocol::engine_packet::{Message, Packet};
-use napi::bindgen_prelude::{Buffer, Either5};
+use napi::bindgen_prelude::{Buffer, Float64Array};
 use napi_derive::napi;
 
 /// What happened; exported to JS, which reads the numbers from here only.
@@ -31,113 +36,118 @@ pub enum EventKind {
     ConnectionClosed,
 }
 
-/// Values per event in a batch.
-#[napi]
-pub const EVENT_SLOTS: u32 = 7;
+/// The length that stands for a binary (a text stands as its own length, none as -1).
+const BINARY: f64 = -2.0;
 
-pub type Slot = Option<Either5<f64, String, bool, Buffer, Vec<Buffer>>>;
+/// A batch of events as it crosses: `[numbers, texts, buffers]` (see the top of this file).
+pub type Batch = (Float64Array, String, Vec<Buffer>);
 
-fn buffer(data: &[u8]) -> Slot {
-    Some(Either5::D(data.to_vec().into()))
+#[derive(Default)]
+struct Packer {
+    numbers: Vec<f64>,
+    texts: String,
+    buffers: Vec<Buffer>,
 }
 
-fn text(value: String) -> Slot {
-    Some(Either5::B(value))
-}
-
-fn number(value: f64) -> Slot {
-    Some(Either5::A(value))
-}
-
-/// A message as `[text, binary]`, one of them set.
-fn message_slots(message: Message) -> [Slot; 2] {
-    match message {
-        Message::Text(data) => [text(data.data().to_owned()), None],
-        Message::Binary(data) => [None, buffer(&data)],
+impl Packer {
+    fn number(&mut self, value: f64) {
+        self.numbers.push(value);
     }
-}
 
-/// A batch of events as slots.
-pub fn flatten(events: Vec<IoEvent>) -> Vec<Slot> {
-    let mut batch = Vec::with_capacity(events.len() * EVENT_SLOTS as usize);
-    for event in events {
-        push(&mut batch, event);
+    fn text(&mut self, value: &str) {
+        let length = if value.is_ascii() {
+            value.len()
+        } else {
+            value.encode_utf16().count()
+        };
+        self.numbers.push(length as f64);
+        self.texts.push_str(value);
     }
-    batch
-}
 
-/// Appends `event`'s slots to `batch`.
-fn push(batch: &mut Vec<Slot>, event: IoEvent) {
-    let start = batch.len();
-    // The kind and the session first, set once the kind's fields are appended.
-    batch.extend([None, None]);
-    let (kind, session) = match event {
-        IoEvent::SocketIoPacket { session, packet } => {
-            let attachments = (!packet.attachments.is_empty()).then(|| {
-                Either5::E(
-                    packet
-                        .attachments
-                        .iter()
-                        .map(|data| data.to_vec().into())
-                        .collect(),
-                )
-            });
-            batch.extend([
-                text(packet.nsp),
-                number(f64::from(packet.kind as u32)),
-                packet.id.and_then(|id| number(id as f64)),
-                text(packet.data),
-                attachments,
-            ]);
-            (EventKind::SocketIoPacket, session)
+    fn optional_text(&mut self, value: Option<&str>) {
+        match value {
+            Some(value) => self.text(value),
+            None => self.numbers.push(-1.0),
         }
-        IoEvent::ParseError { session, message } => {
-            batch.push(text(message));
-            (EventKind::ParseError, session)
+    }
+
+    fn binary(&mut self, data: &[u8]) {
+        self.numbers.push(BINARY);
+        self.buffers.push(data.to_vec().into());
+    }
+
+    fn message(&mut self, message: &Message) {
+        match message {
+            Message::Text(data) => self.text(data.data()),
+            Message::Binary(data) => self.binary(data),
         }
-        IoEvent::Undecoded { session, message } => {
-            batch.extend(message_slots(message));
-            (EventKind::Undecoded, session)
-        }
-        IoEvent::Message { session, message } => {
-            batch.extend(message_slots(message));
-            (EventKind::Message, session)
-        }
-        IoEvent::Packet {
-            session,
-            packet,
-            incoming,
-        } => {
-            let name = text(packet.type_name().to_owned());
-            let [data, binary] = match packet {
-                Packet::Message(message) => message_slots(message),
-                Packet::Open(json) => [text(json), None],
-                Packet::Ping { probe: true } | Packet::Pong { probe: true } => {
-                    [text("probe".to_owned()), None]
+    }
+
+    fn event(&mut self, event: IoEvent) {
+        let (kind, session) = match &event {
+            IoEvent::SocketIoPacket { session, .. } => (EventKind::SocketIoPacket, *session),
+            IoEvent::ParseError { session, .. } => (EventKind::ParseError, *session),
+            IoEvent::Undecoded { session, .. } => (EventKind::Undecoded, *session),
+            IoEvent::Message { session, .. } => (EventKind::Message, *session),
+            IoEvent::Packet { session, .. } => (EventKind::Packet, *session),
+            IoEvent::Upgrading { session } => (EventKind::Upgrading, *session),
+            IoEvent::Upgrade { session } => (EventKind::Upgrade, *session),
+            IoEvent::Close { session, .. } => (EventKind::Close, *session),
+            IoEvent::PollAnswer { session, .. } => (EventKind::PollAnswer, *session),
+            IoEvent::ConnectionClosed { connection } => (EventKind::ConnectionClosed, *connection),
+        };
+        self.number(f64::from(kind as u32));
+        self.number(session as f64);
+        match event {
+            IoEvent::SocketIoPacket { packet, .. } => {
+                self.text(&packet.nsp);
+                self.number(f64::from(packet.kind as u32));
+                self.number(packet.id.map_or(-1.0, |id| id as f64));
+                self.text(&packet.data);
+                self.number(packet.attachments.len() as f64);
+                for attachment in &packet.attachments {
+                    self.buffers.push(attachment.to_vec().into());
                 }
-                _ => [None, None],
-            };
-            batch.extend([Some(Either5::C(incoming)), name, data, binary]);
-            (EventKind::Packet, session)
+            }
+            IoEvent::ParseError { message, .. } => self.text(&message),
+            IoEvent::Undecoded { message, .. } | IoEvent::Message { message, .. } => {
+                self.message(&message)
+            }
+            IoEvent::Packet {
+                packet, incoming, ..
+            } => {
+                self.number(if incoming { 1.0 } else { 0.0 });
+                self.text(packet.type_name());
+                match &packet {
+                    Packet::Message(message) => self.message(message),
+                    Packet::Open(json) => self.text(json),
+                    Packet::Ping { probe: true } | Packet::Pong { probe: true } => {
+                        self.text("probe")
+                    }
+                    _ => self.optional_text(None),
+                }
+            }
+            IoEvent::Close { reason, .. } => {
+                self.text(reason.as_str());
+                self.optional_text(reason.description());
+            }
+            IoEvent::PollAnswer { body, .. } => self.text(&body),
+            IoEvent::Upgrading { .. }
+            | IoEvent::Upgrade { .. }
+            | IoEvent::ConnectionClosed { .. } => {}
         }
-        IoEvent::Upgrading { session } => (EventKind::Upgrading, session),
-        IoEvent::Upgrade { session } => (EventKind::Upgrade, session),
-        IoEvent::Close { session, reason } => {
-            batch.extend([
-                text(reason.as_str().to_owned()),
-                reason
-                    .description()
-                    .map(|description| Either5::B(description.to_owned())),
-            ]);
-            (EventKind::Close, session)
-        }
-        IoEvent::PollAnswer { session, body } => {
-            batch.push(text(body));
-            (EventKind::PollAnswer, session)
-        }
-        IoEvent::ConnectionClosed { connection } => (EventKind::ConnectionClosed, connection),
-    };
-    batch[start] = number(f64::from(kind as u32));
-    batch[start + 1] = number(session as f64);
-    batch.resize_with(start + EVENT_SLOTS as usize, || None);
+    }
+}
+
+/// A batch of events as it crosses to JS.
+pub fn pack(events: Vec<IoEvent>) -> Batch {
+    let mut packer = Packer::default();
+    for event in events {
+        packer.event(event);
+    }
+    (
+        Float64Array::new(packer.numbers),
+        packer.texts,
+        packer.buffers,
+    )
 }

@@ -42,10 +42,10 @@ impl BindingServer {
         })
     }
 
-    /// Everything queued so far, `EVENT_SLOTS` values per event (see events.rs).
+    /// Everything queued so far, packed as events.rs says.
     #[napi]
-    pub fn drain_events(&self) -> Vec<events::Slot> {
-        events::flatten(self.io.clients().drain())
+    pub fn drain_events(&self) -> events::Batch {
+        events::pack(self.io.clients().drain())
     }
 
     /// Whether JS listens to `packet` / `packetCreate` events.
@@ -86,6 +86,21 @@ impl BindingServer {
             .clients()
             .answers_taken_after(|| self.io.send_packet(&targets, packet))
             .map_err(|err| to_js(err.into()))?;
+        Ok(self.answers_waiting())
+    }
+
+    /// Queues the packets JS queued in a turn, one recipient each (see `convert::queued_packets`).
+    /// Returns how many poll answers wait in `takePollAnswers`.
+    #[napi]
+    pub fn send_queued(&self, records: Float64Array, texts: String) -> napi::Result<u32> {
+        self.io.clients().answers_taken_after(|| {
+            convert::queued_packets(&records, &texts).try_for_each(|queued| {
+                let (handle, packet) = queued?;
+                self.io
+                    .send_packet(&[handle], packet)
+                    .map_err(|err| to_js(err.into()))
+            })
+        })?;
         Ok(self.answers_waiting())
     }
 
@@ -237,11 +252,7 @@ impl BindingServer {
     /// answers released on this thread as `PollAnswer` events, then every event queued so far.
     /// Nothing of it woke JS.
     #[napi]
-    pub fn post(
-        &self,
-        sid: String,
-        body: Either<String, Buffer>,
-    ) -> napi::Result<Vec<events::Slot>> {
+    pub fn post(&self, sid: String, body: Either<String, Buffer>) -> napi::Result<events::Batch> {
         let body = match &body {
             Either::A(text) => PostBody::Text(text),
             Either::B(bytes) => PostBody::Binary(bytes),
@@ -251,7 +262,7 @@ impl BindingServer {
         clients
             .drained_after(|| self.io.engine().post(&sid, body))
             .map_err(|err| to_js(err.into()))?;
-        Ok(events::flatten(clients.drain_with_answers()))
+        Ok(events::pack(clients.drain_with_answers()))
     }
 
     #[napi]

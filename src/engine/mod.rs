@@ -58,13 +58,6 @@ pub struct Engine {
 /// A session's number, unique for the engine's life (JS holds it as an exact f64).
 pub type SessionHandle = u64;
 
-/// When the writer of a WebSocket that just got a packet is woken.
-#[derive(Clone, Copy)]
-enum Wake {
-    Now,
-    AtFlush,
-}
-
 /// Why a POST body was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostError {
@@ -152,11 +145,7 @@ impl Engine {
         self.by_handle.insert(handle, Arc::clone(&session));
         // Unreported: upstream creates the open packet in the socket's constructor, before anyone
         // can listen to its `packetCreate`.
-        self.queue_unreported(
-            &session,
-            self.open_packet(&session.sid, on_polling),
-            Wake::Now,
-        );
+        self.queue_unreported(&session, self.open_packet(&session.sid, on_polling));
         // A WebSocket session's heartbeat runs inside its connection's task (one task less per
         // connection); a polling session has no task of its own, so its heartbeat gets one.
         if on_polling {
@@ -318,19 +307,19 @@ impl Engine {
     }
 
     fn send_packet(&self, session: &Session, packet: Packet) -> bool {
-        self.queue_packet(session, packet, Wake::Now)
+        self.queue_packet(session, packet)
     }
 
-    fn queue_packet(&self, session: &Session, packet: Packet, wake: Wake) -> bool {
+    fn queue_packet(&self, session: &Session, packet: Packet) -> bool {
         // Messages come from the handler's side, which reports their creation itself (with
         // options such as `compress` that the engine does not see).
         if self.handler.wants_packets() && !matches!(packet, Packet::Message(_)) {
             self.handler.on_packet(session.handle, &packet, false);
         }
-        self.queue_unreported(session, packet, wake)
+        self.queue_unreported(session, packet)
     }
 
-    fn queue_unreported(&self, session: &Session, packet: Packet, wake: Wake) -> bool {
+    fn queue_unreported(&self, session: &Session, packet: Packet) -> bool {
         debug!(
             target: "engine:socket",
             sid = %session.sid,
@@ -345,10 +334,7 @@ impl Engine {
                 true
             }
             Ok(Sent::Wake(writer)) => {
-                match wake {
-                    Wake::Now => writer.wake(),
-                    Wake::AtFlush => self.writers_to_wake.lock().push(writer),
-                }
+                writer.wake();
                 true
             }
             Err(Closed) => false,
@@ -363,27 +349,39 @@ impl Engine {
     }
 
     /// Queues messages, in order, to the session named by `handle` (false if it is unknown or
-    /// closing). Its WebSocket writer is woken by the next `flush`, so that everything sent until
-    /// then goes out in one write, or sooner when much is queued (`EARLY_FLUSH_MESSAGES`).
+    /// closing). See `send_to_each`.
     pub fn send_to(&self, handle: SessionHandle, messages: &[Message]) -> bool {
-        let Some(session) = self
-            .by_handle
+        self.send_to_each(&[handle], messages) == 1
+    }
+
+    /// Queues messages, in order, to each session named in `targets`; returns how many took
+    /// them (unknown and closing ones do not). See `Sending`.
+    pub fn send_to_each(&self, targets: &[SessionHandle], messages: &[Message]) -> usize {
+        let mut sending = self.sending(messages);
+        for handle in targets {
+            if let Some(session) = self.session_by_handle(*handle) {
+                sending.to(&session);
+            }
+        }
+        sending.finish()
+    }
+
+    /// Starts queuing `messages` to sessions one by one (a broadcast is this loop).
+    pub fn sending<'a>(&'a self, messages: &'a [Message]) -> Sending<'a> {
+        Sending {
+            engine: self,
+            messages,
+            writers: Vec::new(),
+            recipients: 0,
+            queued: 0,
+        }
+    }
+
+    /// The session named by `handle`, if it is open.
+    pub fn session_by_handle(&self, handle: SessionHandle) -> Option<Arc<Session>> {
+        self.by_handle
             .get(&handle)
             .map(|entry| Arc::clone(entry.value()))
-        else {
-            return false;
-        };
-        let queued = messages.iter().all(|message| {
-            self.queue_packet(&session, Packet::Message(message.clone()), Wake::AtFlush)
-        });
-        let since_flush = self
-            .queued_since_flush
-            .fetch_add(messages.len(), Ordering::Relaxed)
-            + messages.len();
-        if since_flush >= EARLY_FLUSH_MESSAGES {
-            self.flush();
-        }
-        queued
     }
 
     /// Wakes the writer of every WebSocket that `send_to` queued to since the last flush.
@@ -447,6 +445,57 @@ impl Engine {
             "session closed",
         );
         self.handler.on_close(session.handle, reason);
+    }
+}
+
+/// Messages on their way to several sessions. Their WebSocket writers are woken by the next
+/// `Engine::flush`, so that everything sent until then goes out in one write, or sooner when
+/// much is queued (`EARLY_FLUSH_MESSAGES`); that bookkeeping is done once, by `finish`, not per
+/// recipient.
+pub struct Sending<'a> {
+    engine: &'a Engine,
+    messages: &'a [Message],
+    writers: Vec<Arc<Outbox>>,
+    recipients: usize,
+    queued: usize,
+}
+
+impl Sending<'_> {
+    /// Queues the messages to `session`, in order (nothing if it is closing).
+    pub fn to(&mut self, session: &Session) {
+        self.recipients += 1;
+        for message in self.messages {
+            debug!(
+                target: "engine:socket",
+                sid = %session.sid,
+                "sending packet \"message\" ({})",
+                Packet::Message(message.clone()).logged_data(),
+            );
+        }
+        match session.send_all(self.messages.iter().cloned().map(Packet::Message)) {
+            Ok(Sent::Queued) => {}
+            Ok(Sent::PollAnswer(body)) => self.engine.handler.on_poll_answer(session.handle, body),
+            Ok(Sent::Wake(writer)) => self.writers.push(writer),
+            Err(Closed) => return,
+        }
+        self.queued += 1;
+    }
+
+    /// Returns how many sessions took the messages.
+    pub fn finish(mut self) -> usize {
+        let engine = self.engine;
+        if !self.writers.is_empty() {
+            engine.writers_to_wake.lock().append(&mut self.writers);
+        }
+        let count = self.recipients * self.messages.len();
+        let since_flush = engine
+            .queued_since_flush
+            .fetch_add(count, Ordering::Relaxed)
+            + count;
+        if since_flush >= EARLY_FLUSH_MESSAGES {
+            engine.flush();
+        }
+        self.queued
     }
 }
 

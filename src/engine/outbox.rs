@@ -20,8 +20,9 @@ pub enum Outgoing {
 pub struct Outbox {
     queue: Mutex<Vec<Outgoing>>,
     wake: Notify,
-    /// Set when the writer is gone: nothing queued would ever be written.
-    gone: AtomicBool,
+    /// Set once a Close is queued or the writer is gone: nothing queued later would ever be
+    /// written.
+    closed: AtomicBool,
 }
 
 /// The connection is closing or closed: nothing more is sent on it.
@@ -44,12 +45,23 @@ impl Outbox {
     /// Appends without waking the writer. Ok(true) when the queue was empty: the caller must see
     /// to a wake-up (`Engine::flush` does it for the JS thread's sends).
     pub fn push(&self, item: Outgoing) -> Result<bool, Closed> {
-        if self.gone.load(Ordering::Acquire) {
+        self.push_all(std::iter::once(item))
+    }
+
+    /// `push` for several items, under one lock. Ok(true) when the queue was empty before.
+    pub fn push_all(&self, items: impl IntoIterator<Item = Outgoing>) -> Result<bool, Closed> {
+        if self.closed.load(Ordering::Acquire) {
             return Err(Closed);
         }
         let mut queue = self.queue.lock();
-        queue.push(item);
-        Ok(queue.len() == 1)
+        let was_empty = queue.is_empty();
+        for item in items {
+            if matches!(item, Outgoing::Close) {
+                self.closed.store(true, Ordering::Release);
+            }
+            queue.push(item);
+        }
+        Ok(was_empty)
     }
 
     /// Appends and wakes the writer.
@@ -71,7 +83,7 @@ impl Outbox {
 
     /// The writer ends: later sends fail instead of piling up.
     pub fn shut(&self) {
-        self.gone.store(true, Ordering::Release);
+        self.closed.store(true, Ordering::Release);
         self.queue.lock().clear();
     }
 
@@ -102,6 +114,18 @@ mod tests {
             Ok(true),
             "empty again after a batch"
         );
+    }
+
+    #[test]
+    fn nothing_is_queued_after_a_close() {
+        let outbox = Outbox::new();
+        assert_eq!(outbox.push(Outgoing::Packet(Packet::text("a"))), Ok(true));
+        assert_eq!(outbox.push(Outgoing::Close), Ok(false));
+        assert_eq!(
+            outbox.push(Outgoing::Packet(Packet::text("b"))),
+            Err(Closed)
+        );
+        assert_eq!(outbox.take_queued().len(), 2);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::protocol::engine_packet::Packet;
 use crate::protocol::{payload, payload_v3, Revision};
 use parking_lot::Mutex;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tracing::debug;
@@ -81,6 +81,10 @@ pub struct Session {
     /// See `Engine::send_to`.
     pub handle: u64,
     inner: Mutex<Inner>,
+    /// The WebSocket carrying the session once one does for good (a session never goes back to
+    /// polling), so that sends reach its outbox without taking the session's lock: the outbox
+    /// itself refuses them once the session closes it.
+    websocket: OnceLock<Arc<Outbox>>,
     /// Signalled by each pong, waited on by the heartbeat.
     pub(crate) pong: Notify,
     /// Signalled by any other packet: a sign of life that delays the ping timeout once.
@@ -145,10 +149,15 @@ pub(crate) enum PollOutcome {
 
 impl Session {
     pub(crate) fn new(sid: Sid, revision: Revision, handle: u64, state: SessionState) -> Self {
+        let websocket = OnceLock::new();
+        if let SessionState::WebSocket(outbox) = &state {
+            let _first = websocket.set(Arc::clone(outbox));
+        }
         Self {
             sid,
             revision,
             handle,
+            websocket,
             inner: Mutex::new(Inner {
                 state,
                 buffer: Vec::new(),
@@ -193,16 +202,28 @@ impl Session {
     /// Queues a packet on whatever transport carries the session (Err once it is closing), and
     /// says what the engine must do next, outside this session's lock.
     pub fn send(&self, packet: Packet) -> Result<Sent, Closed> {
+        self.send_all(std::iter::once(packet))
+    }
+
+    /// `send` for several packets, in order, under one lock.
+    pub fn send_all(&self, packets: impl Iterator<Item = Packet>) -> Result<Sent, Closed> {
+        if let Some(websocket) = self.websocket.get() {
+            return Ok(if websocket.push_all(packets.map(Outgoing::Packet))? {
+                Sent::Wake(Arc::clone(websocket))
+            } else {
+                Sent::Queued
+            });
+        }
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         match &mut inner.state {
-            SessionState::WebSocket(ws) => Ok(if ws.push(Outgoing::Packet(packet))? {
+            SessionState::WebSocket(ws) => Ok(if ws.push_all(packets.map(Outgoing::Packet))? {
                 Sent::Wake(Arc::clone(ws))
             } else {
                 Sent::Queued
             }),
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
-                inner.buffer.push(packet);
+                inner.buffer.extend(packets);
                 Ok(match polling.answer(self.revision, &inner.buffer) {
                     Some(body) => {
                         inner.buffer.clear();
@@ -335,6 +356,8 @@ impl Session {
         for packet in inner.buffer.drain(..) {
             websocket.send(Outgoing::Packet(packet))?;
         }
+        // After what polling had buffered, and under the lock: later sends queue behind it.
+        let _first = self.websocket.set(Arc::clone(websocket));
         Ok(answer)
     }
 

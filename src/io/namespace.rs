@@ -2,6 +2,7 @@
 //! Sockets are named by their Socket.IO id and carried by an engine session (its handle).
 use super::packet::{OutgoingPacket, StoredAs};
 use super::parser::{FramingError, Parser};
+use crate::engine::session::Session;
 use crate::engine::{Engine, SessionHandle};
 use crate::protocol::engine_packet::Message;
 use crate::recovery::PacketStore;
@@ -12,7 +13,7 @@ use tracing::debug;
 
 pub struct Namespace {
     name: String,
-    rooms: Mutex<RoomIndex>,
+    rooms: Mutex<RoomIndex<Arc<Session>>>,
     engine: Arc<Engine>,
     /// The packet log (shared by every namespace, keyed by name): set when recovery is on.
     log: Option<Arc<dyn PacketStore>>,
@@ -54,9 +55,14 @@ impl Namespace {
     }
 
     /// The socket `id` receives broadcasts from now on, through `session`. A socket that takes
-    /// over the id of another (a restored session) replaces it.
+    /// over the id of another (a restored session) replaces it; one whose session is already
+    /// gone receives nothing.
     pub fn connect(&self, id: &str, session: SessionHandle) {
-        self.rooms.lock().connect(id, session);
+        let mut index = self.rooms.lock();
+        match self.engine.session_by_handle(session) {
+            Some(session) => index.connect(id, session),
+            None => index.disconnect(id),
+        }
     }
 
     pub fn disconnect(&self, id: &str) {
@@ -92,9 +98,13 @@ impl Namespace {
         offset: Option<u64>,
     ) -> Result<usize, FramingError> {
         let frames = packet.frames(self.parser)?;
-        let recipients = self.rooms.lock().recipients(rooms, except, offset);
-        self.send_frames(&recipients, frames, packet.stored);
-        Ok(recipients.len())
+        let mut sending = self.engine.sending(&frames);
+        self.rooms
+            .lock()
+            .for_each_recipient(rooms, except, offset, |session| sending.to(session));
+        let recipients = sending.finish();
+        self.store(packet.stored, frames);
+        Ok(recipients)
     }
 
     /// Sends `packet` to the sessions `targets`, framed once, and keeps it for recovery when it
@@ -117,9 +127,12 @@ impl Namespace {
         frames: Arc<[Message]>,
         stored: Option<StoredAs>,
     ) {
-        for &target in targets {
-            self.engine.send_to(target, &frames);
-        }
+        self.engine.send_to_each(targets, &frames);
+        self.store(stored, frames);
+    }
+
+    /// Keeps a sent packet for recovery when it says so.
+    fn store(&self, stored: Option<StoredAs>, frames: Arc<[Message]>) {
         if let (Some(stored), Some(log)) = (stored, &self.log) {
             log.append(&self.name, stored.into_stored(frames));
         }

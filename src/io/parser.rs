@@ -63,16 +63,22 @@ impl Parser {
     pub fn frames(self, packet: PacketParts<'_>) -> Result<Arc<[Message]>, FramingError> {
         match self {
             Parser::Default => {
-                let text = socketio_packet::encode(
-                    packet.kind,
-                    packet.attachments.len(),
-                    packet.nsp,
-                    packet.id,
-                    packet.data,
+                let message = TextMessage::encode_with(
+                    socketio_packet::encoded_len_hint(packet.nsp, packet.data),
+                    |frame| {
+                        socketio_packet::encode_into(
+                            frame,
+                            packet.kind,
+                            packet.attachments.len(),
+                            packet.nsp,
+                            packet.id,
+                            packet.data,
+                        )
+                    },
                 );
-                debug!(target: "socket.io-parser", "encoded {} as {}", packet.header(), text);
+                debug!(target: "socket.io-parser", "encoded {} as {}", packet.header(), message.data());
                 let mut frames = Vec::with_capacity(1 + packet.attachments.len());
-                frames.push(Message::Text(TextMessage::new(&text)));
+                frames.push(Message::Text(message));
                 frames.extend(packet.attachments.iter().cloned().map(Message::Binary));
                 Ok(Arc::from(frames))
             }

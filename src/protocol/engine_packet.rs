@@ -13,9 +13,15 @@ pub struct TextMessage(Utf8Bytes);
 impl TextMessage {
     /// Encodes `data` as a message packet.
     pub fn new(data: &str) -> Self {
-        let mut frame = String::with_capacity(data.len() + 1);
+        Self::encode_with(data.len(), |frame| frame.push_str(data))
+    }
+
+    /// Encodes as a message packet the data that `write` appends (about `capacity` bytes), in
+    /// place: no copy of it is made.
+    pub fn encode_with(capacity: usize, write: impl FnOnce(&mut String)) -> Self {
+        let mut frame = String::with_capacity(capacity + 1);
         frame.push('4');
-        frame.push_str(data);
+        write(&mut frame);
         Self(Utf8Bytes::from(frame))
     }
 

@@ -172,15 +172,21 @@ pub fn decode(text: &str, max_attachments: usize) -> Result<PacketHeader<'_>, Pa
     })
 }
 
-/// Encodes a packet's text part; binary attachments follow it as separate messages.
-pub fn encode(
+/// About the length of an encoded packet, for its buffer's capacity.
+pub fn encoded_len_hint(nsp: &str, data: &str) -> usize {
+    data.len() + nsp.len() + 12
+}
+
+/// Appends the encoding of a packet's text part to `out`; binary attachments follow it as
+/// separate messages.
+pub fn encode_into(
+    out: &mut String,
     kind: PacketType,
     attachments: usize,
     nsp: &str,
     id: Option<u64>,
     data: &str,
-) -> String {
-    let mut out = String::with_capacity(data.len() + nsp.len() + 12);
+) {
     out.push((b'0' + kind as u8) as char);
     if kind.is_binary() {
         let _infallible = write!(out, "{attachments}-");
@@ -193,12 +199,23 @@ pub fn encode(
         let _infallible = write!(out, "{id}");
     }
     out.push_str(data);
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode(
+        kind: PacketType,
+        attachments: usize,
+        nsp: &str,
+        id: Option<u64>,
+        data: &str,
+    ) -> String {
+        let mut out = String::new();
+        encode_into(&mut out, kind, attachments, nsp, id, data);
+        out
+    }
 
     #[test]
     fn decodes_every_field() {
