@@ -147,7 +147,7 @@ class Client {
       this.conn._socketIoPacketCreated(text, attachments, opts.compress !== false);
     }
     const native = this.server.engine.native;
-    if (attachments === null && this.conn.transport.name === "websocket") {
+    if (attachments === null && this.conn._transportName === "websocket") {
       native.queuePacket(this.conn._handle, packet.nsp || "/", type, packet.id, json);
     } else {
       native.sendPacket(this.conn._target, [packet.nsp || "/", type, packet.id, json, attachments, undefined]);
