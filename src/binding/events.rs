@@ -83,23 +83,16 @@ impl Packer {
         }
     }
 
-    fn event(&mut self, event: IoEvent) {
-        let (kind, session) = match &event {
-            IoEvent::SocketIoPacket { session, .. } => (EventKind::SocketIoPacket, *session),
-            IoEvent::ParseError { session, .. } => (EventKind::ParseError, *session),
-            IoEvent::Undecoded { session, .. } => (EventKind::Undecoded, *session),
-            IoEvent::Message { session, .. } => (EventKind::Message, *session),
-            IoEvent::Packet { session, .. } => (EventKind::Packet, *session),
-            IoEvent::Upgrading { session } => (EventKind::Upgrading, *session),
-            IoEvent::Upgrade { session } => (EventKind::Upgrade, *session),
-            IoEvent::Close { session, .. } => (EventKind::Close, *session),
-            IoEvent::PollAnswer { session, .. } => (EventKind::PollAnswer, *session),
-            IoEvent::ConnectionClosed { connection } => (EventKind::ConnectionClosed, *connection),
-        };
+    /// An event's kind and session, which come first.
+    fn head(&mut self, kind: EventKind, session: u64) {
         self.number(f64::from(kind as u32));
         self.number(session as f64);
+    }
+
+    fn event(&mut self, event: IoEvent) {
         match event {
-            IoEvent::SocketIoPacket { packet, .. } => {
+            IoEvent::SocketIoPacket { session, packet } => {
+                self.head(EventKind::SocketIoPacket, session);
                 self.text(&packet.nsp);
                 self.number(f64::from(packet.kind as u32));
                 self.number(packet.id.map_or(-1.0, |id| id as f64));
@@ -109,13 +102,24 @@ impl Packer {
                     self.buffers.push(attachment.to_vec().into());
                 }
             }
-            IoEvent::ParseError { message, .. } => self.text(&message),
-            IoEvent::Undecoded { message, .. } | IoEvent::Message { message, .. } => {
-                self.message(&message)
+            IoEvent::ParseError { session, message } => {
+                self.head(EventKind::ParseError, session);
+                self.text(&message);
+            }
+            IoEvent::Undecoded { session, message } => {
+                self.head(EventKind::Undecoded, session);
+                self.message(&message);
+            }
+            IoEvent::Message { session, message } => {
+                self.head(EventKind::Message, session);
+                self.message(&message);
             }
             IoEvent::Packet {
-                packet, incoming, ..
+                session,
+                packet,
+                incoming,
             } => {
+                self.head(EventKind::Packet, session);
                 self.number(if incoming { 1.0 } else { 0.0 });
                 self.text(packet.type_name());
                 match &packet {
@@ -127,14 +131,20 @@ impl Packer {
                     _ => self.optional_text(None),
                 }
             }
-            IoEvent::Close { reason, .. } => {
+            IoEvent::Upgrading { session } => self.head(EventKind::Upgrading, session),
+            IoEvent::Upgrade { session } => self.head(EventKind::Upgrade, session),
+            IoEvent::Close { session, reason } => {
+                self.head(EventKind::Close, session);
                 self.text(reason.as_str());
                 self.optional_text(reason.description());
             }
-            IoEvent::PollAnswer { body, .. } => self.text(&body),
-            IoEvent::Upgrading { .. }
-            | IoEvent::Upgrade { .. }
-            | IoEvent::ConnectionClosed { .. } => {}
+            IoEvent::PollAnswer { session, body } => {
+                self.head(EventKind::PollAnswer, session);
+                self.text(&body);
+            }
+            IoEvent::ConnectionClosed { connection } => {
+                self.head(EventKind::ConnectionClosed, connection)
+            }
         }
     }
 }

@@ -208,20 +208,12 @@ impl Session {
     /// `send` for several packets, in order, under one lock.
     pub fn send_all(&self, packets: impl Iterator<Item = Packet>) -> Result<Sent, Closed> {
         if let Some(websocket) = self.websocket.get() {
-            return Ok(if websocket.push_all(packets.map(Outgoing::Packet))? {
-                Sent::Wake(Arc::clone(websocket))
-            } else {
-                Sent::Queued
-            });
+            return queue_on(websocket, packets);
         }
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         match &mut inner.state {
-            SessionState::WebSocket(ws) => Ok(if ws.push_all(packets.map(Outgoing::Packet))? {
-                Sent::Wake(Arc::clone(ws))
-            } else {
-                Sent::Queued
-            }),
+            SessionState::WebSocket(ws) => queue_on(ws, packets),
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
                 inner.buffer.extend(packets);
                 Ok(match polling.answer(self.revision, &inner.buffer) {
@@ -435,6 +427,18 @@ impl Session {
             SessionState::ClosingPolling { .. } => Ok(None),
         }
     }
+}
+
+/// Queues packets on a WebSocket's outbox; its writer is to be woken if it was idle.
+fn queue_on(
+    websocket: &Arc<Outbox>,
+    packets: impl Iterator<Item = Packet>,
+) -> Result<Sent, Closed> {
+    Ok(if websocket.push_all(packets.map(Outgoing::Packet))? {
+        Sent::Wake(Arc::clone(websocket))
+    } else {
+        Sent::Queued
+    })
 }
 
 /// What becomes of an upgrade candidate when its session stops. Before the probe's pong the
