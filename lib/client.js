@@ -132,26 +132,27 @@ class Client {
       debug("volatile packet is discarded since the transport is not currently writable");
       return;
     }
-    this.server.engine.native.markBusy(this.conn);
+    const native = this.server.engine.native;
+    const nsp = packet.nsp || "/";
+    native.markBusy(this.conn);
     if (encodesInJs(this.server, packet.data, this.conn._packetCreateListened)) {
       const encoded = this.server.encoder.encode(packet);
       if (this.conn._packetCreateListened) {
         this.conn._socketIoPacketCreated(encoded[0], encoded.slice(1), opts.compress !== false);
       }
-      this.server.engine.native.sendEncoded(this.conn._target, packet.nsp || "/", encoded, undefined);
+      native.sendEncoded(this.conn._target, nsp, encoded, undefined);
       return;
     }
     const { type, json, attachments } = encodeData(packet.type, packet.data);
     if (this.conn._packetCreateListened) {
-      const text = encodeText(type, attachments, packet.nsp || "/", packet.id, json);
+      const text = encodeText(type, attachments, nsp, packet.id, json);
       this.conn._socketIoPacketCreated(text, attachments, opts.compress !== false);
     }
-    const native = this.server.engine.native;
-    if (attachments === null && this.conn._transportName === "websocket") {
-      native.queuePacket(this.conn._handle, packet.nsp || "/", type, packet.id, json);
-    } else {
-      native.sendPacket(this.conn._target, [packet.nsp || "/", type, packet.id, json, attachments, undefined]);
-    }
+    const queued =
+      attachments === null &&
+      this.conn._transportName === "websocket" &&
+      native.queuePacket(this.conn._handle, nsp, type, packet.id, json);
+    if (!queued) native.sendPacket(this.conn._target, [nsp, type, packet.id, json, attachments, undefined]);
   }
 
   /**

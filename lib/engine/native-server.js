@@ -184,20 +184,18 @@ class NativeServer {
   }
 
   /**
-   * Queues a Socket.IO packet without attachments to the WebSocket session `handle`: it is held
-   * back until the turn's flush, or until any other call here, so that the packets of a turn (a
-   * burst of acks) cross to Rust in one call, in the order they were sent. Only for WebSocket
-   * sessions: a send to a polling one may answer its waiting GET, which upstream does within the
-   * send.
+   * Holds back a Socket.IO packet without attachments to the WebSocket session `handle` until
+   * the turn's flush, or until any other call here, so that the packets of a turn (a burst of
+   * acks) cross to Rust in one call, in the order they were sent. Only for WebSocket sessions: a
+   * send to a polling one may answer its waiting GET, which upstream does within the send.
+   * Returns false, holding nothing, when the packet must be sent with `sendPacket` instead.
    */
   queuePacket(handle, nsp, type, ackId, json) {
-    if (!this.#queueing || this.#sendingNow || nsp.includes(QUEUED_TEXT_SEPARATOR)) {
-      this.sendPacket(new Float64Array([handle]), [nsp, type, ackId, json, undefined, undefined]);
-      return;
-    }
+    if (!this.#queueing || this.#sendingNow || nsp.includes(QUEUED_TEXT_SEPARATOR)) return false;
     this.#queuedRecords.push(handle, type, ackId ?? -1);
     this.#queuedTexts.push(nsp, json);
     this.#scheduleFlush();
+    return true;
   }
 
   /**
