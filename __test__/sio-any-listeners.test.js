@@ -3,15 +3,10 @@
 
 const { describe, it } = require("node:test");
 const assert = require("node:assert");
-const { TRANSPORTS, harness, waitFor, connectMany, serverSocketOf, successAfter, deferred } = require("./support/sio-helpers");
+const { TRANSPORTS, harness, connectMany, serverSocketOf, successAfter, deferred, connectedPair } = require("./support/sio-helpers");
 
-async function pair(t, transport) {
-  const h = harness(t);
-  const { io, port } = await h.server();
-  const connection = waitFor(io, "connection");
-  const client = await h.connect(port, "/", { transports: [transport] });
-  const [socket] = await connection;
-  return { h, io, port, client, socket };
+function pair(t, transport) {
+  return connectedPair(t, transport);
 }
 
 for (const transport of TRANSPORTS) {

@@ -12,15 +12,11 @@ const {
   serverSocketOf,
   successAfter,
   deferred,
+  connectedPair,
 } = require("./support/sio-helpers");
 
-async function pair(t, transport, serverOpts = {}, clientOpts = {}) {
-  const h = harness(t);
-  const srv = await h.server(serverOpts);
-  const connection = waitFor(srv.io, "connection");
-  const client = await h.connect(srv.port, "/", { transports: [transport], ...clientOpts });
-  const [socket] = await connection;
-  return { h, ...srv, client, socket };
+function pair(t, transport, serverOpts = {}, clientOpts = {}) {
+  return connectedPair(t, transport, { serverOpts, clientOpts });
 }
 
 /** Records the server-side 'disconnecting' / 'disconnect' events of a socket. */

@@ -8,7 +8,7 @@
 
 const { describe, it } = require("node:test");
 const assert = require("node:assert");
-const { TRANSPORTS, harness, waitFor, successAfter } = require("./support/sio-helpers");
+const { TRANSPORTS, harness, successAfter, connectedPair } = require("./support/sio-helpers");
 
 const TEXTS = ["plain", "accentué ü", "emoji 😀 and 𝄞", "", "ends with \u001e", "日本語のテキスト"];
 
@@ -16,11 +16,7 @@ for (const transport of TRANSPORTS) {
   describe(`event batches (${transport})`, () => {
     for (const nsp of ["/", "/名前-😀"]) {
       it(`keeps texts of every width and binaries whole and in order (namespace ${nsp})`, async (t) => {
-        const h = harness(t);
-        const { io, port } = await h.server();
-        const connection = waitFor(io.of(nsp), "connection");
-        const client = await h.connect(port, nsp, { transports: [transport] });
-        const [socket] = await connection;
+        const { client, socket } = await connectedPair(t, transport, { nsp });
         const expected = [];
         for (const [i, text] of TEXTS.entries()) {
           expected.push(["text", i, text, { nested: text }]);

@@ -8,20 +8,15 @@ const {
   harness,
   waitFor,
   expectNoEvent,
-  serverSocketOf,
   successAfter,
   deferred,
   delay,
+  connectedPair,
 } = require("./support/sio-helpers");
 
 /** Server + one connected client + its server-side socket. */
-async function pair(t, transport, serverOpts = {}, clientOpts = {}) {
-  const h = harness(t);
-  const { io, port } = await h.server(serverOpts);
-  const connection = waitFor(io, "connection");
-  const client = await h.connect(port, "/", { transports: [transport], ...clientOpts });
-  const [socket] = await connection;
-  return { h, io, port, client, socket };
+function pair(t, transport, serverOpts = {}, clientOpts = {}) {
+  return connectedPair(t, transport, { serverOpts, clientOpts });
 }
 
 for (const transport of TRANSPORTS) {

@@ -3,16 +3,14 @@
 
 const { describe, it } = require("node:test");
 const assert = require("node:assert");
-const { TRANSPORTS, harness, waitFor } = require("./support/sio-helpers");
+const { TRANSPORTS, harness, waitFor, connectedPair } = require("./support/sio-helpers");
 
 for (const transport of TRANSPORTS) {
   describe(`socket.request (${transport})`, () => {
     it("carries the handshake's method, URL, headers, query and the connection's addresses", async (t) => {
-      const h = harness(t);
-      const { io, port } = await h.server();
-      const onConnection = waitFor(io, "connection");
-      await h.connect(port, "/", { transports: [transport], query: { room: "a b" }, extraHeaders: { "x-user": "u1" } });
-      const [socket] = await onConnection;
+      const { port, socket } = await connectedPair(t, transport, {
+        clientOpts: { query: { room: "a b" }, extraHeaders: { "x-user": "u1" } },
+      });
       const req = socket.request;
 
       assert.strictEqual(req.method, "GET");
@@ -52,11 +50,7 @@ for (const transport of TRANSPORTS) {
     });
 
     it("can be destroyed by the user without closing the connection", async (t) => {
-      const h = harness(t);
-      const { io, port } = await h.server();
-      const onConnection = waitFor(io, "connection");
-      const client = await h.connect(port, "/", { transports: [transport] });
-      const [socket] = await onConnection;
+      const { client, socket } = await connectedPair(t, transport);
       socket.request.destroy();
       const echoed = new Promise((resolve) => client.emit("ping", resolve));
       socket.on("ping", (ack) => ack("pong"));
@@ -68,11 +62,7 @@ for (const transport of TRANSPORTS) {
 for (const transport of TRANSPORTS) {
   describe(`socket.conn.transport (${transport})`, () => {
     it("is the open transport while connected, and closed when first read after the close", async (t) => {
-      const h = harness(t);
-      const { io, port } = await h.server();
-      const onConnection = waitFor(io, "connection");
-      const client = await h.connect(port, "/", { transports: [transport] });
-      const [socket] = await onConnection;
+      const { h, io, port, client, socket } = await connectedPair(t, transport);
       const conn = socket.conn;
       assert.strictEqual(conn.transport.name, transport);
       assert.strictEqual(conn.transport.readyState, "open");

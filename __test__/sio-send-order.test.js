@@ -7,23 +7,15 @@
 
 const { describe, it } = require("node:test");
 const assert = require("node:assert");
-const { TRANSPORTS, harness, waitFor, successAfter } = require("./support/sio-helpers");
+const { TRANSPORTS, harness, waitFor, successAfter, connectedPair } = require("./support/sio-helpers");
 const { startRedis } = require("./support/services");
 const { createAdapter } = require("../lib/cluster/redis-streams");
 
-async function pair(t, transport, nsp = "/") {
-  const h = harness(t);
-  const { io, port } = await h.server();
-  const connection = waitFor(io.of(nsp), "connection");
-  const client = await h.connect(port, nsp, { transports: [transport] });
-  const [socket] = await connection;
-  return { h, io, port, client, socket };
-}
 
 for (const transport of TRANSPORTS) {
   describe(`send order (${transport})`, () => {
     it("keeps a turn's emits, broadcasts and acks in the order they were sent", async (t) => {
-      const { io, client, socket } = await pair(t, transport);
+      const { io, client, socket } = await connectedPair(t, transport);
       const got = successAfter(6);
       client.on("m", (n) => got(n));
       socket.on("go", (ack) => {
@@ -41,7 +33,7 @@ for (const transport of TRANSPORTS) {
     });
 
     it("delivers what was sent before a disconnection in the same turn", async (t) => {
-      const { client, socket } = await pair(t, transport);
+      const { client, socket } = await connectedPair(t, transport);
       const got = successAfter(3);
       client.on("m", (n) => got(n));
       const disconnected = waitFor(client, "disconnect");
@@ -54,7 +46,7 @@ for (const transport of TRANSPORTS) {
     });
 
     it("answers many acks of one turn, each to its own request", async (t) => {
-      const { client, socket } = await pair(t, transport);
+      const { client, socket } = await connectedPair(t, transport);
       socket.on("double", (n, ack) => ack(n * 2));
       const answers = await Promise.all(
         Array.from({ length: 50 }, (_, n) => client.timeout(5000).emitWithAck("double", n)),

@@ -321,6 +321,20 @@ async function connectMany(h, port, n, nsp = "/", opts = {}) {
   return clients;
 }
 
+/**
+ * A server (`serverOpts`), one client connected to namespace `nsp` over `transport`
+ * (`clientOpts` added), and its server-side socket: `{ h, io, port, ..., client, socket }`, with
+ * everything `h.server()` returns.
+ */
+async function connectedPair(t, transport, { serverOpts = {}, clientOpts = {}, nsp = "/" } = {}) {
+  const h = harness(t);
+  const srv = await h.server(serverOpts);
+  const connection = waitFor(srv.io.of(nsp), "connection");
+  const client = await h.connect(srv.port, nsp, { transports: [transport], ...clientOpts });
+  const [socket] = await connection;
+  return { h, ...srv, client, socket };
+}
+
 /** Finds the server-side socket for a connected client socket. */
 function serverSocketOf(io, client, nsp = client.nsp) {
   const s = io.of(nsp).sockets.get(client.id);
@@ -571,6 +585,7 @@ module.exports = {
   harness,
   connected,
   connectMany,
+  connectedPair,
   serverSocketOf,
   httpRequest,
   nextRequest,
