@@ -102,6 +102,11 @@ const decoders = {
   },
   [EventKind.PollAnswer]: (r, session) => ({ kind: "PollAnswer", session, body: r.text() }),
   [EventKind.ConnectionClosed]: (r, connection) => ({ kind: "ConnectionClosed", connection }),
+  [EventKind.ConnectionHandedBack]: (r, connection) => {
+    const fd = r.number();
+    const [, read] = r.textOrBinary();
+    return { kind: "ConnectionHandedBack", connection, fd, read };
+  },
 };
 
 /** A batch of events from its packed form. */
@@ -357,6 +362,26 @@ class NativeServer {
   upgradeWebsocket(handoff, sid) {
     this.sendQueued();
     return this.#binding.upgradeWebsocket(handoff, sid);
+  }
+
+  /**
+   * Rust serves the polling requests of a kept-alive connection from now on
+   * (src/engine/polling_connection.rs); `handoff` names its descriptor and the terms of the
+   * answer just given on it.
+   */
+  takePollingConnection(handoff) {
+    this.sendQueued();
+    this.#binding.takePollingConnection(handoff);
+  }
+
+  /** Every polling request goes through JS from now on: Rust hands its connections back. */
+  servePollingInJs() {
+    this.#binding.servePollingInJs();
+  }
+
+  /** The HTTP server closes its idle connections: Rust closes the idle ones it serves. */
+  closeIdlePollingConnections() {
+    this.#binding.closeIdlePollingConnections();
   }
 
   /**

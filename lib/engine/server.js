@@ -6,8 +6,8 @@ const debug = require("debug")("engine");
 const { NativeServer } = require("./native-server");
 const { Socket } = require("./socket");
 const { Polling } = require("./transports/polling");
+const { HandedOffConnections } = require("./handed-off");
 const {
-  HandedOffConnections,
   WebSocketResponse,
   handOver,
   prepareHandOff,
@@ -16,6 +16,9 @@ const {
 const { generateId } = require("../ids");
 const { parseQuery } = require("./query");
 const { errors, errorMessages, abortRequest, abortUpgrade } = require("./errors");
+
+/** The events about a handed-over connection rather than a session. */
+const CONNECTION_EVENTS = new Set(["ConnectionClosed", "ConnectionHandedBack"]);
 
 /** The events that carry what a client sent. */
 const CLIENT_INPUT = new Set(["SocketIoPacket", "Undecoded", "ParseError", "Message", "Packet"]);
@@ -55,7 +58,20 @@ class Server extends EventEmitter {
         opts.cookie,
       );
     }
-    if (this.opts.cors) this.use(require("cors")(this.opts.cors));
+    /** The `cors` option's middleware: its headers hang on the request's Origin alone. */
+    this._corsMiddleware = null;
+    if (this.opts.cors) this.use((this._corsMiddleware = require("cors")(this.opts.cors)));
+    /**
+     * Whether a kept-alive connection's polling requests may be served by Rust once JS answered
+     * one (see transports/polling.js): not when the answer depends on more than the request's
+     * Origin, User-Agent and Accept-Encoding, or on code that runs per request.
+     */
+    this._pollingInRust = pollingServableInRust(this.opts);
+    this.on("newListener", (event) => {
+      if (event === "headers") this._servePollingInJs();
+    });
+    /** The path `attach` serves (Rust serves it on the connections it takes over). */
+    this._path = undefined;
     /** The size from which WebSocket messages are compressed; undefined: perMessageDeflate off. */
     this._deflateThreshold = opts.perMessageDeflate
       ? Object.assign({ threshold: 1024 }, opts.perMessageDeflate).threshold
@@ -70,6 +86,14 @@ class Server extends EventEmitter {
 
   use(fn) {
     this.middlewares.push(fn);
+    if (fn !== this._corsMiddleware) this._servePollingInJs();
+  }
+
+  /** Every polling request goes through JS from now on: a hook that runs per request was added. */
+  _servePollingInJs() {
+    if (!this._pollingInRust) return;
+    this._pollingInRust = false;
+    this.native.servePollingInJs();
   }
 
   /**
@@ -129,6 +153,18 @@ class Server extends EventEmitter {
     if (options.addTrailingSlash !== false) path += "/";
     const destroyUpgradeTimeout = options.destroyUpgradeTimeout || 1000;
     const check = (req) => req.url.startsWith(path);
+
+    this._path = path;
+    // Node's close() calls closeIdleConnections(); the connections Rust serves close with them.
+    for (const method of ["closeIdleConnections", "closeAllConnections"]) {
+      const own = server[method];
+      if (typeof own !== "function") continue;
+      const native = this.native;
+      server[method] = function () {
+        native.closeIdlePollingConnections();
+        return own.apply(this, arguments);
+      };
+    }
 
     const listeners = server.listeners("request").slice(0);
     server.removeAllListeners("request");
@@ -373,7 +409,7 @@ class Server extends EventEmitter {
       try {
         this._dispatch(event);
       } catch (error) {
-        const socket = event.kind === "ConnectionClosed" ? undefined : this._byHandle.get(event.session);
+        const socket = CONNECTION_EVENTS.has(event.kind) ? undefined : this._byHandle.get(event.session);
         this._faulted(socket, error, faults);
         if (socket) (faulted ??= new Set()).add(event.session);
       }
@@ -385,6 +421,10 @@ class Server extends EventEmitter {
   _dispatch(event) {
     if (event.kind === "ConnectionClosed") {
       this._handedOff.release(event.connection);
+      return;
+    }
+    if (event.kind === "ConnectionHandedBack") {
+      this._handedOff.handBack(event.connection, event.fd, event.read);
       return;
     }
     const socket = this._byHandle.get(event.session);
@@ -446,6 +486,16 @@ function rethrow(error) {
  */
 function destroyOnError() {
   this.destroy();
+}
+
+/**
+ * Whether the options let Rust serve polling requests (see `_pollingInRust`): CORS decided by a
+ * function may depend on anything, and zlib options other than the level are Node's alone.
+ */
+function pollingServableInRust(opts) {
+  if (opts.cors && typeof opts.cors.origin === "function") return false;
+  const compression = opts.httpCompression;
+  return !compression || Object.keys(compression).every((key) => key === "threshold" || key === "level");
 }
 
 function prepare(req) {

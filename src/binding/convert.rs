@@ -2,6 +2,7 @@
 //! Numbers arrive as f64; each is checked once here.
 use super::error::to_js;
 use crate::engine::config::EngineConfig;
+use crate::engine::polling_connection::{Compression, Encoding, PollingHandoff, PollingTerms};
 use crate::engine::stream::HandedStream;
 use crate::engine::{SessionHandle, WebSocketHandoff};
 use crate::io::error::IoError;
@@ -113,6 +114,78 @@ pub struct BindingHandoff {
     pub deflate_threshold: Option<u32>,
     /// Names the connection in the event that reports it closed.
     pub connection: f64,
+}
+
+/// A kept-alive connection Node hands over after answering one of its polling requests, with
+/// the terms of that answer (see src/engine/polling_connection.rs).
+#[napi(object, object_to_js = false)]
+pub struct BindingPollingHandoff {
+    /// The connection's descriptor (Rust takes a duplicate; Node closes its own afterwards).
+    pub fd: i32,
+    /// Names the connection in the event that reports it closed or handed back.
+    pub connection: f64,
+    /// The engine's path.
+    pub path: String,
+    /// The answered request's headers that its answer depended on.
+    pub origin: Option<String>,
+    pub user_agent: Option<String>,
+    pub accept_encoding: Option<String>,
+    /// The answer's head as Node wrote it (`res._header`).
+    pub answer_head: String,
+    /// "gzip" or "deflate" when answers from `compressionThreshold` bytes are compressed.
+    pub compression: Option<String>,
+    pub compression_threshold: Option<u32>,
+    /// zlib's level; -1 or none for zlib's default.
+    pub compression_level: Option<i32>,
+    /// Node's `keepAliveTimeout` in ms; 0: none.
+    pub keep_alive_ms: u32,
+    pub max_body: f64,
+}
+
+/// zlib's default level (Z_DEFAULT_COMPRESSION, -1, stands for it).
+const DEFAULT_COMPRESSION_LEVEL: u32 = 6;
+
+pub fn polling_handoff(handoff: BindingPollingHandoff) -> napi::Result<PollingHandoff> {
+    if handoff.fd < 0 {
+        return Err(to_js(IoError::InvalidArgument(
+            "a polling connection is handed over by its descriptor".to_owned(),
+        )));
+    }
+    let (stream, _no_bridge) =
+        HandedStream::take_over(handoff.fd).map_err(|err| to_js(IoError::TakeOver(err)))?;
+    let encoding = match handoff.compression.as_deref() {
+        None => None,
+        Some("gzip") => Some(Encoding::Gzip),
+        Some("deflate") => Some(Encoding::Deflate),
+        Some(other) => {
+            return Err(to_js(IoError::InvalidArgument(format!(
+                "unknown compression {other:?}"
+            ))))
+        }
+    };
+    let compression = encoding.map(|encoding| Compression {
+        encoding,
+        threshold: handoff.compression_threshold.unwrap_or(1024) as usize,
+        level: match handoff.compression_level {
+            Some(level @ 0..=9) => level as u32,
+            _ => DEFAULT_COMPRESSION_LEVEL,
+        },
+    });
+    Ok(PollingHandoff {
+        stream,
+        connection: non_negative("connection", handoff.connection)? as u64,
+        terms: PollingTerms {
+            path: handoff.path,
+            origin: handoff.origin,
+            user_agent: handoff.user_agent,
+            accept_encoding: handoff.accept_encoding,
+            headers: PollingTerms::repeated_headers(&handoff.answer_head),
+            compression,
+            keep_alive: (handoff.keep_alive_ms > 0)
+                .then(|| Duration::from_millis(u64::from(handoff.keep_alive_ms))),
+            max_body: non_negative("maxBody", handoff.max_body)? as usize,
+        },
+    })
 }
 
 fn non_negative(name: &str, value: f64) -> napi::Result<f64> {

@@ -34,6 +34,8 @@ pub enum EventKind {
     PollAnswer,
     /// (the connection's id in the session slot)
     ConnectionClosed,
+    /// (the connection's id in the session slot) descriptor, the bytes read (a binary)
+    ConnectionHandedBack,
 }
 
 /// The length that stands for a binary (a text stands as its own length, none as -1).
@@ -144,6 +146,15 @@ impl Packer {
             }
             IoEvent::ConnectionClosed { connection } => {
                 self.head(EventKind::ConnectionClosed, connection)
+            }
+            IoEvent::ConnectionHandedBack {
+                connection,
+                fd,
+                read,
+            } => {
+                self.head(EventKind::ConnectionHandedBack, connection);
+                self.number(f64::from(fd));
+                self.binary(&read);
             }
         }
     }

@@ -1,7 +1,8 @@
 //! `BindingServer`: `io::SocketIo` as lib/engine/native-server.js drives it. Each method converts
 //! its arguments, calls the core, and converts the result; nothing else.
 use super::convert::{
-    self, BindingHandoff, BindingPacket, BindingServerOptions, BindingStoredPacket,
+    self, BindingHandoff, BindingPacket, BindingPollingHandoff, BindingServerOptions,
+    BindingStoredPacket,
 };
 use super::error::to_js;
 use super::events;
@@ -291,6 +292,26 @@ impl BindingServer {
             .engine()
             .open_websocket(handoff, &sid, Revision::from_eio(protocol));
         Ok((handle as f64, bridge))
+    }
+
+    /// Serves the polling requests of a kept-alive connection in Rust from now on.
+    #[napi]
+    pub fn take_polling_connection(&self, handoff: BindingPollingHandoff) -> napi::Result<()> {
+        let handoff = convert::polling_handoff(handoff)?;
+        self.io.engine().take_polling_connection(handoff);
+        Ok(())
+    }
+
+    /// Every polling request goes through JS from now on (a hook per request was added).
+    #[napi]
+    pub fn serve_polling_in_js(&self) {
+        self.io.engine().serve_polling_in_js();
+    }
+
+    /// The HTTP server closes its idle connections: so do the polling connections Rust serves.
+    #[napi]
+    pub fn close_idle_polling_connections(&self) {
+        self.io.engine().close_idle_polling_connections();
     }
 
     /// Upgrades polling session `sid` to a WebSocket (see `openWebsocket`); returns the bridge's

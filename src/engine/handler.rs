@@ -4,6 +4,7 @@ use super::close_reason::CloseReason;
 use super::SessionHandle;
 use crate::protocol::engine_packet::{Message, Packet};
 use std::future::Future;
+use std::os::fd::RawFd;
 use std::pin::Pin;
 
 /// Names a connection handed over by the HTTP server; the consumer chooses it, to learn when the
@@ -22,6 +23,10 @@ pub trait EngineHandler: Send + Sync + 'static {
     /// A handed-over connection is closed, whatever became of it (a session's WebSocket, a failed
     /// upgrade, a refused one): its socket is released. Reported once per connection.
     fn on_connection_closed(&self, connection: ConnectionId);
+    /// A handed-over connection goes back to the HTTP server, for a request the engine does not
+    /// serve itself: its descriptor `fd` (the consumer owns it now) and the bytes already read
+    /// from it, which come first.
+    fn on_connection_handed_back(&self, connection: ConnectionId, fd: RawFd, read: Vec<u8>);
     /// The body answering the session's waiting long-poll GET.
     fn on_poll_answer(&self, session: SessionHandle, body: String);
     /// Resolves once the consumer has capacity for more events (None: it has now); connections

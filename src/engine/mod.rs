@@ -3,10 +3,12 @@
 //! `close_session` is the only path that removes a session; transports and timers call it.
 pub mod close_reason;
 pub mod config;
+mod connection_lease;
 mod frame_writer;
 pub mod handler;
 mod heartbeat;
 mod outbox;
+pub mod polling_connection;
 pub mod session;
 pub mod stream;
 mod websocket;
@@ -15,18 +17,24 @@ use crate::protocol::engine_packet::{Message, Packet};
 use crate::protocol::{payload, payload_v3, Revision};
 use close_reason::CloseReason;
 use config::EngineConfig;
+use connection_lease::ConnectionLease;
 use dashmap::DashMap;
 use handler::EngineHandler;
 use outbox::{Closed, Outbox};
 use parking_lot::Mutex;
+use polling_connection::PollingHandoff;
 use rustc_hash::FxBuildHasher;
-use session::{PollError, PollOutcome, PollReply, Polling, Sent, Session, SessionState, Sid};
+use session::{
+    PollAnswer, PollError, PollOutcome, PollReply, PollWaiter, Polling, Sent, Session,
+    SessionState, Sid,
+};
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Handle;
+use tokio::sync::Notify;
 use tracing::debug;
-use websocket::ConnectionLease;
 pub use websocket::WebSocketHandoff;
 
 /// How long a server-side close waits for a GET to carry the close packet (upstream's
@@ -53,6 +61,13 @@ pub struct Engine {
     /// and hash per recipient). Handles are never reused, so a stale one finds nothing.
     by_handle: DashMap<SessionHandle, Arc<Session>, FxBuildHasher>,
     next_handle: AtomicU64,
+    /// Set once every polling request must go through JS (a hook per request was added): the
+    /// connections Rust serves hand their next request back.
+    polling_by_js: AtomicBool,
+    /// Set once the HTTP server closes its idle connections: those Rust serves close when idle.
+    polling_closed: AtomicBool,
+    /// Wakes the idle connections Rust serves when `polling_closed` is set.
+    polling_closing: Notify,
 }
 
 /// A session's number, unique for the engine's life (JS holds it as an exact f64).
@@ -88,6 +103,9 @@ impl Engine {
             queued_since_flush: AtomicUsize::new(0),
             by_handle: DashMap::with_hasher(FxBuildHasher),
             next_handle: AtomicU64::new(1),
+            polling_by_js: AtomicBool::new(false),
+            polling_closed: AtomicBool::new(false),
+            polling_closing: Notify::new(),
         })
     }
 
@@ -223,10 +241,40 @@ impl Engine {
         ));
     }
 
-    /// A long-poll GET.
+    /// Serves the polling requests of a kept-alive connection from now on (see
+    /// polling_connection.rs).
+    pub fn take_polling_connection(self: &Arc<Self>, handoff: PollingHandoff) {
+        let lease = ConnectionLease::new(&self.handler, handoff.connection);
+        self.runtime
+            .spawn(polling_connection::serve(Arc::clone(self), handoff, lease));
+    }
+
+    /// Every polling request goes through JS from now on: the connections served here hand their
+    /// next request back (a hook that runs per request was added).
+    pub fn serve_polling_in_js(&self) {
+        self.polling_by_js.store(true, Ordering::Relaxed);
+    }
+
+    /// The HTTP server closes its idle connections (it is closing): so do the ones served here,
+    /// now and whenever they next idle.
+    pub fn close_idle_polling_connections(&self) {
+        self.polling_closed.store(true, Ordering::Relaxed);
+        self.polling_closing.notify_waiters();
+    }
+
+    /// A long-poll GET that the JS HTTP layer answers (a wait ends in `on_poll_answer`).
     pub fn poll(self: &Arc<Self>, sid: &str) -> Result<PollReply, PollError> {
+        self.poll_for(sid, PollWaiter::Js)
+    }
+
+    /// A long-poll GET; `waiter` answers it if it has to wait.
+    pub(crate) fn poll_for(
+        self: &Arc<Self>,
+        sid: &str,
+        waiter: PollWaiter,
+    ) -> Result<PollReply, PollError> {
         let session = self.session(sid).ok_or(PollError::UnknownSid)?;
-        match session.poll() {
+        match session.poll(waiter) {
             PollOutcome::Reply(reply) => Ok(reply),
             PollOutcome::ReplyThenClose(body) => {
                 self.close_session(&session, CloseReason::ForcedClose);
@@ -329,8 +377,8 @@ impl Engine {
         );
         match session.send(packet) {
             Ok(Sent::Queued) => true,
-            Ok(Sent::PollAnswer(body)) => {
-                self.handler.on_poll_answer(session.handle, body);
+            Ok(Sent::PollAnswer(answer)) => {
+                self.deliver(session.handle, Some(answer));
                 true
             }
             Ok(Sent::Wake(writer)) => {
@@ -342,9 +390,16 @@ impl Engine {
     }
 
     /// Hands a waiting GET its body, outside the session's lock.
-    fn deliver(&self, session: SessionHandle, answer: Option<String>) {
-        if let Some(body) = answer {
-            self.handler.on_poll_answer(session, body);
+    fn deliver(&self, session: SessionHandle, answer: Option<PollAnswer>) {
+        let Some(PollAnswer { waiter, body }) = answer else {
+            return;
+        };
+        match waiter {
+            PollWaiter::Js => self.handler.on_poll_answer(session, body),
+            // A connection that is gone left nothing to answer.
+            PollWaiter::Connection(connection) => {
+                let _gone = connection.send(body);
+            }
         }
     }
 
@@ -474,7 +529,7 @@ impl Sending<'_> {
         }
         match session.send_all(self.messages.iter().cloned().map(Packet::Message)) {
             Ok(Sent::Queued) => {}
-            Ok(Sent::PollAnswer(body)) => self.engine.handler.on_poll_answer(session.handle, body),
+            Ok(Sent::PollAnswer(answer)) => self.engine.deliver(session.handle, Some(answer)),
             Ok(Sent::Wake(writer)) => self.writers.push(writer),
             Err(Closed) => return,
         }

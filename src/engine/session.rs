@@ -4,7 +4,7 @@ use crate::protocol::engine_packet::Packet;
 use crate::protocol::{payload, payload_v3, Revision};
 use parking_lot::Mutex;
 use std::sync::{Arc, OnceLock};
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 use tokio::task::AbortHandle;
 use tracing::debug;
 
@@ -21,16 +21,38 @@ fn encode_payload(revision: Revision, packets: &[Packet]) -> String {
     }
 }
 
+/// Who answers a waiting long-poll GET: the JS HTTP layer, told by
+/// `EngineHandler::on_poll_answer`, or a connection Rust serves itself (polling_connection.rs).
+#[derive(Debug)]
+pub enum PollWaiter {
+    Js,
+    Connection(oneshot::Sender<String>),
+}
+
+/// The body for a waiting GET, on its way to whoever answers that GET (`Engine::deliver`).
+#[derive(Debug)]
+pub struct PollAnswer {
+    pub waiter: PollWaiter,
+    pub body: String,
+}
+
 /// The long-polling side of a session: at most one GET waits for data.
 #[derive(Debug, Default)]
 pub struct Polling {
-    get_waiting: bool,
+    waiter: Option<PollWaiter>,
 }
 
 impl Polling {
-    /// The body for the waiting GET, if one waits (the HTTP layer delivers it).
-    fn answer(&mut self, revision: Revision, packets: &[Packet]) -> Option<String> {
-        std::mem::take(&mut self.get_waiting).then(|| encode_payload(revision, packets))
+    /// The answer for the waiting GET, if one waits.
+    fn answer(&mut self, revision: Revision, packets: &[Packet]) -> Option<PollAnswer> {
+        self.waiter.take().map(|waiter| PollAnswer {
+            waiter,
+            body: encode_payload(revision, packets),
+        })
+    }
+
+    fn get_waiting(&self) -> bool {
+        self.waiter.is_some()
     }
 }
 
@@ -122,8 +144,8 @@ pub enum PollError {
 pub enum Sent {
     /// Nothing: the packet waits for the next GET, or its writer is already due to wake.
     Queued,
-    /// The body for the waiting long-poll GET.
-    PollAnswer(String),
+    /// The answer for the waiting long-poll GET.
+    PollAnswer(PollAnswer),
     /// The WebSocket's outbox was empty: its writer must be woken, now or at the next flush.
     Wake(Arc<Outbox>),
 }
@@ -132,7 +154,7 @@ impl PartialEq for Sent {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Sent::Queued, Sent::Queued) => true,
-            (Sent::PollAnswer(a), Sent::PollAnswer(b)) => a == b,
+            (Sent::PollAnswer(a), Sent::PollAnswer(b)) => a.body == b.body,
             (Sent::Wake(a), Sent::Wake(b)) => Outbox::same(a, b),
             _ => false,
         }
@@ -217,9 +239,9 @@ impl Session {
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
                 inner.buffer.extend(packets);
                 Ok(match polling.answer(self.revision, &inner.buffer) {
-                    Some(body) => {
+                    Some(answer) => {
                         inner.buffer.clear();
-                        Sent::PollAnswer(body)
+                        Sent::PollAnswer(answer)
                     }
                     None => Sent::Queued,
                 })
@@ -228,14 +250,14 @@ impl Session {
         }
     }
 
-    /// A long-poll GET arrived.
-    pub(crate) fn poll(&self) -> PollOutcome {
+    /// A long-poll GET arrived; `waiter` answers it if it has to wait.
+    pub(crate) fn poll(&self, waiter: PollWaiter) -> PollOutcome {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         let probed = matches!(inner.state, SessionState::Upgrading { probed: true, .. });
         match &mut inner.state {
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. }
-                if polling.get_waiting =>
+                if polling.get_waiting() =>
             {
                 PollOutcome::Overlap
             }
@@ -252,7 +274,7 @@ impl Session {
                         &[Packet::Noop],
                     )));
                 }
-                polling.get_waiting = true;
+                polling.waiter = Some(waiter);
                 PollOutcome::Reply(PollReply::Waiting)
             }
             // As upstream: what was queued before the close drains first, then a GET of its
@@ -308,7 +330,10 @@ impl Session {
 
     /// The candidate WebSocket answered the probe. The waiting GET, if any, is released with a
     /// noop so the client can pause polling and send `5`. Err if `websocket` is not the candidate.
-    pub(crate) fn probe_answered(&self, websocket: &Arc<Outbox>) -> Result<Option<String>, Closed> {
+    pub(crate) fn probe_answered(
+        &self,
+        websocket: &Arc<Outbox>,
+    ) -> Result<Option<PollAnswer>, Closed> {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         match &mut inner.state {
@@ -330,7 +355,10 @@ impl Session {
 
     /// The client sent `5` on the candidate WebSocket: it carries the session from now on, and
     /// what polling had buffered is sent on it. Ok with the answer for a GET still waiting.
-    pub(crate) fn finish_upgrade(&self, websocket: &Arc<Outbox>) -> Result<Option<String>, Closed> {
+    pub(crate) fn finish_upgrade(
+        &self,
+        websocket: &Arc<Outbox>,
+    ) -> Result<Option<PollAnswer>, Closed> {
         let mut inner = self.inner.lock();
         let is_candidate = matches!(
             &inner.state,
@@ -380,7 +408,7 @@ impl Session {
         let inner = &mut *inner;
         match &mut inner.state {
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. }
-                if !polling.get_waiting =>
+                if !polling.get_waiting() =>
             {
                 let candidate = match &inner.state {
                     SessionState::Upgrading {
@@ -399,7 +427,7 @@ impl Session {
     /// Moves the session to `Closed` and releases its transports. Err if it already was; else
     /// the last answer for a waiting GET. `closing_packet` is what that GET gets (upstream sends a
     /// noop when the client closed, a close packet otherwise).
-    pub(crate) fn shut(&self, closing_packet: Packet) -> Result<Option<String>, Closed> {
+    pub(crate) fn shut(&self, closing_packet: Packet) -> Result<Option<PollAnswer>, Closed> {
         let mut inner = self.inner.lock();
         let previous = self.transition(&mut inner, SessionState::Closed);
         if let Some(heartbeat) = inner.heartbeat.take() {
@@ -468,6 +496,11 @@ mod tests {
         )
     }
 
+    /// What a call that may release the waiting GET released, by its body.
+    fn bodies(answer: Result<Option<PollAnswer>, Closed>) -> Result<Option<String>, Closed> {
+        answer.map(|answer| answer.map(|answer| answer.body))
+    }
+
     fn now(outcome: PollOutcome) -> String {
         match outcome {
             PollOutcome::Reply(PollReply::Now(body)) => body,
@@ -480,19 +513,22 @@ mod tests {
         let session = polling_session();
         assert_eq!(session.send(Packet::text("a")), Ok(Sent::Queued));
         assert_eq!(session.send(Packet::text("b")), Ok(Sent::Queued));
-        assert_eq!(now(session.poll()), "4a\x1e4b");
+        assert_eq!(now(session.poll(PollWaiter::Js)), "4a\x1e4b");
     }
 
     #[test]
     fn a_waiting_get_is_answered_by_the_next_send() {
         let session = polling_session();
         assert!(matches!(
-            session.poll(),
+            session.poll(PollWaiter::Js),
             PollOutcome::Reply(PollReply::Waiting)
         ));
         assert_eq!(
             session.send(Packet::text("x")),
-            Ok(Sent::PollAnswer("4x".to_owned()))
+            Ok(Sent::PollAnswer(PollAnswer {
+                waiter: PollWaiter::Js,
+                body: "4x".to_owned()
+            }))
         );
         assert_eq!(
             session.send(Packet::text("y")),
@@ -504,8 +540,8 @@ mod tests {
     #[test]
     fn a_second_get_while_one_waits_is_an_overlap() {
         let session = polling_session();
-        let _first = session.poll();
-        assert!(matches!(session.poll(), PollOutcome::Overlap));
+        let _first = session.poll(PollWaiter::Js);
+        assert!(matches!(session.poll(PollWaiter::Js), PollOutcome::Overlap));
     }
 
     #[test]
@@ -518,17 +554,20 @@ mod tests {
             "only one upgrade at a time"
         );
         assert!(matches!(
-            session.poll(),
+            session.poll(PollWaiter::Js),
             PollOutcome::Reply(PollReply::Waiting)
         ));
-        assert_eq!(session.probe_answered(&ws), Ok(Some("6".to_owned())));
         assert_eq!(
-            now(session.poll()),
+            bodies(session.probe_answered(&ws)),
+            Ok(Some("6".to_owned()))
+        );
+        assert_eq!(
+            now(session.poll(PollWaiter::Js)),
             "6",
             "a probed session releases GETs at once"
         );
         assert_eq!(session.send(Packet::text("late")), Ok(Sent::Queued));
-        assert_eq!(session.finish_upgrade(&ws), Ok(None));
+        assert_eq!(bodies(session.finish_upgrade(&ws)), Ok(None));
         assert_eq!(session.transport_name(), "websocket");
         match ws.take_queued().as_slice() {
             [Outgoing::Packet(packet)] => assert_eq!(packet, &Packet::text("late")),
@@ -540,7 +579,7 @@ mod tests {
             "an empty outbox needs its writer woken"
         );
         assert!(matches!(
-            session.poll(),
+            session.poll(PollWaiter::Js),
             PollOutcome::Err(PollError::TransportMismatch)
         ));
     }
@@ -566,7 +605,7 @@ mod tests {
         let session = polling_session();
         let ws = Outbox::new();
         assert!(session.begin_upgrade(ws.clone()));
-        assert!(session.shut(Packet::Close).is_ok());
+        assert!(bodies(session.shut(Packet::Close)).is_ok());
         assert!(is_close(&ws.take_queued()));
     }
 
@@ -575,13 +614,13 @@ mod tests {
         let session = polling_session();
         let ws = Outbox::new();
         assert!(session.begin_upgrade(ws.clone()));
-        assert_eq!(session.probe_answered(&ws), Ok(None));
-        assert_eq!(session.shut(Packet::Close), Ok(None));
+        assert_eq!(bodies(session.probe_answered(&ws)), Ok(None));
+        assert_eq!(bodies(session.shut(Packet::Close)), Ok(None));
         assert!(
             ws.take_queued().is_empty(),
             "the paused client learns it on the candidate, after its `5`"
         );
-        assert_eq!(session.finish_upgrade(&ws), Err(Closed));
+        assert_eq!(bodies(session.finish_upgrade(&ws)), Err(Closed));
     }
 
     #[test]
@@ -589,10 +628,13 @@ mod tests {
         let session = polling_session();
         let ws = Outbox::new();
         assert!(session.begin_upgrade(ws.clone()));
-        assert_eq!(session.probe_answered(&ws), Ok(None));
+        assert_eq!(bodies(session.probe_answered(&ws)), Ok(None));
         assert!(!session.begin_close());
         assert!(ws.take_queued().is_empty());
-        assert!(matches!(session.poll(), PollOutcome::ReplyThenClose(_)));
+        assert!(matches!(
+            session.poll(PollWaiter::Js),
+            PollOutcome::ReplyThenClose(_)
+        ));
         assert!(is_close(&ws.take_queued()));
     }
 
@@ -602,8 +644,8 @@ mod tests {
         assert_eq!(session.send(Packet::text("bye")), Ok(Sent::Queued));
         assert!(!session.begin_close());
         assert_eq!(session.send(Packet::text("ignored")), Err(Closed));
-        assert_eq!(now(session.poll()), "4bye");
-        match session.poll() {
+        assert_eq!(now(session.poll(PollWaiter::Js)), "4bye");
+        match session.poll(PollWaiter::Js) {
             PollOutcome::ReplyThenClose(body) => assert_eq!(body, "6\x1e1"),
             _ => panic!("expected the close packet"),
         }
@@ -613,11 +655,14 @@ mod tests {
     fn shutting_answers_the_waiting_get_and_happens_once() {
         let session = polling_session();
         assert!(matches!(
-            session.poll(),
+            session.poll(PollWaiter::Js),
             PollOutcome::Reply(PollReply::Waiting)
         ));
-        assert_eq!(session.shut(Packet::Close), Ok(Some("1".to_owned())));
-        assert_eq!(session.shut(Packet::Close), Err(Closed));
+        assert_eq!(
+            bodies(session.shut(Packet::Close)),
+            Ok(Some("1".to_owned()))
+        );
+        assert_eq!(bodies(session.shut(Packet::Close)), Err(Closed));
         assert!(session.is_closed());
     }
 }

@@ -31,6 +31,18 @@ impl HandedStream {
         Ok((HandedStream::Tcp(std::net::TcpStream::from(owned)), None))
     }
 
+    /// Registers a TCP connection with the runtime (inside it), as it is: no WebSocket's socket
+    /// options. A bridged stream has no connection of its own to register.
+    pub fn into_tcp(self) -> io::Result<TcpStream> {
+        match self {
+            HandedStream::Tcp(stream) => {
+                stream.set_nonblocking(true)?;
+                TcpStream::from_std(stream)
+            }
+            HandedStream::Bridged(_) => Err(io::Error::from(io::ErrorKind::Unsupported)),
+        }
+    }
+
     /// Registers the stream with the runtime (inside it).
     pub fn into_async(self) -> io::Result<ByteStream> {
         match self {

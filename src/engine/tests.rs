@@ -4,8 +4,9 @@
 use super::*;
 use crate::protocol::engine_packet::TextMessage;
 use futures_util::StreamExt;
+use std::os::fd::{FromRawFd, RawFd};
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::WebSocketStream;
@@ -21,6 +22,33 @@ impl EngineHandler for Quiet {
     fn on_upgrade(&self, _: SessionHandle) {}
     fn on_close(&self, _: SessionHandle, _: CloseReason) {}
     fn on_connection_closed(&self, _: handler::ConnectionId) {}
+    fn on_connection_handed_back(&self, _: handler::ConnectionId, _: RawFd, _: Vec<u8>) {}
+    fn on_poll_answer(&self, _: SessionHandle, _: String) {}
+}
+
+/// Keeps what a polling connection tells its owner: the messages of its POSTs, and a hand-back.
+#[derive(Default)]
+struct Owner {
+    messages: Mutex<Vec<String>>,
+    handed_back: Mutex<Option<(RawFd, Vec<u8>)>>,
+    news: Notify,
+}
+
+impl EngineHandler for Owner {
+    fn on_message(&self, _: SessionHandle, message: Message) {
+        if let Message::Text(text) = message {
+            self.messages.lock().push(text.data().to_owned());
+            self.news.notify_one();
+        }
+    }
+    fn on_upgrading(&self, _: SessionHandle) {}
+    fn on_upgrade(&self, _: SessionHandle) {}
+    fn on_close(&self, _: SessionHandle, _: CloseReason) {}
+    fn on_connection_closed(&self, _: handler::ConnectionId) {}
+    fn on_connection_handed_back(&self, _: handler::ConnectionId, fd: RawFd, read: Vec<u8>) {
+        *self.handed_back.lock() = Some((fd, read));
+        self.news.notify_one();
+    }
     fn on_poll_answer(&self, _: SessionHandle, _: String) {}
 }
 
@@ -131,4 +159,98 @@ async fn an_idle_connections_task_stays_small() {
     let task = websocket::run(Arc::clone(&engine), session, handoff, outbox, false, lease);
     let size = std::mem::size_of_val(&task);
     assert!(size <= 1152, "the connection task takes {size} bytes");
+}
+
+/// Reads one HTTP answer (Content-Length framed) and returns its head and body.
+async fn http_answer(client: &mut tokio::net::TcpStream) -> (String, String) {
+    let mut read = Vec::new();
+    loop {
+        if let Some(end) = read.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8(read[..end + 4].to_vec()).expect("a text head");
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("Content-Length: "))
+                .and_then(|n| n.parse().ok())
+                .expect("a Content-Length");
+            if read.len() >= end + 4 + length {
+                let body = String::from_utf8(read[end + 4..end + 4 + length].to_vec());
+                return (head, body.expect("a text body"));
+            }
+        }
+        let mut chunk = [0; 4096];
+        let n = tokio::time::timeout(PATIENCE, client.read(&mut chunk))
+            .await
+            .expect("an answer in time")
+            .expect("reads");
+        assert!(n > 0, "the connection closed before its answer");
+        read.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_polling_connection_answers_its_requests_and_hands_back_the_others() {
+    let owner = Arc::new(Owner::default());
+    let engine = Engine::new(EngineConfig::default(), owner.clone(), Handle::current());
+    let handle = engine.open_polling("s1", Revision::V4);
+    assert!(matches!(engine.poll("s1"), Ok(PollReply::Now(open)) if open.starts_with("0{")));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let mut client = tokio::net::TcpStream::connect(listener.local_addr().expect("an address"))
+        .await
+        .expect("connects");
+    let (accepted, _) = listener.accept().expect("accepts");
+    engine.take_polling_connection(PollingHandoff {
+        stream: stream::HandedStream::Tcp(accepted),
+        connection: 7,
+        terms: polling_connection::PollingTerms {
+            path: "/socket.io/".to_owned(),
+            origin: None,
+            user_agent: None,
+            accept_encoding: None,
+            headers: "Connection: keep-alive\r\n".to_owned(),
+            compression: None,
+            keep_alive: None,
+            max_body: 1000,
+        },
+    });
+    let target = "/socket.io/?EIO=4&transport=polling&sid=s1";
+
+    // A GET is answered with the session's next packet, whether it waited for it or not.
+    let get = format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n");
+    client.write_all(get.as_bytes()).await.expect("writes");
+    assert!(engine.send_to(handle, &numbered(1)));
+    let (head, body) = http_answer(&mut client).await;
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\n"));
+    assert!(head.contains("\r\nConnection: keep-alive\r\n"), "{head}");
+    assert_eq!(body, "41");
+
+    // A POST's packets reach the engine, and the POST is answered "ok".
+    let post = format!("POST {target} HTTP/1.1\r\nContent-Length: 7\r\n\r\n4a\x1e4bcd");
+    client.write_all(post.as_bytes()).await.expect("writes");
+    let (head, body) = http_answer(&mut client).await;
+    assert!(head.contains("Content-Type: text/html\r\n"), "{head}");
+    assert_eq!(body, "ok");
+    assert_eq!(*owner.messages.lock(), ["a", "bcd"]);
+
+    // Anything else goes back with what was read of it, and the connection with it.
+    let other = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    client.write_all(other).await.expect("writes");
+    let (fd, read) = loop {
+        let news = owner.news.notified();
+        if let Some(handed_back) = owner.handed_back.lock().take() {
+            break handed_back;
+        }
+        tokio::time::timeout(PATIENCE, news)
+            .await
+            .expect("a hand-back in time");
+    };
+    assert_eq!(read, other);
+    // SAFETY: the hand-back passed the descriptor's ownership on; this test is its owner now.
+    let mut returned = std::net::TcpStream::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) });
+    std::io::Write::write_all(&mut returned, b"HTTP/1.1 204 No Content\r\n\r\n").expect("writes");
+    let mut answer = [0; 25];
+    client
+        .read_exact(&mut answer)
+        .await
+        .expect("the answer through the returned descriptor");
+    assert_eq!(&answer, b"HTTP/1.1 204 No Content\r\n");
 }

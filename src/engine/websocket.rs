@@ -1,8 +1,9 @@
 //! The WebSocket transport: a connection handed over by Node's HTTP server, its handshake
 //! response, the probe/upgrade exchange and the read/write loop.
 use super::close_reason::CloseReason;
+use super::connection_lease::ConnectionLease;
 use super::frame_writer::{write_frames, Frame, Frames};
-use super::handler::{ConnectionId, EngineHandler};
+use super::handler::ConnectionId;
 use super::outbox::{Outbox, Outgoing};
 use super::session::Session;
 use super::stream::{ByteStream, HandedStream};
@@ -41,33 +42,6 @@ pub struct WebSocketHandoff {
     pub deflate_threshold: Option<usize>,
     /// Reported to the handler once the connection is closed (see `ConnectionLease`).
     pub connection: ConnectionId,
-}
-
-/// Reports a handed-over connection closed when dropped. The HTTP server that accepted the
-/// connection no longer sees it, so this is how its owner learns that the connection is gone
-/// (Node's server keeps counting it until then, as it would its own socket). The connection's
-/// task takes it as an argument, which an async fn drops after its locals (the stream among
-/// them), or with the task when it is dropped without having run. (A wrapping future would hold
-/// the task's future twice over: rustc does not overlap an async fn's arguments with what it
-/// awaits.)
-pub(super) struct ConnectionLease {
-    handler: Arc<dyn EngineHandler>,
-    connection: ConnectionId,
-}
-
-impl ConnectionLease {
-    pub(super) fn new(handler: &Arc<dyn EngineHandler>, connection: ConnectionId) -> Self {
-        Self {
-            handler: Arc::clone(handler),
-            connection,
-        }
-    }
-}
-
-impl Drop for ConnectionLease {
-    fn drop(&mut self) {
-        self.handler.on_connection_closed(self.connection);
-    }
 }
 
 /// Completes the handshake and then closes: the session it named cannot take a WebSocket now

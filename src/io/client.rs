@@ -15,6 +15,7 @@ use dashmap::DashMap;
 use parking_lot::Mutex;
 use rustc_hash::FxBuildHasher;
 use std::future::Future;
+use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::thread::ThreadId;
@@ -253,6 +254,14 @@ impl EngineHandler for Clients {
 
     fn on_connection_closed(&self, connection: ConnectionId) {
         self.queue(IoEvent::ConnectionClosed { connection });
+    }
+
+    fn on_connection_handed_back(&self, connection: ConnectionId, fd: RawFd, read: Vec<u8>) {
+        self.queue(IoEvent::ConnectionHandedBack {
+            connection,
+            fd,
+            read,
+        });
     }
 
     fn on_poll_answer(&self, session: SessionHandle, body: String) {

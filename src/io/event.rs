@@ -5,6 +5,7 @@ use crate::engine::handler::ConnectionId;
 use crate::engine::SessionHandle;
 use crate::protocol::engine_packet::{Message, Packet};
 use crate::protocol::socketio_reassembly::IncomingPacket;
+use std::os::fd::RawFd;
 
 #[derive(Debug)]
 pub enum IoEvent {
@@ -53,4 +54,10 @@ pub enum IoEvent {
     },
     /// A connection handed over by the HTTP server is released (see `EngineHandler`).
     ConnectionClosed { connection: ConnectionId },
+    /// A handed-over connection goes back to the HTTP server (see `EngineHandler`).
+    ConnectionHandedBack {
+        connection: ConnectionId,
+        fd: RawFd,
+        read: Vec<u8>,
+    },
 }

@@ -9,8 +9,12 @@ const accepts = require("accepts");
 const debug = require("debug")("engine:polling");
 const { errorMessages, nativeErrorCodes, abortRequest } = require("../errors");
 
+const { descriptorOf } = require("./websocket");
+
 /** On the response of a parked GET: the engine socket whose answer it waits for. */
 const kParkedBy = Symbol("parkedBy");
+/** On a request: how many bytes Node had read from its connection once the request was whole. */
+const kReadWhenWhole = Symbol("readWhenWhole");
 
 class Polling {
   /** @param {import("../server").Server} server */
@@ -20,7 +24,10 @@ class Polling {
 
   /** A request of the polling session `socket` (an engine Socket). */
   onRequest(socket, req, res) {
-    if (req.method === "GET") this.#onPoll(socket, req, res);
+    if (req.method === "GET") {
+      req[kReadWhenWhole] = req.socket.bytesRead;
+      this.#onPoll(socket, req, res);
+    }
     else if (req.method === "POST") this.#onData(socket, req, res);
     else {
       res.writeHead(500);
@@ -114,9 +121,11 @@ class Polling {
         return;
       }
       this.server._dispatchPosted(caused);
+      req[kReadWhenWhole] = req.socket.bytesRead;
       const headers = { "Content-Type": "text/html", "Content-Length": "2" };
       res.writeHead(200, this.#headers(socket, req, headers));
       res.end("ok");
+      this.#handOverAfter(socket, req, res);
     });
     req.on("close", () => {
       if (done) return;
@@ -168,6 +177,48 @@ class Polling {
     headers["Content-Length"] = length;
     res.writeHead(200, this.#headers(socket, req, headers));
     res.end(data);
+    this.#handOverAfter(socket, req, res);
+  }
+
+  /**
+   * After an answer to a request of an established session, on a kept-alive connection: when
+   * nothing per request needs JS (`Server#_pollingInRust`), Rust serves the connection's later
+   * polling requests itself (src/engine/polling_connection.rs), answering as this answer did, and
+   * hands it back to Node for any other request. Once the answer is written: if Node has read
+   * nothing from the connection since the request was whole, nothing of a next request is lost
+   * in its parser.
+   */
+  #handOverAfter(socket, req, res) {
+    const server = this.server;
+    if (!server._pollingInRust || socket.protocol !== 4 || !req._query.sid || !res.shouldKeepAlive) return;
+    const conn = req.socket;
+    const httpServer = conn.server;
+    if (!httpServer || httpServer.maxRequestsPerSocket > 0 || descriptorOf(conn) < 0) return;
+    res.once("finish", () => {
+      if (!server._pollingInRust || conn.destroyed || conn.bytesRead !== req[kReadWhenWhole]) return;
+      if (conn._httpMessage || conn.writableLength > 0) return;
+      const compression = server.opts.httpCompression;
+      const encoding = compression ? accepts(req).encodings(["gzip", "deflate"]) : false;
+      const id = server._handedOff.nextId();
+      server.native.takePollingConnection({
+        fd: descriptorOf(conn),
+        connection: id,
+        path: server._path,
+        origin: req.headers.origin,
+        userAgent: req.headers["user-agent"],
+        acceptEncoding: req.headers["accept-encoding"],
+        answerHead: res._header,
+        compression: encoding || undefined,
+        compressionThreshold: encoding ? (compression.threshold ?? 1024) : undefined,
+        compressionLevel: encoding ? compression.level : undefined,
+        keepAliveMs: httpServer.keepAliveTimeout || 0,
+        maxBody: server.opts.maxHttpBufferSize,
+      });
+      debug("connection handed over");
+      // Before the destroy: the server must not see a moment without the connection.
+      server._handedOff.hold(id, conn);
+      conn.destroy();
+    });
   }
 
   /** Response headers of a polling request, after the user's `initial_headers`/`headers` hooks. */

@@ -93,56 +93,6 @@ class HandedOffSocket {
   }
 }
 
-/** Longest timer Node accepts: the keep-alive timer below exists to be pending, not to fire. */
-const KEEP_ALIVE_INTERVAL = 2 ** 31 - 1;
-
-/**
- * The connections handed to Rust by descriptor, which Node no longer sees once its socket is
- * destroyed at the hand-off. Upstream's sockets stay Node's, so two things are kept as they would
- * be until Rust reports the connection closed:
- * - its server keeps counting it in `_connections` (a net.Server internal: what
- *   `getConnections()` reports and what `server.close()` waits for before it emits `close`, on
- *   which the engine closes what is left);
- * - the process stays alive, as a socket would keep it (Rust's threads do not).
- */
-class HandedOffConnections {
-  constructor() {
-    /** The server counting each connection (null if none does), by the id Rust reports. */
-    this._servers = new Map();
-    this._nextId = 1;
-    this._keepAlive = null;
-  }
-
-  /** An id for a connection about to be handed over. */
-  nextId() {
-    return this._nextId++;
-  }
-
-  /** Keeps connection `id` counted and the process alive after `socket` itself is destroyed. */
-  hold(id, socket) {
-    const server = socket._server;
-    const counts = server && typeof server._connections === "number" && typeof server._emitCloseIfDrained === "function";
-    if (counts) server._connections++;
-    this._servers.set(id, counts ? server : null);
-    if (!this._keepAlive) this._keepAlive = setInterval(() => {}, KEEP_ALIVE_INTERVAL);
-  }
-
-  /** Rust closed connection `id`: as for a destroyed socket of Node's own. */
-  release(id) {
-    if (!this._servers.has(id)) return;
-    const server = this._servers.get(id);
-    this._servers.delete(id);
-    if (this._servers.size === 0) {
-      clearInterval(this._keepAlive);
-      this._keepAlive = null;
-    }
-    if (server) {
-      server._connections--;
-      server._emitCloseIfDrained();
-    }
-  }
-}
-
 /** Collects headers set by middlewares (e.g. cors) during a WebSocket upgrade. */
 class WebSocketResponse {
   constructor(req, socket) {
@@ -264,4 +214,10 @@ function prepareHandOff(req, socket) {
   req[kHandedOffSocket] = new HandedOffSocket(socket);
 }
 
-module.exports = { HandedOffConnections, WebSocketResponse, handOver, prepareHandOff, validateUpgradeRequest };
+module.exports = {
+  WebSocketResponse,
+  descriptorOf,
+  handOver,
+  prepareHandOff,
+  validateUpgradeRequest,
+};
