@@ -31,6 +31,8 @@ const MAX_HEADERS: usize = 32;
 const MAX_AHEAD: usize = 64 * 1024;
 /// How long the rest of a request head may take once it has started (Node's `headersTimeout`).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a whole request may take (Node's `requestTimeout`).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 const READ_SIZE: usize = 4096;
 
 /// A connection JS hands over after answering one of its polling requests.
@@ -392,9 +394,12 @@ impl PollingConnection {
 
     async fn serve_post(&mut self, request: &Request) -> Served {
         let end = request.head_len + request.body_len;
+        let deadline = tokio::time::Instant::now() + REQUEST_TIMEOUT;
         while self.read.len() < end {
-            let read = read_more(&mut self.stream, &mut self.read).await;
-            if !matches!(read, Ok(n) if n > 0) {
+            let read =
+                tokio::time::timeout_at(deadline, read_more(&mut self.stream, &mut self.read))
+                    .await;
+            if !matches!(read, Ok(Ok(n)) if n > 0) {
                 self.engine
                     .request_aborted(&request.sid, "data request connection closed prematurely");
                 return Served::Gone;
