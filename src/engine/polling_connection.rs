@@ -18,7 +18,7 @@ use std::os::fd::IntoRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tracing::debug;
@@ -315,6 +315,7 @@ impl PollingConnection {
                 Method::Post => self.serve_post(&request).await,
             };
             match served {
+                Served::Yes if self.read.is_empty() => self.read = Vec::new(),
                 Served::Yes => {}
                 Served::Gone => return End::Closed,
                 Served::Foreign => return End::HandBack,
@@ -468,9 +469,17 @@ fn compress(compression: Compression, body: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// Reads what the client sent next onto `read`. The buffer grows only once there is something to
+/// read: an idle connection (or one whose GET waits) holds no room for it.
 async fn read_more(stream: &mut TcpStream, read: &mut Vec<u8>) -> std::io::Result<usize> {
-    read.reserve(READ_SIZE);
-    stream.read_buf(read).await
+    loop {
+        stream.readable().await?;
+        read.reserve(READ_SIZE);
+        match stream.try_read_buf(read) {
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+            done => return done,
+        }
+    }
 }
 
 async fn sleep_for(limit: Option<Duration>) {
