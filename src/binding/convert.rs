@@ -2,7 +2,9 @@
 //! Numbers arrive as f64; each is checked once here.
 use super::error::to_js;
 use crate::engine::config::EngineConfig;
-use crate::engine::polling_connection::{Compression, Encoding, PollingHandoff, PollingTerms};
+use crate::engine::polling_connection::{
+    Compression, Encoding, HeaderTerm, PollingHandoff, PollingTerms,
+};
 use crate::engine::stream::HandedStream;
 use crate::engine::{SessionHandle, WebSocketHandoff};
 use crate::io::error::IoError;
@@ -126,9 +128,11 @@ pub struct BindingPollingHandoff {
     pub connection: f64,
     /// The engine's path.
     pub path: String,
-    /// The answered request's headers that its answer depended on.
+    /// Whether the answer depended on the request's Origin (CORS), and that Origin.
+    pub match_origin: bool,
     pub origin: Option<String>,
-    pub user_agent: Option<String>,
+    /// Whether the answer depended on the request's Accept-Encoding (compression), and its value.
+    pub match_accept_encoding: bool,
     pub accept_encoding: Option<String>,
     /// The answer's head as Node wrote it (`res._header`).
     pub answer_head: String,
@@ -176,9 +180,8 @@ pub fn polling_handoff(handoff: BindingPollingHandoff) -> napi::Result<PollingHa
         connection: non_negative("connection", handoff.connection)? as u64,
         terms: PollingTerms {
             path: handoff.path,
-            origin: handoff.origin,
-            user_agent: handoff.user_agent,
-            accept_encoding: handoff.accept_encoding,
+            origin: header_term(handoff.match_origin, handoff.origin),
+            accept_encoding: header_term(handoff.match_accept_encoding, handoff.accept_encoding),
             headers: PollingTerms::repeated_headers(&handoff.answer_head),
             compression,
             keep_alive: (handoff.keep_alive_ms > 0)
@@ -186,6 +189,14 @@ pub fn polling_handoff(handoff: BindingPollingHandoff) -> napi::Result<PollingHa
             max_body: non_negative("maxBody", handoff.max_body)? as usize,
         },
     })
+}
+
+fn header_term(matters: bool, value: Option<String>) -> HeaderTerm {
+    if matters {
+        HeaderTerm::Exactly(value)
+    } else {
+        HeaderTerm::Any
+    }
 }
 
 fn non_negative(name: &str, value: f64) -> napi::Result<f64> {

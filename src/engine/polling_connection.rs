@@ -47,11 +47,11 @@ pub struct PollingHandoff {
 pub struct PollingTerms {
     /// The engine's path: requests whose target starts with it are the engine's.
     pub path: String,
-    /// Request headers JS's answer depended on (CORS, the browser quirk, compression): a request
-    /// must carry the same ones to be served here.
-    pub origin: Option<String>,
-    pub user_agent: Option<String>,
-    pub accept_encoding: Option<String>,
+    /// Request headers JS's answer depended on: a request must carry the same ones to be served
+    /// here. Origin matters with CORS, Accept-Encoding with compression. (The User-Agent matters
+    /// only to old Internet Explorer's, whose requests JS keeps: see `is_internet_explorer`.)
+    pub origin: HeaderTerm,
+    pub accept_encoding: HeaderTerm,
     /// The header lines of JS's answer that every answer repeats (`Name: value\r\n` each): all
     /// but those made per answer.
     pub headers: String,
@@ -86,6 +86,30 @@ impl PollingTerms {
                 lines
             })
     }
+}
+
+/// What a request header must be for a request to be served here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderTerm {
+    Any,
+    /// The very value (None: absent).
+    Exactly(Option<String>),
+}
+
+impl HeaderTerm {
+    fn allows(&self, seen: Option<&[u8]>) -> bool {
+        match self {
+            HeaderTerm::Any => true,
+            HeaderTerm::Exactly(value) => seen == value.as_deref().map(str::as_bytes),
+        }
+    }
+}
+
+/// Whether a User-Agent is old Internet Explorer's, which upstream answers with one more header
+/// (`X-XSS-Protection`, lib/engine/transports/polling.js).
+pub fn is_internet_explorer(user_agent: &[u8]) -> bool {
+    let has = |marker: &[u8]| user_agent.windows(marker.len()).any(|w| w == marker);
+    has(b";MSIE") || has(b"Trident/")
 }
 
 /// How long answers are compressed, as upstream's `httpCompression` with the request's
@@ -156,11 +180,9 @@ fn parse(bytes: &[u8], terms: &PollingTerms) -> Parsed {
             return Parsed::Foreign;
         }
     }
-    let same =
-        |seen: Option<&[u8]>, term: &Option<String>| seen == term.as_deref().map(str::as_bytes);
-    if !same(seen.origin, &terms.origin)
-        || !same(seen.user_agent, &terms.user_agent)
-        || !same(seen.accept_encoding, &terms.accept_encoding)
+    if !terms.origin.allows(seen.origin)
+        || !terms.accept_encoding.allows(seen.accept_encoding)
+        || seen.user_agent.is_some_and(is_internet_explorer)
     {
         return Parsed::Foreign;
     }
@@ -496,9 +518,8 @@ mod tests {
     fn terms() -> PollingTerms {
         PollingTerms {
             path: "/socket.io/".to_owned(),
-            origin: Some("https://example.com".to_owned()),
-            user_agent: None,
-            accept_encoding: Some("gzip".to_owned()),
+            origin: HeaderTerm::Exactly(Some("https://example.com".to_owned())),
+            accept_encoding: HeaderTerm::Exactly(Some("gzip".to_owned())),
             headers: String::new(),
             compression: None,
             keep_alive: None,
@@ -583,7 +604,9 @@ mod tests {
             foreign(GET, &format!("{SAME}Origin: https://example.com\r\n")),
             "twice"
         );
-        assert!(foreign(GET, &format!("{SAME}User-Agent: curl\r\n")));
+        assert!(!foreign(GET, &format!("{SAME}User-Agent: curl\r\n")));
+        let explorer = "User-Agent: Mozilla/5.0 (Windows NT 10.0; Trident/7.0; rv:11.0)\r\n";
+        assert!(foreign(GET, &format!("{SAME}{explorer}")));
         assert!(foreign(GET, &format!("{SAME}Connection: close\r\n")));
         assert!(foreign(
             GET,
@@ -591,6 +614,22 @@ mod tests {
         ));
         assert!(!foreign(GET, &format!("{SAME}Connection: keep-alive\r\n")));
         assert!(foreign("garbage\r\n", ""));
+    }
+
+    #[test]
+    fn headers_without_a_term_may_be_anything() {
+        let terms = PollingTerms {
+            origin: HeaderTerm::Any,
+            accept_encoding: HeaderTerm::Any,
+            ..terms()
+        };
+        for headers in ["", "Origin: https://a.example\r\nAccept-Encoding: br\r\n"] {
+            let bytes = request(GET, headers);
+            assert!(
+                matches!(parse(&bytes, &terms), Parsed::Request(_)),
+                "{headers}"
+            );
+        }
     }
 
     #[test]

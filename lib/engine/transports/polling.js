@@ -194,6 +194,8 @@ class Polling {
     const conn = req.socket;
     const httpServer = conn.server;
     if (!httpServer || httpServer.maxRequestsPerSocket > 0 || descriptorOf(conn) < 0) return;
+    // Internet Explorer's answers carry one more header; Rust leaves its requests to JS.
+    if (isInternetExplorer(req.headers["user-agent"])) return;
     res.once("finish", () => {
       if (!server._pollingInRust || conn.destroyed || conn.bytesRead !== req[kReadWhenWhole]) return;
       if (conn._httpMessage || conn.writableLength > 0) return;
@@ -204,8 +206,9 @@ class Polling {
         fd: descriptorOf(conn),
         connection: id,
         path: server._path,
+        matchOrigin: Boolean(server.opts.cors),
         origin: req.headers.origin,
-        userAgent: req.headers["user-agent"],
+        matchAcceptEncoding: Boolean(compression),
         acceptEncoding: req.headers["accept-encoding"],
         answerHead: res._header,
         compression: encoding || undefined,
@@ -224,8 +227,7 @@ class Polling {
   /** Response headers of a polling request, after the user's `initial_headers`/`headers` hooks. */
   #headers(socket, req, headers) {
     const server = this.server;
-    const ua = req.headers["user-agent"];
-    if (ua && (ua.includes(";MSIE") || ua.includes("Trident/"))) headers["X-XSS-Protection"] = "0";
+    if (isInternetExplorer(req.headers["user-agent"])) headers["X-XSS-Protection"] = "0";
     headers["cache-control"] = "no-store";
     if (!req._query.sid) {
       if (server.opts.cookie) {
@@ -237,6 +239,10 @@ class Polling {
     server.emit("headers", headers, req);
     return headers;
   }
+}
+
+function isInternetExplorer(userAgent) {
+  return Boolean(userAgent) && (userAgent.includes(";MSIE") || userAgent.includes("Trident/"));
 }
 
 /** A parked GET's response closed (`this`): unanswered, it means the client is gone. */
