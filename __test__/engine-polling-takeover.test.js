@@ -86,9 +86,8 @@ function keepAliveConnection(s, t, defaultHeaders = {}) {
 }
 
 /**
- * A Socket.IO session on one keep-alive connection, set up as the take-over wants it: handshake
- * (no sid, JS), CONNECT POST (the first sid request, answered by JS, after which Rust may take the
- * connection), then the GET carrying the CONNECT ack (the first request Rust may answer).
+ * A Socket.IO session on one keep-alive connection: the handshake (answered by JS, after which
+ * Rust may take the connection over), the CONNECT POST, then the GET carrying the CONNECT ack.
  */
 async function keepAliveSession(s, t, headers = {}) {
   const conn = keepAliveConnection(s, t, headers);
@@ -115,9 +114,13 @@ async function echoRoundTrip(conn, sid, id, headers) {
   return { posted, polled };
 }
 
-/** What Node sees of a keepAliveSession when Rust takes the connection over after its first sid request. */
-function beforeTakeOver(s, sid) {
-  return [`GET ${eioPath(s)}`, `POST ${eioPath(s, sid)}`];
+/**
+ * What Node sees of a keepAliveSession: the handshake, after which Rust takes the connection over
+ * (no cookie option, no `initial_headers` listener: the handshake's answer has the headers of the
+ * session's later answers).
+ */
+function beforeTakeOver(s) {
+  return [`GET ${eioPath(s)}`];
 }
 
 /** Headers that Rust computes per response; every other header is the last JS response's. */
@@ -193,8 +196,8 @@ describe("take-over: Rust answers the polling requests of a keep-alive connectio
 
   test("raw keep-alive connection: Node sees only the requests before the take-over; Rust's answers carry Node's headers", T, async (t) => {
     const s = await startCountingServer(t, { cors: { origin: ORIGIN, credentials: true } });
-    const { conn, sid, connectPost } = await keepAliveSession(s, t, { Origin: ORIGIN });
-    assert.equal(connectPost.headers["access-control-allow-origin"], ORIGIN, "the reference: Node's own answer");
+    const { conn, sid, handshake } = await keepAliveSession(s, t, { Origin: ORIGIN });
+    assert.equal(handshake.headers["access-control-allow-origin"], ORIGIN, "the reference: Node's own answer");
 
     for (let id = 1; id <= 5; id++) {
       const { posted, polled } = await echoRoundTrip(conn, sid, id);
@@ -206,13 +209,13 @@ describe("take-over: Rust answers the polling requests of a keep-alive connectio
         assert.equal(res.headers.connection, "keep-alive");
         assert.equal(Number(res.headers["content-length"]), res.body.length);
         assert.ok(!Number.isNaN(Date.parse(res.headers.date)), `date: ${res.headers.date}`);
-        assert.deepEqual(reusedHeaders(res.headers), reusedHeaders(connectPost.headers));
+        assert.deepEqual(reusedHeaders(res.headers), reusedHeaders(handshake.headers));
       }
       assert.equal(posted.headers["content-type"], "text/html");
       assert.equal(polled.headers["content-type"], "text/plain; charset=UTF-8");
     }
     assert.equal(conn.sockets.size, 1, "every request went over one connection");
-    assert.deepEqual(s.nodeRequests, beforeTakeOver(s, sid), "requests after the first sid request reached Node");
+    assert.deepEqual(s.nodeRequests, beforeTakeOver(s), "requests after the handshake reached Node");
   });
 
   // The option sets the hand-back tests below rely on: each of them allows the take-over.
@@ -226,10 +229,31 @@ describe("take-over: Rust answers the polling requests of a keep-alive connectio
       const s = await startCountingServer(t, opts);
       const { conn, sid } = await keepAliveSession(s, t, { Origin: ORIGIN, "Accept-Encoding": "gzip" });
       for (let id = 1; id <= 3; id++) await echoRoundTrip(conn, sid, id);
-      assert.deepEqual(s.nodeRequests, beforeTakeOver(s, sid));
+      assert.deepEqual(s.nodeRequests, beforeTakeOver(s));
     });
   }
 });
+
+// A handshake answer with headers of its own (a cookie, `initial_headers`) is no model for the
+// session's later answers: Rust takes the connection over after the first request with a sid.
+for (const [name, opts, install] of [
+  ["the cookie option", { cookie: true }, () => {}],
+  ["an initial_headers listener", {}, (io) => io.engine.on("initial_headers", (headers) => (headers["X-First"] = "1"))],
+]) {
+  test(`with ${name}, the handshake's own headers are not repeated on the answers Rust gives`, T, async (t) => {
+    const s = await startCountingServer(t, opts);
+    install(s.io);
+    const { conn, sid, handshake } = await keepAliveSession(s, t);
+    const own = opts.cookie ? "set-cookie" : "x-first";
+    assert.ok(handshake.headers[own], `the handshake's answer has ${own}`);
+    for (let id = 1; id <= 3; id++) {
+      const { posted, polled } = await echoRoundTrip(conn, sid, id);
+      assert.equal(posted.headers[own], undefined);
+      assert.equal(polled.headers[own], undefined);
+    }
+    assert.deepEqual(s.nodeRequests, [`GET ${eioPath(s)}`, `POST ${eioPath(s, sid)}`]);
+  });
+}
 
 describe("hand-back: Node serves what Rust does not handle, and the connection goes on", () => {
   test("a non-engine path goes to the user's handler; an unknown sid gets upstream's 400 and connection_error", T, async (t) => {
@@ -421,6 +445,6 @@ describe("closing a taken-over connection", () => {
     await serverClosed;
     await connectionClosed; // as Node closes its idle keep-alive connections on close()
     // Last, so that the old path's behaviour is checked too: without a take-over this proves nothing.
-    assert.deepEqual(s.nodeRequests, beforeTakeOver(s, sid), "the connection was not taken over");
+    assert.deepEqual(s.nodeRequests, beforeTakeOver(s), "the connection was not taken over");
   });
 });

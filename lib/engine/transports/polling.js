@@ -181,7 +181,8 @@ class Polling {
   }
 
   /**
-   * After an answer to a request of an established session, on a kept-alive connection: when
+   * After an answer on a kept-alive connection (to a handshake too, when it carried no header
+   * that later answers do not: no cookie, no `initial_headers` listener): when
    * nothing per request needs JS (`Server#_pollingInRust`), Rust serves the connection's later
    * polling requests itself (src/engine/polling_connection.rs), answering as this answer did, and
    * hands it back to Node for any other request. Once the answer is written: if Node has read
@@ -190,7 +191,8 @@ class Polling {
    */
   #handOverAfter(socket, req, res) {
     const server = this.server;
-    if (!server._pollingInRust || socket.protocol !== 4 || !req._query.sid || !res.shouldKeepAlive) return;
+    if (!server._pollingInRust || socket.protocol !== 4 || !res.shouldKeepAlive) return;
+    if (!req._query.sid && (server.opts.cookie || server.listenerCount("initial_headers") > 0)) return;
     const conn = req.socket;
     const httpServer = conn.server;
     if (!httpServer || httpServer.maxRequestsPerSocket > 0 || descriptorOf(conn) < 0) return;
