@@ -616,6 +616,36 @@ mod tests {
         assert!(foreign("garbage\r\n", ""));
     }
 
+    /// Every prefix of a request, and every one-byte change of it, reads as something (no panic),
+    /// and what is served has its head within the bytes read.
+    #[test]
+    fn any_bytes_read_as_a_request_partial_or_foreign() {
+        let post = "POST /socket.io/?EIO=4&transport=polling&sid=a HTTP/1.1";
+        let requests = [
+            request(GET, SAME),
+            request(post, &format!("{SAME}Content-Length: 9\r\n")),
+        ];
+        for bytes in &requests {
+            for end in 0..=bytes.len() {
+                if let Parsed::Request(request) = parse(&bytes[..end], &terms()) {
+                    assert!(request.head_len <= end);
+                }
+            }
+            for at in 0..bytes.len() {
+                for byte in [
+                    0, b'\r', b'\n', b' ', b'?', b'%', b'=', b'&', b':', 0x80, 0xff,
+                ] {
+                    let mut changed = bytes.clone();
+                    changed[at] = byte;
+                    if let Parsed::Request(request) = parse(&changed, &terms()) {
+                        assert!(request.head_len <= changed.len());
+                        assert!(request.body_len <= terms().max_body);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn headers_without_a_term_may_be_anything() {
         let terms = PollingTerms {
