@@ -447,4 +447,20 @@ describe("closing a taken-over connection", () => {
     // Last, so that the old path's behaviour is checked too: without a take-over this proves nothing.
     assert.deepEqual(s.nodeRequests, beforeTakeOver(s), "the connection was not taken over");
   });
+
+  test("closeIdleConnections() closes the idle taken-over connections, not those taken over later", T, async (t) => {
+    const s = await startCountingServer(t);
+    const first = await keepAliveSession(s, t);
+    await echoRoundTrip(first.conn, first.sid, 1);
+    const [firstSocket] = first.conn.sockets;
+    const firstClosed = waitFor(firstSocket, "close", { timeout: 1000 });
+    s.httpServer.closeIdleConnections();
+    await firstClosed;
+
+    const seen = s.nodeRequests.length;
+    const second = await keepAliveSession(s, t);
+    for (let id = 1; id <= 3; id++) await echoRoundTrip(second.conn, second.sid, id);
+    assert.equal(second.conn.sockets.size, 1, "the later connection stayed open");
+    assert.deepEqual(s.nodeRequests.slice(seen), beforeTakeOver(s));
+  });
 });

@@ -64,9 +64,11 @@ pub struct Engine {
     /// Set once every polling request must go through JS (a hook per request was added): the
     /// connections Rust serves hand their next request back.
     polling_by_js: AtomicBool,
-    /// Set once the HTTP server closes its idle connections: those Rust serves close when idle.
-    polling_closed: AtomicBool,
-    /// Wakes the idle connections Rust serves when `polling_closed` is set.
+    /// How many times the HTTP server closed its idle connections: a connection Rust serves closes
+    /// as soon as it is idle once this changed since it was taken over (one busy at that moment,
+    /// after its answer).
+    polling_closes: AtomicU64,
+    /// Wakes the idle connections Rust serves when `polling_closes` changes.
     polling_closing: Notify,
 }
 
@@ -104,7 +106,7 @@ impl Engine {
             by_handle: DashMap::with_hasher(FxBuildHasher),
             next_handle: AtomicU64::new(1),
             polling_by_js: AtomicBool::new(false),
-            polling_closed: AtomicBool::new(false),
+            polling_closes: AtomicU64::new(0),
             polling_closing: Notify::new(),
         })
     }
@@ -256,9 +258,9 @@ impl Engine {
     }
 
     /// The HTTP server closes its idle connections (it is closing): so do the ones served here,
-    /// now and whenever they next idle.
+    /// now or, for one busy with a request, after its answer.
     pub fn close_idle_polling_connections(&self) {
-        self.polling_closed.store(true, Ordering::Relaxed);
+        self.polling_closes.fetch_add(1, Ordering::Relaxed);
         self.polling_closing.notify_waiters();
     }
 

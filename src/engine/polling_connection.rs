@@ -180,7 +180,8 @@ fn parse(bytes: &[u8], terms: &PollingTerms) -> Parsed {
             return Parsed::Foreign;
         }
     }
-    if !terms.origin.allows(seen.origin)
+    if !seen.host
+        || !terms.origin.allows(seen.origin)
         || !terms.accept_encoding.allows(seen.accept_encoding)
         || seen.user_agent.is_some_and(is_internet_explorer)
     {
@@ -204,6 +205,8 @@ fn parse(bytes: &[u8], terms: &PollingTerms) -> Parsed {
 /// The request headers that decide whether a request is served here.
 #[derive(Default)]
 struct SeenHeaders<'a> {
+    /// Node refuses an HTTP/1.1 request without one (`requireHostHeader`).
+    host: bool,
     origin: Option<&'a [u8]>,
     user_agent: Option<&'a [u8]>,
     accept_encoding: Option<&'a [u8]>,
@@ -215,7 +218,9 @@ impl<'a> SeenHeaders<'a> {
     /// than a plain keep-alive request's, a binary (Engine.IO v3) body, or a header that matters
     /// here given twice (Node would join the values).
     fn read(&mut self, name: &str, value: &'a [u8], method: Method) -> bool {
-        let slot = if name.eq_ignore_ascii_case("origin") {
+        let slot = if name.eq_ignore_ascii_case("host") {
+            return !std::mem::replace(&mut self.host, true);
+        } else if name.eq_ignore_ascii_case("origin") {
             &mut self.origin
         } else if name.eq_ignore_ascii_case("user-agent") {
             &mut self.user_agent
@@ -281,6 +286,9 @@ enum End {
 
 struct PollingConnection {
     engine: Arc<Engine>,
+    /// `Engine::polling_closes` when the connection was taken over: the HTTP server closed its
+    /// idle connections since if it differs.
+    closes_seen: u64,
     stream: TcpStream,
     /// Read and not yet answered: the current request, from its first byte.
     read: Vec<u8>,
@@ -297,6 +305,7 @@ pub(super) async fn serve(engine: Arc<Engine>, handoff: PollingHandoff, lease: C
         }
     };
     let mut connection = PollingConnection {
+        closes_seen: engine.polling_closes.load(Ordering::Relaxed),
         engine,
         stream,
         read: Vec::new(),
@@ -357,7 +366,7 @@ impl PollingConnection {
             let closing = self.engine.polling_closing.notified();
             tokio::pin!(closing);
             closing.as_mut().enable();
-            if idle && self.engine.polling_closed.load(Ordering::Relaxed) {
+            if idle && self.engine.polling_closes.load(Ordering::Relaxed) != self.closes_seen {
                 return Parsed::Partial;
             }
             let limit = if idle {
@@ -614,6 +623,9 @@ mod tests {
         ));
         assert!(!foreign(GET, &format!("{SAME}Connection: keep-alive\r\n")));
         assert!(foreign("garbage\r\n", ""));
+        let no_host = format!("{GET}\r\n{SAME}\r\n").into_bytes();
+        assert_eq!(parse(&no_host, &terms()), Parsed::Foreign, "no Host");
+        assert!(foreign(GET, &format!("{SAME}Host: y\r\n")), "two Hosts");
     }
 
     /// Every prefix of a request, and every one-byte change of it, reads as something (no panic),

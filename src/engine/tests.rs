@@ -223,7 +223,7 @@ async fn a_polling_connection_answers_its_requests_and_hands_back_the_others() {
     assert_eq!(body, "41");
 
     // A POST's packets reach the engine, and the POST is answered "ok".
-    let post = format!("POST {target} HTTP/1.1\r\nContent-Length: 7\r\n\r\n4a\x1e4bcd");
+    let post = format!("POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n4a\x1e4bcd");
     client.write_all(post.as_bytes()).await.expect("writes");
     let (head, body) = http_answer(&mut client).await;
     assert!(head.contains("Content-Type: text/html\r\n"), "{head}");
