@@ -10,6 +10,7 @@
 const { describe, test } = require("node:test");
 const assert = require("node:assert/strict");
 const http = require("node:http");
+const net = require("node:net");
 const zlib = require("node:zlib");
 const diagnostics = require("node:diagnostics_channel");
 const { io: ioc } = require("socket.io-client");
@@ -254,6 +255,75 @@ for (const [name, opts, install] of [
     assert.deepEqual(s.nodeRequests, [`GET ${eioPath(s)}`, `POST ${eioPath(s, sid)}`]);
   });
 }
+
+/**
+ * One raw TCP connection, for requests written in pieces: `request(text)` writes the parts given
+ * one after the other (each flushed before the next) and resolves with the answer's status, head
+ * and body (framed by Content-Length).
+ */
+async function rawConnection(s, t) {
+  const socket = net.connect(s.port, "127.0.0.1");
+  t.after(() => socket.destroy());
+  await waitFor(socket, "connect");
+  let buffered = Buffer.alloc(0);
+  let onData = null;
+  socket.on("data", (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    if (onData) onData();
+  });
+  function nextAnswer() {
+    return new Promise((resolve) => {
+      onData = () => {
+        const end = buffered.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const head = buffered.subarray(0, end).toString("latin1");
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)[1]);
+        if (buffered.length < end + 4 + length) return;
+        const body = buffered.subarray(end + 4, end + 4 + length).toString("utf8");
+        buffered = buffered.subarray(end + 4 + length);
+        onData = null;
+        resolve({ status: Number(head.split(" ")[1]), head, body });
+      };
+      onData();
+    });
+  }
+  return {
+    async request(...parts) {
+      const answer = withTimeout(nextAnswer(), WAIT_MS, "an answer");
+      for (const part of parts) await new Promise((resolve) => socket.write(part, resolve));
+      return answer;
+    },
+  };
+}
+
+test("a POST given back to Node before its body has all arrived is read whole by Node", T, async (t) => {
+  const s = await startCountingServer(t, { cors: { origin: [ORIGIN, OTHER_ORIGIN] } });
+  const raw = await rawConnection(s, t);
+  const target = (sid) => `${s.path}?${eioQuery(sid ? { sid } : {})}`;
+  const head = (method, path, origin, length) =>
+    `${method} ${path} HTTP/1.1\r\nHost: x\r\nOrigin: ${origin}\r\n` +
+    (length === undefined ? "" : `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${length}\r\n`) +
+    "\r\n";
+  const handshake = await raw.request(head("GET", target(), ORIGIN));
+  const sid = JSON.parse(handshake.body.slice(1)).sid;
+  const connected = nextSioConnection(s);
+  assert.equal((await raw.request(head("POST", target(sid), ORIGIN, 2), "40")).body, "ok");
+  const socket = await connected;
+  const seen = s.nodeRequests.length;
+
+  // Another Origin: Rust gives the connection back as soon as the head is read.
+  const payload = `42["big","${"x".repeat(5000)}"]`;
+  const received = waitFor1(socket, "big");
+  const posted = await raw.request(
+    head("POST", target(sid), OTHER_ORIGIN, Buffer.byteLength(payload)) + payload.slice(0, 10),
+    payload.slice(10),
+  );
+  assert.equal(posted.status, 200);
+  assert.equal(posted.body, "ok");
+  assert.match(posted.head, new RegExp(`access-control-allow-origin: ${OTHER_ORIGIN}`, "i"));
+  assert.equal(await received, "x".repeat(5000));
+  assert.deepEqual(s.nodeRequests.slice(seen), [`POST ${target(sid)}`]);
+});
 
 describe("hand-back: Node serves what Rust does not handle, and the connection goes on", () => {
   test("a non-engine path goes to the user's handler; an unknown sid gets upstream's 400 and connection_error", T, async (t) => {

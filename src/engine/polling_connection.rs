@@ -312,8 +312,12 @@ pub(super) async fn serve(engine: Arc<Engine>, handoff: PollingHandoff, lease: C
         terms: handoff.terms,
     };
     if let End::HandBack = connection.run().await {
-        debug!(target: "engine:polling", "connection handed back to the HTTP server");
         let PollingConnection { stream, read, .. } = connection;
+        debug!(
+            target: "engine:polling",
+            read = read.len(),
+            "connection handed back to the HTTP server",
+        );
         if let Ok(stream) = stream.into_std() {
             lease.hand_back(stream.into_raw_fd(), read);
         }
