@@ -399,7 +399,7 @@ impl PollingConnection {
             Err(PollError::UnknownSid | PollError::TransportMismatch) => return Served::Foreign,
             Err(PollError::Overlap) => {
                 self.read.drain(..request.head_len);
-                return self.answer("400 Bad Request", "", "").await;
+                return self.answer("400 Bad Request", "", None, b"").await;
             }
             Ok(PollReply::Now(body)) => {
                 self.read.drain(..request.head_len);
@@ -424,8 +424,7 @@ impl PollingConnection {
                 }
             }
         };
-        self.answer("200 OK", "text/plain; charset=UTF-8", &body)
-            .await
+        self.answer_poll(&body).await
     }
 
     async fn serve_post(&mut self, request: &Request) -> Served {
@@ -453,20 +452,42 @@ impl PollingConnection {
             return Served::Foreign;
         }
         self.read.drain(..end);
-        self.answer("200 OK", "text/html", "ok").await
+        self.answer("200 OK", "text/html", None, b"ok").await
     }
 
-    /// Writes an answer, compressed as upstream would.
-    async fn answer(&mut self, status: &str, content_type: &str, body: &str) -> Served {
+    /// Answers a GET with its payload, compressed as upstream's `httpCompression` says (only
+    /// these answers are).
+    async fn answer_poll(&mut self, body: &str) -> Served {
         let compressed = self
             .terms
             .compression
-            .filter(|c| !body.is_empty() && body.len() >= c.threshold)
+            .filter(|c| body.len() >= c.threshold)
             .and_then(|c| compress(c, body.as_bytes()).map(|bytes| (c.encoding, bytes)));
-        let (encoding, body) = match &compressed {
-            Some((Encoding::Gzip, bytes)) => ("Content-Encoding: gzip\r\n", bytes.as_slice()),
-            Some((Encoding::Deflate, bytes)) => ("Content-Encoding: deflate\r\n", bytes.as_slice()),
-            None => ("", body.as_bytes()),
+        let content_type = "text/plain; charset=UTF-8";
+        match &compressed {
+            Some((encoding, bytes)) => {
+                self.answer("200 OK", content_type, Some(*encoding), bytes)
+                    .await
+            }
+            None => {
+                self.answer("200 OK", content_type, None, body.as_bytes())
+                    .await
+            }
+        }
+    }
+
+    /// Writes an answer: the status line, its own headers, the repeated ones, then `body`.
+    async fn answer(
+        &mut self,
+        status: &str,
+        content_type: &str,
+        encoding: Option<Encoding>,
+        body: &[u8],
+    ) -> Served {
+        let encoding = match encoding {
+            Some(Encoding::Gzip) => "Content-Encoding: gzip\r\n",
+            Some(Encoding::Deflate) => "Content-Encoding: deflate\r\n",
+            None => "",
         };
         let content_type = if content_type.is_empty() {
             String::new()
