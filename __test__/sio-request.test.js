@@ -36,6 +36,25 @@ for (const transport of TRANSPORTS) {
       }
     });
 
+    it("keeps every header as sent, from one session to the next (shared strings change nothing)", async (t) => {
+      const sent = [
+        { "User-Agent": "agent-1", Origin: "https://a.example", "Accept-Language": "en", "X-Id": "1" },
+        { "User-Agent": "agent-2", Origin: "https://a.example", "Accept-Language": "en", "X-Id": "2" },
+        { "User-Agent": "agent-1", Origin: "https://b.example", "Accept-Language": "fr", "X-Id": "3" },
+      ];
+      for (const extraHeaders of sent) {
+        const { socket } = await connectedPair(t, transport, { clientOpts: { extraHeaders } });
+        const req = socket.request;
+        for (const [name, value] of Object.entries(extraHeaders)) {
+          assert.strictEqual(req.headers[name.toLowerCase()], value);
+          const at = req.rawHeaders.findIndex((raw, i) => i % 2 === 0 && raw.toLowerCase() === name.toLowerCase());
+          assert.strictEqual(req.rawHeaders[at + 1], value);
+        }
+        assert.strictEqual(req.httpVersion, "1.1");
+        assert.strictEqual(req.rawHeaders.length % 2, 0);
+      }
+    });
+
     it("keeps what engine middlewares put on the request", async (t) => {
       const h = harness(t);
       const { io, port } = await h.server();

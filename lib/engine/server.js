@@ -15,6 +15,7 @@ const {
 } = require("./transports/websocket");
 const { generateId } = require("../ids");
 const { parseQuery } = require("./query");
+const { shareRequestStrings } = require("./shared-strings");
 const { errors, errorMessages, abortRequest, abortUpgrade } = require("./errors");
 
 /** The events about a handed-over connection rather than a session. */
@@ -349,6 +350,7 @@ class Server extends EventEmitter {
   }
 
   _register(id, transportName, req, handle, protocol) {
+    shareRequestStrings(req);
     const remoteAddress = req.socket && req.socket.remoteAddress;
     const socket = new Socket(id, this, transportName, req, remoteAddress, handle, protocol);
     this.clients[id] = socket;
