@@ -14,6 +14,22 @@ const { replayMissedPackets } = require("./adapter");
 const emitLocally = EventEmitter.prototype.emit;
 const noop = () => {};
 
+/**
+ * The flags of a socket's next emit while none is set: one frozen object for every socket (an
+ * object per socket, and one more per emit, cost ~56 bytes each); `_settableFlags` gives the
+ * socket its own before a flag is set.
+ */
+const NO_FLAGS = Object.freeze({});
+
+/** `new Date() + ""`, which changes once a second: one string for every handshake of a second. */
+let lastTime = { second: -1, text: "" };
+function timeNow() {
+  const now = new Date();
+  const second = Math.floor(now.getTime() / 1000);
+  if (second !== lastTime.second) lastTime = { second, text: now + "" };
+  return lastTime.text;
+}
+
 /** Disconnections after which a session is kept for recovery: the client did not choose them. */
 const RECOVERABLE_DISCONNECT_REASONS = new Set([
   "transport error",
@@ -44,7 +60,7 @@ class Socket extends EventEmitter {
     /** See `acks`. */
     this._acks = undefined;
     this.fns = [];
-    this.flags = {};
+    this.flags = NO_FLAGS;
     /** The offset of the last packet stored for recovery that JS sent or replayed to it. */
     this._lastStoredOffset = 0;
     if (previousSession) {
@@ -77,7 +93,7 @@ class Socket extends EventEmitter {
     const req = this.request;
     return {
       headers: (req && req.headers) || {},
-      time: new Date() + "",
+      time: timeNow(),
       address: this.conn.remoteAddress,
       xdomain: !!(req && req.headers.origin),
       secure: !req || !!(req.connection && req.connection.encrypted),
@@ -120,7 +136,7 @@ class Socket extends EventEmitter {
       packet.id = id;
     }
     const flags = this.flags;
-    this.flags = {};
+    this.flags = NO_FLAGS;
     if (this.server.opts.connectionStateRecovery) {
       // Through the adapter, so that the packet is stored and replayed after a reconnection.
       this.adapter.broadcast(packet, { rooms: new Set([this.id]), except: new Set(), flags });
@@ -318,13 +334,19 @@ class Socket extends EventEmitter {
   }
 
   compress(compress) {
-    this.flags.compress = compress;
+    this._settableFlags().compress = compress;
     return this;
   }
 
   get volatile() {
-    this.flags.volatile = true;
+    this._settableFlags().volatile = true;
     return this;
+  }
+
+  /** The flags of the next emit, made this socket's own before one is set (see NO_FLAGS). */
+  _settableFlags() {
+    if (this.flags === NO_FLAGS) this.flags = {};
+    return this.flags;
   }
 
   get broadcast() {
@@ -336,7 +358,7 @@ class Socket extends EventEmitter {
   }
 
   timeout(timeout) {
-    this.flags.timeout = timeout;
+    this._settableFlags().timeout = timeout;
     return this;
   }
 
@@ -438,7 +460,7 @@ class Socket extends EventEmitter {
 
   newBroadcastOperator() {
     const flags = Object.assign({}, this.flags);
-    this.flags = {};
+    this.flags = NO_FLAGS;
     return new BroadcastOperator(this.adapter, new Set(), new Set([this.id]), flags);
   }
 }
