@@ -40,8 +40,6 @@ const RECOVERABLE_DISCONNECT_REASONS = new Set([
   "forced server close",
 ]);
 
-
-
 class Socket extends EventEmitter {
   /**
    * @param {import("./namespace").Namespace} nsp
