@@ -4,6 +4,13 @@
 const url = require("node:url");
 const debug = require("debug")("socket.io:client");
 const { PacketType, encodeData, encodeText, decodeData, parseData, encodesInJs } = require("./parser");
+const { NamespaceSockets } = require("./namespace-sockets");
+
+/** Every connection's `close` listener (`this` is the connection): it tells the connection's Client. */
+function onConnectionClose(reason, description) {
+  const client = this._ioClient;
+  if (client) client.onclose(reason, description);
+}
 
 class Client {
   /**
@@ -15,9 +22,8 @@ class Client {
     this.conn = conn;
     this.id = conn.id;
     /** The namespace sockets of this connection by namespace name (`sockets` names them by id). */
-    this.nsps = new Map();
-    this.onclose = this.onclose.bind(this);
-    conn.on("close", this.onclose);
+    this.nsps = new NamespaceSockets();
+    conn.on("close", onConnectionClose);
     conn._ioClient = this;
     if (server._wireFormat !== "default") {
       // What Rust does not decode goes to the parser's own Decoder, as upstream's `ondata`.
@@ -222,7 +228,7 @@ class Client {
 
   onclose(reason, description) {
     debug("client close with reason %s", reason);
-    this.conn.removeListener("close", this.onclose);
+    this.conn.removeListener("close", onConnectionClose);
     this.conn._ioClient = null;
     if (this.decoder) {
       this.decoder.removeListener("decoded", this._onDecoderPacket);
