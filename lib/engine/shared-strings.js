@@ -36,7 +36,10 @@ function share(value) {
   return value;
 }
 
-/** Replaces `req`'s header names and repeating values (and its HTTP version) by shared ones. */
+/**
+ * Replaces `req`'s header names and repeating values, its HTTP version and the Engine.IO query
+ * parameters every client sends alike by shared ones.
+ */
 function shareRequestStrings(req) {
   const raw = req.rawHeaders;
   const headers = req.headers;
@@ -54,6 +57,8 @@ function shareRequestStrings(req) {
     raw[i + 1] = value;
   }
   req.httpVersion = share(req.httpVersion);
+  const query = req._query;
+  if (query && typeof query.transport === "string") query.transport = share(query.transport);
 }
 
-module.exports = { shareRequestStrings };
+module.exports = { share, shareRequestStrings };

@@ -8,6 +8,7 @@ const crypto = require("node:crypto");
 const net = require("node:net");
 const debug = require("debug")("engine");
 const { errors, errorMessages, abortUpgrade } = require("../errors");
+const { share } = require("../shared-strings");
 
 const kResponseHeaders = Symbol("responseHeaders");
 const kHandedOffSocket = Symbol("handedOffSocket");
@@ -80,7 +81,8 @@ class HandedOffSocket {
     this.remoteAddress = peer.address;
     this.remoteFamily = peer.family;
     this.remotePort = peer.port;
-    this.localAddress = local.address;
+    // The server's own address, the same for all its connections.
+    this.localAddress = share(local.address);
     this.localFamily = local.family;
     this.localPort = local.port;
     // As the destroyed socket's: `req.destroy()` leaves a destroyed socket alone.
