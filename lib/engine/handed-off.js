@@ -73,9 +73,16 @@ class HandedOffConnections {
   }
 }
 
+/** The descriptor Rust can take over, or -1 for a connection Node must keep (TLS). */
+function descriptorOf(socket) {
+  const tcp = socket._handle;
+  if (socket.encrypted || !tcp || typeof tcp.fd !== "number" || tcp.fd < 0) return -1;
+  return tcp.fd;
+}
+
 /** Whether `server` is a net.Server that counts its connections (see HandedOffConnections). */
 function counts(server) {
   return Boolean(server) && typeof server._connections === "number" && typeof server._emitCloseIfDrained === "function";
 }
 
-module.exports = { HandedOffConnections };
+module.exports = { HandedOffConnections, descriptorOf };

@@ -5,7 +5,7 @@ use crate::engine::config::EngineConfig;
 use crate::engine::polling_connection::{
     Compression, Encoding, HeaderTerm, PollingHandoff, PollingTerms,
 };
-use crate::engine::stream::HandedStream;
+use crate::engine::stream::{self, HandedStream};
 use crate::engine::{SessionHandle, WebSocketHandoff};
 use crate::io::error::IoError;
 use crate::io::packet::{OutgoingPacket, StoredAs};
@@ -155,8 +155,7 @@ pub fn polling_handoff(handoff: BindingPollingHandoff) -> napi::Result<PollingHa
             "a polling connection is handed over by its descriptor".to_owned(),
         )));
     }
-    let (stream, _no_bridge) =
-        HandedStream::take_over(handoff.fd).map_err(|err| to_js(IoError::TakeOver(err)))?;
+    let stream = stream::duplicate(handoff.fd).map_err(|err| to_js(IoError::TakeOver(err)))?;
     let encoding = match handoff.compression.as_deref() {
         None => None,
         Some("gzip") => Some(Encoding::Gzip),

@@ -28,8 +28,7 @@ use session::{
     PollAnswer, PollError, PollOutcome, PollReply, PollWaiter, Polling, Sent, Session,
     SessionState, Sid,
 };
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Handle;

@@ -10,7 +10,6 @@
 //! it as any other.
 use super::connection_lease::ConnectionLease;
 use super::session::{PollError, PollReply, PollWaiter};
-use super::stream::HandedStream;
 use super::{Engine, PostBody};
 use flate2::write::{GzEncoder, ZlibEncoder};
 use std::io::Write;
@@ -37,7 +36,8 @@ const READ_SIZE: usize = 4096;
 
 /// A connection JS hands over after answering one of its polling requests.
 pub struct PollingHandoff {
-    pub stream: HandedStream,
+    /// A duplicate of Node's descriptor (`stream::duplicate`).
+    pub stream: std::net::TcpStream,
     pub connection: super::handler::ConnectionId,
     pub terms: PollingTerms,
 }
@@ -297,7 +297,11 @@ struct PollingConnection {
 
 /// Serves the connection until it closes or goes back to Node.
 pub(super) async fn serve(engine: Arc<Engine>, handoff: PollingHandoff, lease: ConnectionLease) {
-    let stream = match handoff.stream.into_tcp() {
+    let stream = handoff.stream;
+    let stream = match stream
+        .set_nonblocking(true)
+        .and_then(|()| TcpStream::from_std(stream))
+    {
         Ok(stream) => stream,
         Err(err) => {
             debug!(target: "engine:polling", "cannot take the connection over: {err}");
@@ -335,9 +339,8 @@ impl PollingConnection {
     async fn run(&mut self) -> End {
         loop {
             let request = match self.next_request().await {
-                Parsed::Request(request) => request,
-                Parsed::Foreign => return End::HandBack,
-                Parsed::Partial => return End::Closed,
+                Ok(request) => request,
+                Err(end) => return end,
             };
             if self.engine.polling_by_js.load(Ordering::Relaxed) {
                 return End::HandBack;
@@ -358,20 +361,21 @@ impl PollingConnection {
         }
     }
 
-    /// The next request, once its head is read; Partial when the connection ends instead (the
-    /// client closed it, it idled past the keep-alive timeout, or the server is closing).
-    async fn next_request(&mut self) -> Parsed {
+    /// The next request, once its head is read; else how the connection ends (the client closed
+    /// it, it idled past the keep-alive timeout or the server is closing; or a request for Node).
+    async fn next_request(&mut self) -> Result<Request, End> {
         loop {
             match parse(&self.read, &self.terms) {
+                Parsed::Request(request) => return Ok(request),
+                Parsed::Foreign => return Err(End::HandBack),
                 Parsed::Partial => {}
-                parsed => return parsed,
             }
             let idle = self.read.is_empty();
             let closing = self.engine.polling_closing.notified();
             tokio::pin!(closing);
             closing.as_mut().enable();
             if idle && self.engine.polling_closes.load(Ordering::Relaxed) != self.closes_seen {
-                return Parsed::Partial;
+                return Err(End::Closed);
             }
             let limit = if idle {
                 self.terms.keep_alive
@@ -380,49 +384,45 @@ impl PollingConnection {
             };
             let read = tokio::select! {
                 read = read_more(&mut self.stream, &mut self.read) => read,
-                () = closing, if idle => return Parsed::Partial,
-                () = sleep_for(limit) => return Parsed::Partial,
+                () = closing, if idle => return Err(End::Closed),
+                () = sleep_for(limit) => return Err(End::Closed),
             };
             if !matches!(read, Ok(n) if n > 0) {
-                return Parsed::Partial;
+                return Err(End::Closed);
             }
         }
     }
 
     async fn serve_get(&mut self, request: &Request) -> Served {
         let (waiter, mut answer) = oneshot::channel();
-        let reply = self
+        let reply = match self
             .engine
-            .poll_for(&request.sid, PollWaiter::Connection(waiter));
-        let body = match reply {
+            .poll_for(&request.sid, PollWaiter::Connection(waiter))
+        {
             // Unserved: JS answers it with upstream's error.
             Err(PollError::UnknownSid | PollError::TransportMismatch) => return Served::Foreign,
-            Err(PollError::Overlap) => {
-                self.read.drain(..request.head_len);
-                return self.answer("400 Bad Request", "", None, b"").await;
-            }
-            Ok(PollReply::Now(body)) => {
-                self.read.drain(..request.head_len);
-                body
-            }
-            Ok(PollReply::Waiting) => {
-                self.read.drain(..request.head_len);
-                loop {
-                    tokio::select! {
-                        biased;
-                        body = &mut answer => match body {
-                            Ok(body) => break body,
-                            Err(_) => return Served::Gone,
-                        },
-                        read = read_more(&mut self.stream, &mut self.read) => {
-                            if !matches!(read, Ok(n) if n > 0) || self.read.len() > MAX_AHEAD {
-                                self.engine.request_aborted(&request.sid, "poll connection closed prematurely");
-                                return Served::Gone;
-                            }
+            served => served,
+        };
+        self.read.drain(..request.head_len);
+        let body = match reply {
+            // An overlap, the one error left: the session is closed, as upstream's.
+            Err(_) => return self.answer("400 Bad Request", "", None, b"").await,
+            Ok(PollReply::Now(body)) => body,
+            Ok(PollReply::Waiting) => loop {
+                tokio::select! {
+                    biased;
+                    body = &mut answer => match body {
+                        Ok(body) => break body,
+                        Err(_) => return Served::Gone,
+                    },
+                    read = read_more(&mut self.stream, &mut self.read) => {
+                        if !matches!(read, Ok(n) if n > 0) || self.read.len() > MAX_AHEAD {
+                            self.engine.request_aborted(&request.sid, "poll connection closed prematurely");
+                            return Served::Gone;
                         }
                     }
                 }
-            }
+            },
         };
         self.answer_poll(&body).await
     }

@@ -25,22 +25,7 @@ impl HandedStream {
             let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
             return Ok((HandedStream::Bridged(ours), Some(theirs.into_raw_fd())));
         }
-        // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this
-        // call; it is only duplicated (CLOEXEC), never closed here.
-        let owned = unsafe { BorrowedFd::borrow_raw(fd as RawFd) }.try_clone_to_owned()?;
-        Ok((HandedStream::Tcp(std::net::TcpStream::from(owned)), None))
-    }
-
-    /// Registers a TCP connection with the runtime (inside it), as it is: no WebSocket's socket
-    /// options. A bridged stream has no connection of its own to register.
-    pub fn into_tcp(self) -> io::Result<TcpStream> {
-        match self {
-            HandedStream::Tcp(stream) => {
-                stream.set_nonblocking(true)?;
-                TcpStream::from_std(stream)
-            }
-            HandedStream::Bridged(_) => Err(io::Error::from(io::ErrorKind::Unsupported)),
-        }
+        Ok((HandedStream::Tcp(duplicate(fd)?), None))
     }
 
     /// Registers the stream with the runtime (inside it).
@@ -59,6 +44,15 @@ impl HandedStream {
             }
         }
     }
+}
+
+/// A duplicate (CLOEXEC) of descriptor `fd`, a TCP connection that Node closes afterwards:
+/// closing a duplicated descriptor sends no FIN, so the connection stays up.
+pub fn duplicate(fd: i32) -> io::Result<std::net::TcpStream> {
+    // SAFETY: `fd` is the descriptor of a socket Node keeps open for the duration of this call;
+    // it is only duplicated, never closed here.
+    let owned = unsafe { BorrowedFd::borrow_raw(fd as RawFd) }.try_clone_to_owned()?;
+    Ok(std::net::TcpStream::from(owned))
 }
 
 /// Unsent bytes a connection's kernel buffer takes before the socket stops accepting writes.

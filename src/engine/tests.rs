@@ -199,7 +199,7 @@ async fn a_polling_connection_answers_its_requests_and_hands_back_the_others() {
         .expect("connects");
     let (accepted, _) = listener.accept().expect("accepts");
     engine.take_polling_connection(PollingHandoff {
-        stream: stream::HandedStream::Tcp(accepted),
+        stream: accepted,
         connection: 7,
         terms: polling_connection::PollingTerms {
             path: "/socket.io/".to_owned(),

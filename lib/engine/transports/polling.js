@@ -8,8 +8,7 @@ const zlib = require("node:zlib");
 const accepts = require("accepts");
 const debug = require("debug")("engine:polling");
 const { errorMessages, nativeErrorCodes, abortRequest } = require("../errors");
-
-const { descriptorOf } = require("./websocket");
+const { descriptorOf } = require("../handed-off");
 
 /** On the response of a parked GET: the engine socket whose answer it waits for. */
 const kParkedBy = Symbol("parkedBy");
@@ -27,9 +26,9 @@ class Polling {
     if (req.method === "GET") {
       req[kReadWhenWhole] = req.socket.bytesRead;
       this.#onPoll(socket, req, res);
-    }
-    else if (req.method === "POST") this.#onData(socket, req, res);
-    else {
+    } else if (req.method === "POST") {
+      this.#onData(socket, req, res);
+    } else {
       res.writeHead(500);
       res.end();
     }

@@ -9,6 +9,7 @@ const net = require("node:net");
 const debug = require("debug")("engine");
 const { errors, errorMessages, abortUpgrade } = require("../errors");
 const { share } = require("../shared-strings");
+const { descriptorOf } = require("../handed-off");
 
 const kResponseHeaders = Symbol("responseHeaders");
 const kHandedOffSocket = Symbol("handedOffSocket");
@@ -58,13 +59,6 @@ function switchingProtocols(req, extraHeaders, deflate) {
     for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
   }
   return lines.join("\r\n") + "\r\n\r\n";
-}
-
-/** The descriptor Rust can take over, or -1 for a connection Node must keep (TLS). */
-function descriptorOf(socket) {
-  const tcp = socket._handle;
-  if (socket.encrypted || !tcp || typeof tcp.fd !== "number" || tcp.fd < 0) return -1;
-  return tcp.fd;
 }
 
 /**
@@ -218,7 +212,6 @@ function prepareHandOff(req, socket) {
 
 module.exports = {
   WebSocketResponse,
-  descriptorOf,
   handOver,
   prepareHandOff,
   validateUpgradeRequest,
