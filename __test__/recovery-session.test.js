@@ -116,6 +116,23 @@ for (const transport of TRANSPORTS) {
       assert.strictEqual(await client.timeout(2000).emitWithAck("echo", "after"), "after");
     });
 
+    it("restores exactly what was missed when the broadcasts of a turn went out together", async (t) => {
+      const { io, client, socket } = await setup(t, transport);
+      const events = recordEvents(client);
+      for (let i = 1; i <= 5; i++) io.emit("m", i); // one turn: held back and queued together
+      await sync(client, socket);
+      await dropConnection(client, socket);
+      for (let i = 6; i <= 10; i++) io.emit("m", i);
+      const reconnection = waitFor(io, "connection");
+      client.connect();
+      await connected(client);
+      const [recovered] = await reconnection;
+      assert.strictEqual(recovered.recovered, true);
+      for (let i = 11; i <= 15; i++) io.emit("m", i);
+      await sync(client, recovered);
+      assert.deepStrictEqual(events, Array.from({ length: 15 }, (_, i) => ["m", i + 1]));
+    });
+
     it("appends the offset as the last argument of each stored event", async (t) => {
       const { client, socket, io } = await setup(t, transport);
       const got = successAfter(3);

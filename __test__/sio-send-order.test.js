@@ -7,7 +7,7 @@
 
 const { describe, it } = require("node:test");
 const assert = require("node:assert");
-const { TRANSPORTS, harness, waitFor, successAfter, connectedPair } = require("./support/sio-helpers");
+const { TRANSPORTS, harness, waitFor, withTimeout, successAfter, connectedPair } = require("./support/sio-helpers");
 const { startRedis } = require("./support/services");
 const { createAdapter } = require("../lib/cluster/redis-streams");
 
@@ -52,6 +52,98 @@ for (const transport of TRANSPORTS) {
         Array.from({ length: 50 }, (_, n) => client.timeout(5000).emitWithAck("double", n)),
       );
       assert.deepStrictEqual(answers, Array.from({ length: 50 }, (_, n) => n * 2));
+    });
+  });
+}
+
+// The broadcasts of a turn to one namespace and the same rooms cross to Rust together, which then
+// queues them to each recipient at once: what a socket receives must still be what it would have
+// received with each broadcast sent on its own.
+for (const transport of TRANSPORTS) {
+  describe(`broadcasts of one turn (${transport})`, () => {
+    /** Three connected clients, each recording the `m` events it receives. */
+    async function threeClients(t, serverOpts = {}) {
+      const h = harness(t);
+      const { io, port } = await h.server(serverOpts);
+      const sockets = [];
+      io.on("connection", (socket) => sockets.push(socket));
+      const clients = [];
+      for (let i = 0; i < 3; i++) {
+        const client = await h.connect(port, "/", { transports: [transport] });
+        client.received = [];
+        client.on("m", (...args) => client.received.push(args.length === 1 ? args[0] : args));
+        clients.push(client);
+      }
+      return { io, clients, sockets };
+    }
+
+    /** Resolves once each client received `last` as an `m` event. */
+    function untilEach(clients, last) {
+      return Promise.all(
+        clients.map((client) =>
+          withTimeout(
+            new Promise((resolve) => client.on("m", (value) => value === last && resolve())),
+            5000,
+            () => `"${last}" (got ${JSON.stringify(client.received)})`,
+          ),
+        ),
+      );
+    }
+
+    it("follows the room changes made between them", async (t) => {
+      const { io, clients, sockets } = await threeClients(t);
+      const [a, b] = sockets;
+      a.join("r");
+      const done = untilEach(clients, "end");
+      io.to("r").emit("m", 1);
+      b.join("r");
+      io.to("r").emit("m", 2);
+      a.leave("r");
+      io.to("r").emit("m", 3);
+      io.except("r").emit("m", 4);
+      io.emit("m", "end");
+      await done;
+      assert.deepStrictEqual(
+        clients.map((client) => client.received),
+        [[1, 2, 4, "end"], [2, 3, "end"], [4, "end"]],
+      );
+    });
+
+    it("delivers a long burst in order, binary ones and direct emits among them", async (t) => {
+      const { io, clients, sockets } = await threeClients(t);
+      const done = untilEach(clients, "end");
+      const buffer = Buffer.from([0]);
+      for (let i = 0; i < 40; i++) {
+        if (i % 10 === 5) {
+          buffer[0] = i;
+          io.emit("m", i, buffer); // the buffer is reused: each emit sends what it held then
+        } else if (i % 10 === 7) {
+          sockets[1].emit("m", i);
+        } else {
+          io.emit("m", i);
+        }
+      }
+      io.emit("m", "end");
+      await done;
+      const expected = (who) =>
+        Array.from({ length: 40 }, (_, i) => i)
+          .filter((i) => i % 10 !== 7 || who === 1)
+          .map((i) => (i % 10 === 5 ? [i, Buffer.from([i])] : i))
+          .concat("end");
+      clients.forEach((client, who) => assert.deepStrictEqual(client.received, expected(who)));
+    });
+
+    it("delivers the broadcasts sent before a disconnection in the same turn", async (t) => {
+      const { io, clients, sockets } = await threeClients(t);
+      const disconnected = waitFor(clients[0], "disconnect");
+      const done = untilEach(clients.slice(1), 3);
+      io.emit("m", 1);
+      io.emit("m", 2);
+      sockets[0].disconnect();
+      io.emit("m", 3);
+      assert.strictEqual((await disconnected)[0], "io server disconnect");
+      await done;
+      assert.deepStrictEqual(clients.map((client) => client.received), [[1, 2], [1, 2, 3], [1, 2, 3]]);
     });
   });
 }

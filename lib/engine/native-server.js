@@ -60,6 +60,20 @@ class BatchReader {
   }
 }
 
+/**
+ * Broadcasts that `broadcast` holds back together at most: a loop of emits to many sockets still
+ * reaches Rust, whose writers then start on it (`EARLY_FLUSH_MESSAGES` in src/engine/mod.rs),
+ * while it runs.
+ */
+const MAX_HELD_BROADCASTS = 16;
+
+/** Whether two lists of room names are the same, in the same order. */
+function sameNames(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The length that stands for a binary in a batch's numbers. */
 const BINARY = -2;
 
@@ -132,6 +146,10 @@ class NativeServer {
   #queuedRecords = [];
   /** The namespace and JSON text of each of those packets. */
   #queuedTexts = [];
+  /** Broadcasts held back by `broadcast`: packets of one namespace to the same rooms. */
+  #heldPackets = [];
+  #heldRooms = [];
+  #heldExcept = [];
 
   /**
    * @param {object} opts the engine's options (upstream's names)
@@ -146,6 +164,12 @@ class NativeServer {
     this.turn = 0;
     /** The last turn with a broadcast, whose recipients JS does not know: all are busy. */
     this.broadcastTurn = -1;
+    /**
+     * Long-poll GETs that JS holds unanswered (lib/engine/transports/polling.js). While there
+     * are any, broadcasts are not held back: one may answer such a GET, which upstream does
+     * within the send, where a failing answer throws to the sender.
+     */
+    this.parkedGets = 0;
     this.#queueing = wireFormatOf(opts.parser) === "default";
     shareDebugSettings();
     this.#binding = new BindingServer(
@@ -197,6 +221,7 @@ class NativeServer {
    */
   queuePacket(handle, nsp, type, ackId, json) {
     if (!this.#queueing || this.#sendingNow || nsp.includes(QUEUED_TEXT_SEPARATOR)) return false;
+    this.#sendHeldBroadcasts();
     this.#queuedRecords.push(handle, type, ackId ?? -1);
     this.#queuedTexts.push(nsp, json);
     this.#scheduleFlush();
@@ -215,8 +240,13 @@ class NativeServer {
     this.#scheduleFlush();
   }
 
-  /** Hands Rust the packets `queuePacket` held back. */
+  /**
+   * Hands Rust what `queuePacket` and `broadcast` held back (one of the two at most: each hands
+   * the other's over before holding). Every call into Rust but the reads of events does this
+   * first, so that Rust sees sends, room changes and session changes in the order JS made them.
+   */
   sendQueued() {
+    this.#sendHeldBroadcasts();
     if (this.#queuedRecords.length === 0) return;
     const records = new Float64Array(this.#queuedRecords);
     const texts = this.#queuedTexts.join(QUEUED_TEXT_SEPARATOR);
@@ -234,11 +264,44 @@ class NativeServer {
   /**
    * Queues a Socket.IO packet to the connected sockets of its namespace in any of `rooms` (all
    * when empty) and in none of `except`, as Rust's room index finds them.
+   *
+   * With the default parser (whose framing cannot fail), a packet without attachments (whose
+   * buffers Rust copies only when it takes them, and the sender may reuse), while no long-poll
+   * GET waits in JS (see `parkedGets`), is held back until the turn's flush or any other call here, and the broadcasts that follow it to the same namespace
+   * and rooms join it: Rust then takes each recipient's queue once for all of them (a loop of
+   * emits to one audience), where each broadcast alone takes it once per recipient.
    */
   broadcast(rooms, except, packet) {
-    this.sendQueued();
     this.broadcastTurn = this.turn;
-    this.#sent(this.#binding.broadcast(rooms, except, packet));
+    const held = this.#heldPackets;
+    if (
+      held.length > 0 &&
+      this.parkedGets === 0 &&
+      held.length < MAX_HELD_BROADCASTS &&
+      held[0][0] === packet[0] &&
+      packet[4] == null &&
+      sameNames(this.#heldRooms, rooms) &&
+      sameNames(this.#heldExcept, except)
+    ) {
+      held.push(packet);
+      return;
+    }
+    this.sendQueued();
+    if (this.#queueing && !this.#sendingNow && this.parkedGets === 0 && packet[4] == null) {
+      this.#heldPackets = [packet];
+      this.#heldRooms = rooms;
+      this.#heldExcept = except;
+      this.#scheduleFlush();
+      return;
+    }
+    this.#sent(this.#binding.broadcast(rooms, except, [packet]));
+  }
+
+  #sendHeldBroadcasts() {
+    if (this.#heldPackets.length === 0) return;
+    const packets = this.#heldPackets;
+    this.#heldPackets = [];
+    this.#sent(this.#binding.broadcast(this.#heldRooms, this.#heldExcept, packets));
   }
 
   /** Queues a raw engine message to one session. */
@@ -292,31 +355,38 @@ class NativeServer {
   // in Rust.
 
   join(nsp, id, rooms) {
+    this.sendQueued();
     this.#binding.join(nsp, id, rooms);
   }
 
   leave(nsp, id, rooms) {
+    this.sendQueued();
     this.#binding.leave(nsp, id, rooms);
   }
 
   connectSocket(nsp, id, handle) {
+    this.sendQueued();
     this.#binding.connectSocket(nsp, id, handle);
   }
 
   disconnectSocket(nsp, id) {
+    this.sendQueued();
     this.#binding.disconnectSocket(nsp, id);
   }
 
   lastStoredOffset(nsp, id) {
+    this.sendQueued();
     return this.#binding.lastStoredOffset(nsp, id);
   }
 
   /** The stream id of the last cluster broadcast Rust delivered to socket `id`, or null. */
   lastStreamOffset(nsp, id) {
+    this.sendQueued();
     return this.#binding.lastStreamOffset(nsp, id);
   }
 
   recoverable(nsp, offset) {
+    this.sendQueued();
     return this.#binding.recoverable(nsp, offset);
   }
 
@@ -324,6 +394,7 @@ class NativeServer {
   // `nativeErrorCodes`.
 
   openPolling(sid, protocol) {
+    this.sendQueued();
     return this.#binding.openPolling(sid, protocol);
   }
 
@@ -355,6 +426,7 @@ class NativeServer {
 
   /** Returns `[session handle, bridge descriptor or -1]`. */
   openWebsocket(handoff, sid, protocol) {
+    this.sendQueued();
     return this.#binding.openWebsocket(handoff, sid, protocol);
   }
 
@@ -376,11 +448,13 @@ class NativeServer {
 
   /** Every polling request goes through JS from now on: Rust hands its connections back. */
   servePollingInJs() {
+    this.sendQueued();
     this.#binding.servePollingInJs();
   }
 
   /** The HTTP server closes its idle connections: Rust closes the idle ones it serves. */
   closeIdlePollingConnections() {
+    this.sendQueued();
     this.#binding.closeIdlePollingConnections();
   }
 
@@ -395,11 +469,13 @@ class NativeServer {
 
   /** Engine packets are forwarded as events from now on (someone listens to them). */
   forwardPackets() {
+    this.sendQueued();
     this.#binding.setPacketsListened(true);
   }
 
   /** Raw engine messages are forwarded as events from now on. */
   forwardMessages() {
+    this.sendQueued();
     this.#binding.setMessagesListened(true);
   }
 }

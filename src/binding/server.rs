@@ -125,22 +125,29 @@ impl BindingServer {
         self.answers_waiting()
     }
 
-    /// Queues `packet` to the connected sockets of its namespace in any of `rooms` (all when
-    /// empty) and in none of `except`. Returns how many poll answers wait in `takePollAnswers`.
+    /// Queues `packets`, all of one namespace, in order, to the connected sockets of that
+    /// namespace in any of `rooms` (all when empty) and in none of `except`. Returns how many
+    /// poll answers wait in `takePollAnswers`.
     #[napi]
     pub fn broadcast(
         &self,
         rooms: Vec<String>,
         except: Vec<String>,
-        packet: BindingPacket,
+        packets: Vec<BindingPacket>,
     ) -> napi::Result<u32> {
-        let packet = convert::packet(packet)?;
+        let packets = packets
+            .into_iter()
+            .map(convert::packet)
+            .collect::<napi::Result<Vec<_>>>()?;
+        let Some(nsp) = packets.first().map(|packet| packet.nsp.clone()) else {
+            return Ok(self.answers_waiting());
+        };
         self.io
             .clients()
             .answers_taken_after(|| {
                 self.io
-                    .namespace(&packet.nsp)
-                    .broadcast(&rooms, &except, packet)
+                    .namespace(&nsp)
+                    .broadcast_all(&rooms, &except, packets)
             })
             .map_err(|err| to_js(err.into()))?;
         Ok(self.answers_waiting())

@@ -98,13 +98,54 @@ impl Namespace {
         offset: Option<u64>,
     ) -> Result<usize, FramingError> {
         let frames = packet.frames(self.parser)?;
-        let mut sending = self.engine.sending(&frames);
+        let recipients = self.queue_to_recipients(rooms, except, &frames, offset);
+        self.store(packet.stored, frames);
+        Ok(recipients)
+    }
+
+    /// `broadcast` for several packets to the same sockets, in order. The recipients are found,
+    /// and each one's queue taken, once for all of them rather than once per packet: what a
+    /// burst of broadcasts to one audience costs per recipient is one queueing.
+    pub fn broadcast_all(
+        &self,
+        rooms: &[String],
+        except: &[String],
+        packets: Vec<OutgoingPacket>,
+    ) -> Result<usize, FramingError> {
+        let framed = packets
+            .into_iter()
+            .map(|packet| Ok((packet.frames(self.parser)?, packet.stored)))
+            .collect::<Result<Vec<_>, FramingError>>()?;
+        let last_offset = framed
+            .iter()
+            .rev()
+            .find_map(|(_, stored)| stored.as_ref().map(|stored| stored.offset));
+        let frames: Vec<Message> = framed
+            .iter()
+            .flat_map(|(frames, _)| frames.iter().cloned())
+            .collect();
+        let recipients = self.queue_to_recipients(rooms, except, &frames, last_offset);
+        for (frames, stored) in framed {
+            self.store(stored, frames);
+        }
+        Ok(recipients)
+    }
+
+    /// Queues `frames` to the connected sockets in any of `rooms` (all when empty) and in none
+    /// of `except`, marking `offset` on each (see `broadcast_marking`). Returns how many took
+    /// them.
+    fn queue_to_recipients(
+        &self,
+        rooms: &[String],
+        except: &[String],
+        frames: &[Message],
+        offset: Option<u64>,
+    ) -> usize {
+        let mut sending = self.engine.sending(frames);
         self.rooms
             .lock()
             .for_each_recipient(rooms, except, offset, |session| sending.to(session));
-        let recipients = sending.finish();
-        self.store(packet.stored, frames);
-        Ok(recipients)
+        sending.finish()
     }
 
     /// Sends `packet` to the sessions `targets`, framed once, and keeps it for recovery when it

@@ -181,6 +181,47 @@ fn stored(offset: u64, rooms: &[&str], except: &[&str], data: &str) -> OutgoingP
     packet
 }
 
+#[tokio::test]
+async fn broadcasts_sent_together_reach_each_recipient_in_order_and_are_each_stored() {
+    let io = server(Some(KEEP));
+    let nsp = io.namespace("/");
+    let red = connect(&io, "red");
+    let blue = connect(&io, "blue");
+    for (id, session) in [("red", red), ("blue", blue)] {
+        nsp.connect(id, session);
+        nsp.join(id, &strings(&[id]));
+    }
+    let recipients = nsp
+        .broadcast_all(
+            &strings(&["red"]),
+            &[],
+            vec![
+                stored(1, &["red"], &[], "[1]"),
+                event("/", "[\"not stored\"]"),
+                stored(2, &["red"], &[], "[2]"),
+                event("/", "[3]"),
+            ],
+        )
+        .expect("framed");
+    assert_eq!(recipients, 1);
+    assert_eq!(
+        answers(&io),
+        BTreeMap::from([(
+            red,
+            "42[1]\x1e42[\"not stored\"]\x1e42[2]\x1e42[3]".to_owned()
+        )])
+    );
+    assert_eq!(
+        nsp.last_stored_offset("red"),
+        2,
+        "the last stored packet of those sent"
+    );
+    assert_eq!(nsp.last_stored_offset("blue"), 0);
+    let back = connect(&io, "back");
+    assert_eq!(nsp.replay(back, 1, &strings(&["red"])), Some(2));
+    assert_eq!(answers(&io), BTreeMap::from([(back, "42[2]".to_owned())]));
+}
+
 const KEEP: Retention = Retention {
     max_age: Duration::from_secs(60),
     max_bytes: 1 << 20,

@@ -39,6 +39,7 @@ class Polling {
     const res = socket._pendingGet;
     if (!res) return;
     socket._pendingGet = null;
+    this.server.native.parkedGets--;
     try {
       this.#respond(socket, socket._pendingGetRequest, res, body);
     } catch (error) {
@@ -64,6 +65,7 @@ class Polling {
     }
     socket._pendingGet = res;
     socket._pendingGetRequest = req;
+    native.parkedGets++;
     res[kParkedBy] = socket;
     res.on("close", onParkedClose);
   }
@@ -251,6 +253,7 @@ function onParkedClose() {
   const socket = this[kParkedBy];
   if (socket._pendingGet === this) {
     socket._pendingGet = null;
+    socket.server.native.parkedGets--;
     socket.server.native.requestAborted(socket.id, "poll connection closed prematurely");
   }
 }
