@@ -146,10 +146,12 @@ class NativeServer {
   #queuedRecords = [];
   /** The namespace and JSON text of each of those packets. */
   #queuedTexts = [];
-  /** Broadcasts held back by `broadcast`: packets of one namespace to the same rooms. */
+  /** Broadcasts held back by `broadcast`, all to the last broadcast's audience. */
   #heldPackets = [];
-  #heldRooms = [];
-  #heldExcept = [];
+  /** The namespace, rooms and exceptions of the last broadcast. */
+  #lastNsp = null;
+  #lastRooms = [];
+  #lastExcept = [];
 
   /**
    * @param {object} opts the engine's options (upstream's names)
@@ -265,43 +267,43 @@ class NativeServer {
    * Queues a Socket.IO packet to the connected sockets of its namespace in any of `rooms` (all
    * when empty) and in none of `except`, as Rust's room index finds them.
    *
-   * With the default parser (whose framing cannot fail), a packet without attachments (whose
-   * buffers Rust copies only when it takes them, and the sender may reuse), while no long-poll
-   * GET waits in JS (see `parkedGets`), is held back until the turn's flush or any other call here, and the broadcasts that follow it to the same namespace
-   * and rooms join it: Rust then takes each recipient's queue once for all of them (a loop of
-   * emits to one audience), where each broadcast alone takes it once per recipient.
+   * A broadcast to the same namespace and rooms as the one before it is held back until the
+   * turn's flush or any other call here, and those that follow it to that audience join it: Rust
+   * then takes each recipient's queue once for all of them (a loop of emits to one audience),
+   * where each broadcast alone takes it once per recipient. (One to another audience than the
+   * last crosses at once: held alone, it would only cost the holding.) Not held: packets with
+   * attachments, whose buffers Rust copies only when it takes them and the sender may reuse;
+   * any with another parser than the default, whose framing can fail; and any while a long-poll
+   * GET waits in JS (see `parkedGets`).
    */
   broadcast(rooms, except, packet) {
     this.broadcastTurn = this.turn;
+    const holdable = this.#queueing && !this.#sendingNow && this.parkedGets === 0 && packet[4] == null;
+    const sameAudience =
+      packet[0] === this.#lastNsp && sameNames(this.#lastRooms, rooms) && sameNames(this.#lastExcept, except);
     const held = this.#heldPackets;
-    if (
-      held.length > 0 &&
-      this.parkedGets === 0 &&
-      held.length < MAX_HELD_BROADCASTS &&
-      held[0][0] === packet[0] &&
-      packet[4] == null &&
-      sameNames(this.#heldRooms, rooms) &&
-      sameNames(this.#heldExcept, except)
-    ) {
+    if (holdable && sameAudience && held.length > 0 && held.length < MAX_HELD_BROADCASTS) {
       held.push(packet);
       return;
     }
     this.sendQueued();
-    if (this.#queueing && !this.#sendingNow && this.parkedGets === 0 && packet[4] == null) {
+    this.#lastNsp = packet[0];
+    this.#lastRooms = rooms;
+    this.#lastExcept = except;
+    if (holdable && sameAudience) {
       this.#heldPackets = [packet];
-      this.#heldRooms = rooms;
-      this.#heldExcept = except;
       this.#scheduleFlush();
       return;
     }
     this.#sent(this.#binding.broadcast(rooms, except, [packet]));
   }
 
+  /** Hands Rust the broadcasts held back, all to the last broadcast's audience. */
   #sendHeldBroadcasts() {
     if (this.#heldPackets.length === 0) return;
     const packets = this.#heldPackets;
     this.#heldPackets = [];
-    this.#sent(this.#binding.broadcast(this.#heldRooms, this.#heldExcept, packets));
+    this.#sent(this.#binding.broadcast(this.#lastRooms, this.#lastExcept, packets));
   }
 
   /** Queues a raw engine message to one session. */

@@ -406,13 +406,13 @@ impl Engine {
 
     /// Queues messages, in order, to the session named by `handle` (false if it is unknown or
     /// closing). See `send_to_each`.
-    pub fn send_to(&self, handle: SessionHandle, messages: &[Message]) -> bool {
+    pub fn send_to(&self, handle: SessionHandle, messages: &Arc<[Message]>) -> bool {
         self.send_to_each(&[handle], messages) == 1
     }
 
     /// Queues messages, in order, to each session named in `targets`; returns how many took
     /// them (unknown and closing ones do not). See `Sending`.
-    pub fn send_to_each(&self, targets: &[SessionHandle], messages: &[Message]) -> usize {
+    pub fn send_to_each(&self, targets: &[SessionHandle], messages: &Arc<[Message]>) -> usize {
         let mut sending = self.sending(messages);
         for handle in targets {
             if let Some(session) = self.session_by_handle(*handle) {
@@ -423,7 +423,7 @@ impl Engine {
     }
 
     /// Starts queuing `messages` to sessions one by one (a broadcast is this loop).
-    pub fn sending<'a>(&'a self, messages: &'a [Message]) -> Sending<'a> {
+    pub fn sending<'a>(&'a self, messages: &'a Arc<[Message]>) -> Sending<'a> {
         Sending {
             engine: self,
             messages,
@@ -510,7 +510,7 @@ impl Engine {
 /// recipient.
 pub struct Sending<'a> {
     engine: &'a Engine,
-    messages: &'a [Message],
+    messages: &'a Arc<[Message]>,
     writers: Vec<Arc<Outbox>>,
     recipients: usize,
     queued: usize,
@@ -520,7 +520,7 @@ impl Sending<'_> {
     /// Queues the messages to `session`, in order (nothing if it is closing).
     pub fn to(&mut self, session: &Session) {
         self.recipients += 1;
-        for message in self.messages {
+        for message in self.messages.iter() {
             debug!(
                 target: "engine:socket",
                 sid = %session.sid,
@@ -528,7 +528,7 @@ impl Sending<'_> {
                 Packet::Message(message.clone()).logged_data(),
             );
         }
-        match session.send_all(self.messages.iter().cloned().map(Packet::Message)) {
+        match session.send_shared(self.messages) {
             Ok(Sent::Queued) => {}
             Ok(Sent::PollAnswer(answer)) => self.engine.deliver(session.handle, Some(answer)),
             Ok(Sent::Wake(writer)) => self.writers.push(writer),

@@ -2,7 +2,7 @@
 //! appended, and each writer is woken once per JS turn (`Engine::flush`), or sooner in a turn that
 //! queues much, so a connection that receives many packets in a turn writes them with one syscall
 //! instead of one each. Packets from the I/O threads (pings, closes) wake their writer at once.
-use crate::protocol::engine_packet::Packet;
+use crate::protocol::engine_packet::{Message, Packet};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,6 +12,9 @@ use tokio::sync::Notify;
 #[derive(Debug)]
 pub enum Outgoing {
     Packet(Packet),
+    /// Messages shared with other connections (a broadcast's frames): queued to each recipient
+    /// as one reference, not one per message.
+    Messages(Arc<[Message]>),
     /// Send a Close frame after what is queued, then end.
     Close,
 }

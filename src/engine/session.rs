@@ -1,6 +1,6 @@
 //! One Engine.IO session: which transport carries it (one state machine), its write buffer and
 //! the pending long-poll.
-use crate::protocol::engine_packet::Packet;
+use crate::protocol::engine_packet::{Message, Packet};
 use crate::protocol::{payload, payload_v3, Revision};
 use parking_lot::Mutex;
 use std::sync::{Arc, OnceLock};
@@ -229,15 +229,39 @@ impl Session {
 
     /// `send` for several packets, in order, under one lock.
     pub fn send_all(&self, packets: impl Iterator<Item = Packet>) -> Result<Sent, Closed> {
+        self.queue(
+            packets,
+            |websocket, packets| websocket.push_all(packets.map(Outgoing::Packet)),
+            |buffer, packets| buffer.extend(packets),
+        )
+    }
+
+    /// `send_all` for messages shared with other sessions: a WebSocket queues them as one item.
+    pub fn send_shared(&self, messages: &Arc<[Message]>) -> Result<Sent, Closed> {
+        self.queue(
+            messages,
+            |websocket, messages| websocket.push(Outgoing::Messages(Arc::clone(messages))),
+            |buffer, messages| buffer.extend(messages.iter().cloned().map(Packet::Message)),
+        )
+    }
+
+    /// Queues `items` with `to_websocket` on a WebSocket's outbox (its writer is to be woken if
+    /// it was idle), or with `to_polling` into polling's buffer, for the waiting GET if any.
+    fn queue<T>(
+        &self,
+        items: T,
+        to_websocket: impl FnOnce(&Outbox, T) -> Result<bool, Closed>,
+        to_polling: impl FnOnce(&mut Vec<Packet>, T),
+    ) -> Result<Sent, Closed> {
         if let Some(websocket) = self.websocket.get() {
-            return queue_on(websocket, packets);
+            return wake_if_idle(websocket, to_websocket(websocket, items));
         }
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         match &mut inner.state {
-            SessionState::WebSocket(ws) => queue_on(ws, packets),
+            SessionState::WebSocket(ws) => wake_if_idle(ws, to_websocket(ws, items)),
             SessionState::Polling(polling) | SessionState::Upgrading { polling, .. } => {
-                inner.buffer.extend(packets);
+                to_polling(&mut inner.buffer, items);
                 Ok(match polling.answer(self.revision, &inner.buffer) {
                     Some(answer) => {
                         inner.buffer.clear();
@@ -457,12 +481,10 @@ impl Session {
     }
 }
 
-/// Queues packets on a WebSocket's outbox; its writer is to be woken if it was idle.
-fn queue_on(
-    websocket: &Arc<Outbox>,
-    packets: impl Iterator<Item = Packet>,
-) -> Result<Sent, Closed> {
-    Ok(if websocket.push_all(packets.map(Outgoing::Packet))? {
+/// What a push on a WebSocket's outbox asks of the sender: its writer is to be woken if the
+/// outbox was empty.
+fn wake_if_idle(websocket: &Arc<Outbox>, pushed: Result<bool, Closed>) -> Result<Sent, Closed> {
+    Ok(if pushed? {
         Sent::Wake(Arc::clone(websocket))
     } else {
         Sent::Queued

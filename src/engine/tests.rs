@@ -101,7 +101,7 @@ async fn a_turn_that_queues_much_starts_writing_before_its_flush_and_keeps_the_o
     let (engine, handle, mut client) = websocket_session().await;
     let count = EARLY_FLUSH_MESSAGES * 3 + 5;
     for n in 0..count {
-        assert!(engine.send_to(handle, &numbered(n)));
+        assert!(engine.send_to(handle, &Arc::from(numbered(n))));
     }
     // No flush yet: what arrives was written on an early one.
     for n in 0..EARLY_FLUSH_MESSAGES * 3 {
@@ -123,7 +123,7 @@ async fn large_and_small_messages_arrive_whole_and_in_order() {
         .map(|(k, &size)| char::from(b'a' + k as u8).to_string().repeat(size))
         .collect();
     for body in &bodies {
-        assert!(engine.send_to(handle, &[Message::Text(TextMessage::new(body))]));
+        assert!(engine.send_to(handle, &Arc::from([Message::Text(TextMessage::new(body))])));
     }
     engine.flush();
     for body in &bodies {
@@ -216,7 +216,7 @@ async fn a_polling_connection_answers_its_requests_and_hands_back_the_others() {
     // A GET is answered with the session's next packet, whether it waited for it or not.
     let get = format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n");
     client.write_all(get.as_bytes()).await.expect("writes");
-    assert!(engine.send_to(handle, &numbered(1)));
+    assert!(engine.send_to(handle, &Arc::from(numbered(1))));
     let (head, body) = http_answer(&mut client).await;
     assert!(head.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\n"));
     assert!(head.contains("\r\nConnection: keep-alive\r\n"), "{head}");

@@ -79,33 +79,44 @@ async fn drain_until_closed(ws: &mut WebSocketStream<ByteStream>) {
     .await;
 }
 
-/// Packets as the frames of a connection's protocol revision.
-struct PacketFrames<'a> {
-    packets: &'a [Packet],
+/// What a batch writes, borrowed from its queue items: a packet, or a message shared with other
+/// connections.
+enum Queued<'a> {
+    Packet(&'a Packet),
+    Message(&'a EngineMessage),
+}
+
+/// Queued packets and messages as the frames of a connection's protocol revision.
+struct QueuedFrames<'a> {
+    queued: &'a [Queued<'a>],
     revision: Revision,
 }
 
-impl Frames for PacketFrames<'_> {
+impl Frames for QueuedFrames<'_> {
     fn count(&self) -> usize {
-        self.packets.len()
+        self.queued.len()
     }
 
     fn frame(&self, index: usize) -> Frame<'_> {
-        match &self.packets[index] {
-            Packet::Message(EngineMessage::Text(text)) => {
-                Frame::text(None, text.frame().as_bytes())
+        match self.queued[index] {
+            Queued::Packet(Packet::Message(message)) | Queued::Message(message) => {
+                message_frame(message, self.revision)
             }
-            // Engine.IO v3 binary frames start with the packet type.
-            Packet::Message(EngineMessage::Binary(data)) if self.revision == Revision::V3 => {
-                Frame::binary(Some(4), data)
-            }
-            Packet::Message(EngineMessage::Binary(data)) => Frame::binary(None, data),
-            other => Frame::made_text(
+            Queued::Packet(other) => Frame::made_text(
                 other
                     .encode_text()
                     .map_or_else(|| Bytes::from_static(b"6"), Bytes::from),
             ),
         }
+    }
+}
+
+fn message_frame(message: &EngineMessage, revision: Revision) -> Frame<'_> {
+    match message {
+        EngineMessage::Text(text) => Frame::text(None, text.frame().as_bytes()),
+        // Engine.IO v3 binary frames start with the packet type.
+        EngineMessage::Binary(data) if revision == Revision::V3 => Frame::binary(Some(4), data),
+        EngineMessage::Binary(data) => Frame::binary(None, data),
     }
 }
 
@@ -116,10 +127,10 @@ impl Frames for PacketFrames<'_> {
 async fn write(
     ws: &mut WebSocketStream<ByteStream>,
     revision: Revision,
-    packets: &[Packet],
+    queued: &[Queued<'_>],
 ) -> Result<(), WsError> {
     ws.flush().await?;
-    write_frames(ws.get_mut(), &PacketFrames { packets, revision }).await?;
+    write_frames(ws.get_mut(), &QueuedFrames { queued, revision }).await?;
     Ok(())
 }
 
@@ -244,7 +255,7 @@ pub(super) async fn run(
                                 "writing a noop packet to polling for fast upgrade",
                             );
                         }
-                        let pong = Box::pin(write(&mut ws, session.revision, &[Packet::Pong { probe: true }])).await;
+                        let pong = Box::pin(write(&mut ws, session.revision, &[Queued::Packet(&Packet::Pong { probe: true })])).await;
                         engine.deliver(session.handle, answer);
                         if pong.is_err() {
                             break Ending::Told;
@@ -331,15 +342,15 @@ async fn write_batch(
     batch: Vec<Outgoing>,
 ) -> Result<(), Ending> {
     let closing = batch.iter().any(|item| matches!(item, Outgoing::Close));
-    // In place: a packet and a queue item have the same size, so the batch's memory is reused.
-    let packets: Vec<Packet> = batch
-        .into_iter()
-        .map_while(|item| match item {
-            Outgoing::Packet(packet) => Some(packet),
-            Outgoing::Close => None,
-        })
-        .collect();
-    write(ws, revision, &packets)
+    let mut queued = Vec::with_capacity(batch.len());
+    for item in &batch {
+        match item {
+            Outgoing::Packet(packet) => queued.push(Queued::Packet(packet)),
+            Outgoing::Messages(messages) => queued.extend(messages.iter().map(Queued::Message)),
+            Outgoing::Close => break,
+        }
+    }
+    write(ws, revision, &queued)
         .await
         .map_err(|err| Ending::Reason(transport_error(&format!("write error: {err}"))))?;
     if closing {

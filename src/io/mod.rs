@@ -106,7 +106,7 @@ impl SocketIo {
 
     /// Queues a raw engine message to `session`.
     pub fn send_message(&self, session: SessionHandle, message: Message) {
-        self.engine.send_to(session, &[message]);
+        self.engine.send_to(session, &Arc::from([message]));
     }
 }
 

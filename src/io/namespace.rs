@@ -120,10 +120,13 @@ impl Namespace {
             .iter()
             .rev()
             .find_map(|(_, stored)| stored.as_ref().map(|stored| stored.offset));
-        let frames: Vec<Message> = framed
-            .iter()
-            .flat_map(|(frames, _)| frames.iter().cloned())
-            .collect();
+        let frames: Arc<[Message]> = match &framed[..] {
+            [(frames, _)] => Arc::clone(frames),
+            _ => framed
+                .iter()
+                .flat_map(|(frames, _)| frames.iter().cloned())
+                .collect(),
+        };
         let recipients = self.queue_to_recipients(rooms, except, &frames, last_offset);
         for (frames, stored) in framed {
             self.store(stored, frames);
@@ -138,7 +141,7 @@ impl Namespace {
         &self,
         rooms: &[String],
         except: &[String],
-        frames: &[Message],
+        frames: &Arc<[Message]>,
         offset: Option<u64>,
     ) -> usize {
         let mut sending = self.engine.sending(frames);
