@@ -9,7 +9,7 @@ use crate::engine::stream::{self, HandedStream};
 use crate::engine::{SessionHandle, WebSocketHandoff};
 use crate::io::error::IoError;
 use crate::io::packet::{OutgoingPacket, StoredAs};
-use crate::io::parser::Parser;
+use crate::io::parser::{PacketParts, Parser};
 use crate::io::IoConfig;
 use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::socketio_packet::PacketType;
@@ -73,7 +73,7 @@ pub const QUEUED_TEXT_SEPARATOR: &str = "\u{1e}";
 pub fn queued_packets<'a>(
     records: &'a [f64],
     texts: &'a str,
-) -> impl Iterator<Item = napi::Result<(SessionHandle, OutgoingPacket)>> + 'a {
+) -> impl Iterator<Item = napi::Result<(SessionHandle, PacketParts<'a>)>> + 'a {
     let mut texts = texts.split(QUEUED_TEXT_SEPARATOR);
     records.chunks(3).map(move |record| {
         let (Some(nsp), Some(data), [handle, packet_type, ack_id]) =
@@ -90,13 +90,12 @@ pub fn queued_packets<'a>(
         })?;
         Ok((
             *handle as SessionHandle,
-            OutgoingPacket {
-                nsp: nsp.to_owned(),
+            PacketParts {
                 kind,
-                ack_id: (*ack_id >= 0.0).then_some(*ack_id as u64),
-                data: data.to_owned(),
-                attachments: Vec::new(),
-                stored: None,
+                nsp,
+                id: (*ack_id >= 0.0).then_some(*ack_id as u64),
+                data,
+                attachments: &[],
             },
         ))
     })

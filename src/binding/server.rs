@@ -98,7 +98,7 @@ impl BindingServer {
             convert::queued_packets(&records, &texts).try_for_each(|queued| {
                 let (handle, packet) = queued?;
                 self.io
-                    .send_packet(&[handle], packet)
+                    .send_unstored(handle, packet)
                     .map_err(|err| to_js(err.into()))
             })
         })?;

@@ -20,7 +20,7 @@ use dashmap::DashMap;
 use event_queue::Wakeup;
 use namespace::Namespace;
 use packet::{OutgoingPacket, StoredAs};
-use parser::{FramingError, Parser};
+use parser::{FramingError, PacketParts, Parser};
 use std::sync::Arc;
 use tokio::runtime::Handle;
 
@@ -90,6 +90,18 @@ impl SocketIo {
         packet: OutgoingPacket,
     ) -> Result<(), FramingError> {
         self.namespace(&packet.nsp).send(targets, packet)
+    }
+
+    /// Sends a packet that is not kept for recovery to the session `target`, framed from the
+    /// caller's text: nothing to store, so no namespace to find (an ack, a `socket.emit`).
+    pub fn send_unstored(
+        &self,
+        target: SessionHandle,
+        packet: PacketParts<'_>,
+    ) -> Result<(), FramingError> {
+        let frames = self.parser.frames(packet)?;
+        self.engine.send_to(target, &frames);
+        Ok(())
     }
 
     /// Sends a packet of namespace `nsp` that a parser in JS framed (see `Namespace::send_frames`).
