@@ -7,7 +7,17 @@
 
 const { describe, it } = require("node:test");
 const assert = require("node:assert");
-const { TRANSPORTS, harness, waitFor, withTimeout, successAfter, connectedPair } = require("./support/sio-helpers");
+const http = require("node:http");
+const {
+  TRANSPORTS,
+  harness,
+  waitFor,
+  withTimeout,
+  successAfter,
+  connectedPair,
+  nextRequest,
+  RawPolling,
+} = require("./support/sio-helpers");
 const { startRedis } = require("./support/services");
 const { createAdapter } = require("../lib/cluster/redis-streams");
 
@@ -148,6 +158,41 @@ for (const transport of TRANSPORTS) {
     });
   });
 }
+
+// Broadcasts are held back only while no long-poll GET waits in JS: a count that stayed above
+// zero would silently stop the holding for the server's life.
+it("counts the long-poll GETs waiting in JS back to none, however each ends", async (t) => {
+  const h = harness(t);
+  const { io, httpServer, port } = await h.server();
+  const native = io.engine.native;
+  const sessionsClosed = [];
+  io.engine.on("connection", (conn) => sessionsClosed.push(waitFor(conn, "close")));
+
+  // Answered by a send, then by the close of its session (client side, then server side).
+  const closedByClient = await h.connect(port, "/", { transports: ["polling"] });
+  const closedByServer = await h.connect(port, "/", { transports: ["polling"] });
+  // Answered with a noop by an upgrade.
+  const upgraded = await h.connect(port, "/");
+  await waitFor(upgraded.io.engine, "upgrade");
+  // Left by its client while it waits.
+  const raw = await RawPolling.open(port);
+  const rawGetParked = nextRequest(httpServer, (req) => req.method === "GET" && req.url.includes(`sid=${raw.sid}`));
+  const rawGet = http.get({ host: "127.0.0.1", port, path: `/socket.io/?EIO=4&transport=polling&sid=${raw.sid}`, agent: false });
+  rawGet.on("error", () => {});
+  await rawGetParked;
+  assert.ok(native.parkedGets >= 1, `parked GETs: ${native.parkedGets}`);
+
+  const got = waitFor(closedByClient, "m");
+  io.emit("m", 1);
+  await got;
+  closedByClient.disconnect();
+  io.of("/").sockets.get(closedByServer.id).disconnect(true);
+  upgraded.disconnect();
+  rawGet.destroy();
+  assert.strictEqual(sessionsClosed.length, 4);
+  await Promise.all(sessionsClosed);
+  assert.strictEqual(native.parkedGets, 0);
+});
 
 // WebSocket only: over long-polling, U+001E separates the packets of a payload.
 it("answers in a namespace whose name holds control characters and non-ASCII text (websocket)", async (t) => {
