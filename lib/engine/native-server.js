@@ -295,7 +295,7 @@ class NativeServer {
       this.#scheduleFlush();
       return;
     }
-    this.#sent(this.#binding.broadcast(rooms, except, [packet]));
+    this.#sent(this.#binding.broadcast(rooms, except, packet));
   }
 
   /** Hands Rust the broadcasts held back, all to the last broadcast's audience. */
@@ -303,7 +303,7 @@ class NativeServer {
     if (this.#heldPackets.length === 0) return;
     const packets = this.#heldPackets;
     this.#heldPackets = [];
-    this.#sent(this.#binding.broadcast(this.#lastRooms, this.#lastExcept, packets));
+    this.#sent(this.#binding.broadcastAll(this.#lastRooms, this.#lastExcept, packets));
   }
 
   /** Queues a raw engine message to one session. */

@@ -125,11 +125,31 @@ impl BindingServer {
         self.answers_waiting()
     }
 
-    /// Queues `packets`, all of one namespace, in order, to the connected sockets of that
-    /// namespace in any of `rooms` (all when empty) and in none of `except`. Returns how many
-    /// poll answers wait in `takePollAnswers`.
+    /// Queues `packet` to the connected sockets of its namespace in any of `rooms` (all when
+    /// empty) and in none of `except`. Returns how many poll answers wait in `takePollAnswers`.
     #[napi]
     pub fn broadcast(
+        &self,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        packet: BindingPacket,
+    ) -> napi::Result<u32> {
+        let packet = convert::packet(packet)?;
+        self.io
+            .clients()
+            .answers_taken_after(|| {
+                self.io
+                    .namespace(&packet.nsp)
+                    .broadcast(&rooms, &except, packet)
+            })
+            .map_err(|err| to_js(err.into()))?;
+        Ok(self.answers_waiting())
+    }
+
+    /// `broadcast` for several packets, all of one namespace, in order: each recipient's queue is
+    /// taken once for all of them.
+    #[napi]
+    pub fn broadcast_all(
         &self,
         rooms: Vec<String>,
         except: Vec<String>,
