@@ -1,11 +1,11 @@
 //! Writes a WebSocket connection's queued packets straight to its stream as unmasked server
-//! frames. A broadcast's payload is one shared buffer for all its recipients, and it stays the
-//! only copy: each write gathers what it sends from the payloads themselves. (tungstenite's own
-//! write path copies every frame into a buffer per connection, which a burst grows to its write
-//! threshold on every connection and which keeps that size afterwards.)
+//! frames. A broadcast's frames are encoded once for all its recipients (`encode_frames`, see
+//! shared_messages.rs), and that stays the only copy: each connection writes those bytes as they
+//! are. (tungstenite's own write path copies every frame into a buffer per connection, which a
+//! burst grows to its write threshold on every connection and which keeps that size afterwards.)
 //!
-//! Small frames are copied into one buffer per I/O thread for the write, as a syscall costs more
-//! per iovec than a small copy does; larger payloads are iovecs of their own.
+//! Other small frames are copied into one buffer per I/O thread for the write, as a syscall costs
+//! more per iovec than a small copy does; larger payloads are iovecs of their own.
 use bytes::Bytes;
 use std::cell::RefCell;
 use std::future::poll_fn;
@@ -49,6 +49,9 @@ enum Body<'a> {
     Queued(&'a [u8]),
     /// Made for this write (a small control packet): copied.
     Made(Bytes),
+    /// Whole frames already encoded, headers included (see `encode_frames`): written from where they
+    /// are, whatever their size, as they need no header gathered in front.
+    Encoded(&'a [u8]),
 }
 
 impl<'a> Frame<'a> {
@@ -68,6 +71,15 @@ impl<'a> Frame<'a> {
         }
     }
 
+    /// Frames already encoded by `encode_frames`, written as they are.
+    pub fn encoded(bytes: &'a [u8]) -> Self {
+        Self {
+            opcode: 0,
+            prefix: None,
+            body: Body::Encoded(bytes),
+        }
+    }
+
     /// A text frame whose payload is made for the write.
     pub fn made_text(body: Bytes) -> Self {
         Self {
@@ -79,14 +91,17 @@ impl<'a> Frame<'a> {
 
     fn body(&self) -> &[u8] {
         match &self.body {
-            Body::Queued(body) => body,
+            Body::Queued(body) | Body::Encoded(body) => body,
             Body::Made(body) => body,
         }
     }
 
-    /// The header, prefix included, in `head[..len]`.
+    /// The header, prefix included, in `head[..len]` (none for frames already encoded).
     fn head(&self) -> ([u8; MAX_HEAD], usize) {
         let mut head = [0u8; MAX_HEAD];
+        if matches!(self.body, Body::Encoded(_)) {
+            return (head, 0);
+        }
         head[0] = FIN | self.opcode;
         let len = self.body().len() + usize::from(self.prefix.is_some());
         let mut head_len = match len {
@@ -174,14 +189,19 @@ fn gather<'a>(
         skip = 0;
         gathered.extend_from_slice(head);
         total += head.len();
-        match frame.body {
-            Body::Queued(body) if body.len() - body_skip > COPY_LIMIT => {
+        let in_place = match frame.body {
+            Body::Queued(body) if body.len() - body_skip > COPY_LIMIT => Some(body),
+            Body::Encoded(body) => Some(body),
+            Body::Queued(_) | Body::Made(_) => None,
+        };
+        match in_place {
+            Some(body) => {
                 pieces.push(Piece::Copied(run_start..gathered.len()));
                 run_start = gathered.len();
                 pieces.push(Piece::Queued(&body[body_skip..]));
                 total += body.len() - body_skip;
             }
-            _ => {
+            None => {
                 let body = &frame.body()[body_skip..];
                 gathered.extend_from_slice(body);
                 total += body.len();
@@ -198,6 +218,27 @@ fn gather<'a>(
         })
         .filter(|slice| !slice.is_empty())
         .collect()
+}
+
+/// Whether `frames` are all small enough to be copied for each write (see `COPY_LIMIT`): then
+/// encoding them once for every connection that writes them (`encode_frames`) takes a copy per
+/// connection away, where for larger ones it would add a copy that writing them from where they
+/// are does not make.
+pub fn copied_when_written(frames: &(impl Frames + ?Sized)) -> bool {
+    (0..frames.count()).all(|index| frames.frame(index).body().len() <= COPY_LIMIT)
+}
+
+/// `frames` encoded one after the other, as `write_frames` writes them: for frames that many
+/// connections write, encoded once for all of them.
+pub fn encode_frames(frames: &(impl Frames + ?Sized)) -> Vec<u8> {
+    let mut encoded = Vec::new();
+    for index in 0..frames.count() {
+        let frame = frames.frame(index);
+        let (head, head_len) = frame.head();
+        encoded.extend_from_slice(&head[..head_len]);
+        encoded.extend_from_slice(frame.body());
+    }
+    encoded
 }
 
 /// Writes `frames` whole, in order.
@@ -358,6 +399,44 @@ mod tests {
         };
         write_frames(&mut sink, &Made).await.expect("writes");
         assert!(sink.written == want);
+    }
+
+    #[tokio::test]
+    async fn frames_encoded_once_are_written_as_they_are_however_the_writes_split() {
+        let kept = Kept(
+            [0, 1, 125, 126, 3000, 70000]
+                .into_iter()
+                .enumerate()
+                .map(|(k, n)| (k % 2 == 1, Some(b'4'), vec![b'x'; n]))
+                .collect(),
+        );
+        let encoded = encode_frames(&kept);
+        /// The encoded frames, then the same frames one by one.
+        struct Twice<'a>(&'a [u8], &'a Kept);
+        impl Frames for Twice<'_> {
+            fn count(&self) -> usize {
+                1 + self.1.count()
+            }
+            fn frame(&self, index: usize) -> Frame<'_> {
+                match index {
+                    0 => Frame::encoded(self.0),
+                    _ => self.1.frame(index - 1),
+                }
+            }
+        }
+        let one = tungstenite_bytes(&kept);
+        let want = [one.clone(), one].concat();
+        for per_write in [1, 7, 1000, 65536, usize::MAX / 2] {
+            let mut sink = Trickle {
+                per_write,
+                written: Vec::new(),
+                writes: 0,
+            };
+            write_frames(&mut sink, &Twice(&encoded, &kept))
+                .await
+                .expect("writes");
+            assert!(sink.written == want, "{per_write} bytes per write");
+        }
     }
 
     #[tokio::test]

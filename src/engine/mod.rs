@@ -10,6 +10,7 @@ mod heartbeat;
 mod outbox;
 pub mod polling_connection;
 pub mod session;
+mod shared_messages;
 pub mod stream;
 mod websocket;
 
@@ -28,6 +29,7 @@ use session::{
     PollAnswer, PollError, PollOutcome, PollReply, PollWaiter, Polling, Sent, Session,
     SessionState, Sid,
 };
+use shared_messages::SharedMessages;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -427,6 +429,7 @@ impl Engine {
         Sending {
             engine: self,
             messages,
+            shared: SharedMessages::new(Arc::clone(messages)),
             writers: Vec::new(),
             recipients: 0,
             queued: 0,
@@ -511,6 +514,8 @@ impl Engine {
 pub struct Sending<'a> {
     engine: &'a Engine,
     messages: &'a Arc<[Message]>,
+    /// What each WebSocket recipient queues: the messages, and their frames once encoded.
+    shared: Arc<SharedMessages>,
     writers: Vec<Arc<Outbox>>,
     recipients: usize,
     queued: usize,
@@ -528,7 +533,7 @@ impl Sending<'_> {
                 Packet::Message(message.clone()).logged_data(),
             );
         }
-        match session.send_shared(self.messages) {
+        match session.send_shared(&self.shared) {
             Ok(Sent::Queued) => {}
             Ok(Sent::PollAnswer(answer)) => self.engine.deliver(session.handle, Some(answer)),
             Ok(Sent::Wake(writer)) => self.writers.push(writer),

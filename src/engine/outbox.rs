@@ -2,7 +2,8 @@
 //! appended, and each writer is woken once per JS turn (`Engine::flush`), or sooner in a turn that
 //! queues much, so a connection that receives many packets in a turn writes them with one syscall
 //! instead of one each. Packets from the I/O threads (pings, closes) wake their writer at once.
-use crate::protocol::engine_packet::{Message, Packet};
+use super::shared_messages::SharedMessages;
+use crate::protocol::engine_packet::Packet;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ pub enum Outgoing {
     Packet(Packet),
     /// Messages shared with other connections (a broadcast's frames): queued to each recipient
     /// as one reference, not one per message.
-    Messages(Arc<[Message]>),
+    Messages(Arc<SharedMessages>),
     /// Send a Close frame after what is queued, then end.
     Close,
 }

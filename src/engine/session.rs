@@ -1,6 +1,7 @@
 //! One Engine.IO session: which transport carries it (one state machine), its write buffer and
 //! the pending long-poll.
-use crate::protocol::engine_packet::{Message, Packet};
+use super::shared_messages::SharedMessages;
+use crate::protocol::engine_packet::Packet;
 use crate::protocol::{payload, payload_v3, Revision};
 use parking_lot::Mutex;
 use std::sync::{Arc, OnceLock};
@@ -237,11 +238,13 @@ impl Session {
     }
 
     /// `send_all` for messages shared with other sessions: a WebSocket queues them as one item.
-    pub fn send_shared(&self, messages: &Arc<[Message]>) -> Result<Sent, Closed> {
+    pub fn send_shared(&self, shared: &Arc<SharedMessages>) -> Result<Sent, Closed> {
         self.queue(
-            messages,
-            |websocket, messages| websocket.push(Outgoing::Messages(Arc::clone(messages))),
-            |buffer, messages| buffer.extend(messages.iter().cloned().map(Packet::Message)),
+            shared,
+            |websocket, shared| websocket.push(Outgoing::Messages(Arc::clone(shared))),
+            |buffer, shared| {
+                buffer.extend(shared.messages().iter().cloned().map(Packet::Message));
+            },
         )
     }
 

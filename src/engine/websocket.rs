@@ -2,7 +2,7 @@
 //! response, the probe/upgrade exchange and the read/write loop.
 use super::close_reason::CloseReason;
 use super::connection_lease::ConnectionLease;
-use super::frame_writer::{write_frames, Frame, Frames};
+use super::frame_writer::{copied_when_written, encode_frames, write_frames, Frame, Frames};
 use super::handler::ConnectionId;
 use super::outbox::{Outbox, Outgoing};
 use super::session::Session;
@@ -84,6 +84,8 @@ async fn drain_until_closed(ws: &mut WebSocketStream<ByteStream>) {
 enum Queued<'a> {
     Packet(&'a Packet),
     Message(&'a EngineMessage),
+    /// Frames encoded once for every connection that writes them.
+    Encoded(&'a [u8]),
 }
 
 /// Queued packets and messages as the frames of a connection's protocol revision.
@@ -102,6 +104,7 @@ impl Frames for QueuedFrames<'_> {
             Queued::Packet(Packet::Message(message)) | Queued::Message(message) => {
                 message_frame(message, self.revision)
             }
+            Queued::Encoded(bytes) => Frame::encoded(bytes),
             Queued::Packet(other) => Frame::made_text(
                 other
                     .encode_text()
@@ -118,6 +121,17 @@ fn message_frame(message: &EngineMessage, revision: Revision) -> Frame<'_> {
         EngineMessage::Binary(data) if revision == Revision::V3 => Frame::binary(Some(4), data),
         EngineMessage::Binary(data) => Frame::binary(None, data),
     }
+}
+
+/// Messages as the frames an Engine.IO v4 connection writes, if they are small enough to gain
+/// from being encoded once for every connection (see `copied_when_written`).
+fn encode_v4(messages: &[EngineMessage]) -> Option<Vec<u8>> {
+    let queued: Vec<Queued<'_>> = messages.iter().map(Queued::Message).collect();
+    let frames = QueuedFrames {
+        queued: &queued,
+        revision: Revision::V4,
+    };
+    copied_when_written(&frames).then(|| encode_frames(&frames))
 }
 
 /// Writes packets past tungstenite, straight to the stream (see frame_writer.rs). A pong or a
@@ -346,7 +360,11 @@ async fn write_batch(
     for item in &batch {
         match item {
             Outgoing::Packet(packet) => queued.push(Queued::Packet(packet)),
-            Outgoing::Messages(messages) => queued.extend(messages.iter().map(Queued::Message)),
+            Outgoing::Messages(shared) => match shared.encoded(encode_v4) {
+                // Engine.IO v3 frames binary messages otherwise (see `message_frame`).
+                Some(encoded) if revision == Revision::V4 => queued.push(Queued::Encoded(encoded)),
+                _ => queued.extend(shared.messages().iter().map(Queued::Message)),
+            },
             Outgoing::Close => break,
         }
     }
