@@ -415,7 +415,10 @@ impl Engine {
     /// Queues messages, in order, to each session named in `targets`; returns how many took
     /// them (unknown and closing ones do not). See `Sending`.
     pub fn send_to_each(&self, targets: &[SessionHandle], messages: &Arc<[Message]>) -> usize {
-        let mut sending = self.sending(messages);
+        let mut sending = match targets {
+            [_] => self.sending_to_one(messages),
+            _ => self.sending(messages),
+        };
         for handle in targets {
             if let Some(session) = self.session_by_handle(*handle) {
                 sending.to(&session);
@@ -427,9 +430,17 @@ impl Engine {
     /// Starts queuing `messages` to sessions one by one (a broadcast is this loop).
     pub fn sending<'a>(&'a self, messages: &'a Arc<[Message]>) -> Sending<'a> {
         Sending {
+            shared: Some(SharedMessages::new(Arc::clone(messages))),
+            ..self.sending_to_one(messages)
+        }
+    }
+
+    /// `sending` for one session: the messages are queued as they are, with nothing to share.
+    fn sending_to_one<'a>(&'a self, messages: &'a Arc<[Message]>) -> Sending<'a> {
+        Sending {
             engine: self,
             messages,
-            shared: SharedMessages::new(Arc::clone(messages)),
+            shared: None,
             writers: Vec::new(),
             recipients: 0,
             queued: 0,
@@ -514,8 +525,9 @@ impl Engine {
 pub struct Sending<'a> {
     engine: &'a Engine,
     messages: &'a Arc<[Message]>,
-    /// What each WebSocket recipient queues: the messages, and their frames once encoded.
-    shared: Arc<SharedMessages>,
+    /// What each WebSocket recipient queues: the messages, and their frames once encoded (None
+    /// for a send to one session, which queues the messages themselves).
+    shared: Option<Arc<SharedMessages>>,
     writers: Vec<Arc<Outbox>>,
     recipients: usize,
     queued: usize,
@@ -533,7 +545,11 @@ impl Sending<'_> {
                 Packet::Message(message.clone()).logged_data(),
             );
         }
-        match session.send_shared(&self.shared) {
+        let sent = match &self.shared {
+            Some(shared) => session.send_shared(shared),
+            None => session.send_all(self.messages.iter().cloned().map(Packet::Message)),
+        };
+        match sent {
             Ok(Sent::Queued) => {}
             Ok(Sent::PollAnswer(answer)) => self.engine.deliver(session.handle, Some(answer)),
             Ok(Sent::Wake(writer)) => self.writers.push(writer),
