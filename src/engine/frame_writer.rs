@@ -49,8 +49,8 @@ enum Body<'a> {
     Queued(&'a [u8]),
     /// Made for this write (a small control packet): copied.
     Made(Bytes),
-    /// Whole frames already encoded, headers included (see `encode_frames`): written from where they
-    /// are, whatever their size, as they need no header gathered in front.
+    /// Whole frames already encoded, headers included (see `encode_frames`): written from where
+    /// they are, whatever their size, as they need no header gathered in front.
     Encoded(&'a [u8]),
 }
 
