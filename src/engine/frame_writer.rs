@@ -49,8 +49,8 @@ enum Body<'a> {
     Queued(&'a [u8]),
     /// Made for this write (a small control packet): copied.
     Made(Bytes),
-    /// Whole frames already encoded, headers included (see `encode_frames`): written from where
-    /// they are, whatever their size, as they need no header gathered in front.
+    /// Whole frames already encoded, headers included (see `encode_frames`): copied or written
+    /// from where they are as a payload is, with no header to gather in front.
     Encoded(&'a [u8]),
 }
 
@@ -190,9 +190,10 @@ fn gather<'a>(
         gathered.extend_from_slice(head);
         total += head.len();
         let in_place = match frame.body {
-            Body::Queued(body) if body.len() - body_skip > COPY_LIMIT => Some(body),
-            Body::Encoded(body) => Some(body),
-            Body::Queued(_) | Body::Made(_) => None,
+            Body::Queued(body) | Body::Encoded(body) if body.len() - body_skip > COPY_LIMIT => {
+                Some(body)
+            }
+            Body::Queued(_) | Body::Encoded(_) | Body::Made(_) => None,
         };
         match in_place {
             Some(body) => {
@@ -403,11 +404,18 @@ mod tests {
 
     #[tokio::test]
     async fn frames_encoded_once_are_written_as_they_are_however_the_writes_split() {
+        // Small enough to be copied into the write, and large enough to be written in place.
+        for sizes in [&[0, 1, 125, 126][..], &[0, 1, 125, 126, 3000, 70000]] {
+            encoded_frames_are_written_as_they_are(sizes).await;
+        }
+    }
+
+    async fn encoded_frames_are_written_as_they_are(sizes: &[usize]) {
         let kept = Kept(
-            [0, 1, 125, 126, 3000, 70000]
-                .into_iter()
+            sizes
+                .iter()
                 .enumerate()
-                .map(|(k, n)| (k % 2 == 1, Some(b'4'), vec![b'x'; n]))
+                .map(|(k, &n)| (k % 2 == 1, Some(b'4'), vec![b'x'; n]))
                 .collect(),
         );
         let encoded = encode_frames(&kept);
@@ -435,7 +443,10 @@ mod tests {
             write_frames(&mut sink, &Twice(&encoded, &kept))
                 .await
                 .expect("writes");
-            assert!(sink.written == want, "{per_write} bytes per write");
+            assert!(
+                sink.written == want,
+                "{sizes:?}, {per_write} bytes per write"
+            );
         }
     }
 
