@@ -8,6 +8,7 @@ use super::error::to_js;
 use super::events;
 use crate::engine::session::PollReply;
 use crate::engine::PostBody;
+use crate::io::error::IoError;
 use crate::io::SocketIo;
 use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::Revision;
@@ -162,6 +163,11 @@ impl BindingServer {
         let Some(nsp) = packets.first().map(|packet| packet.nsp.clone()) else {
             return Ok(self.answers_waiting());
         };
+        if packets.iter().any(|packet| packet.nsp != nsp) {
+            return Err(to_js(IoError::InvalidArgument(
+                "broadcastAll: packets of several namespaces".into(),
+            )));
+        }
         self.io
             .clients()
             .answers_taken_after(|| {
