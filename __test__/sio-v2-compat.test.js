@@ -11,8 +11,8 @@ async function openV3(h, port) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=3&transport=websocket`);
   const queue = [];
   const waiters = [];
-  ws.on("message", (data) => {
-    const msg = data.toString();
+  ws.on("message", (data, isBinary) => {
+    const msg = isBinary ? Buffer.from(data) : data.toString();
     const w = waiters.shift();
     if (w) w(msg);
     else queue.push(msg);
@@ -66,6 +66,35 @@ describe("v2 compatibility (allowEIO3)", () => {
     assert.strictEqual(await client.next(), '431["got there"]');
     socket.emit("yo", 1);
     assert.strictEqual(await client.next(), '42["yo",1]');
+  });
+
+  // A broadcast's frames are encoded once for the v4 connections; a v3 one frames each message,
+  // its binary ones starting with the packet type.
+  it("broadcasts to v3 and v4 WebSocket clients alike, a v3 attachment after its packet type", async (t) => {
+    const h = harness(t);
+    const { io, port } = await h.server({ allowEIO3: true });
+    const v3 = await openV3(h, port);
+    assert.ok((await v3.next()).startsWith("0{"));
+    assert.strictEqual(await v3.next(), "40");
+    const v4 = await h.connect(port, "/", { transports: ["websocket"] });
+    const v4Got = [];
+    const v4Done = new Promise((resolve) => {
+      v4.onAny((...args) => {
+        v4Got.push(args);
+        if (args[0] === "b") resolve();
+      });
+    });
+
+    io.emit("t", 1);
+    io.emit("t", 2); // held with the one before, and queued with it as one item
+    io.emit("b", Buffer.from([1, 2, 3]));
+
+    assert.deepStrictEqual(
+      [await v3.next(), await v3.next(), await v3.next(), await v3.next()],
+      ['42["t",1]', '42["t",2]', '451-["b",{"_placeholder":true,"num":0}]', Buffer.from([4, 1, 2, 3])],
+    );
+    await withTimeout(v4Done, 5000, "the v4 client's events");
+    assert.deepStrictEqual(v4Got, [["t", 1], ["t", 2], ["b", Buffer.from([1, 2, 3])]]);
   });
 
   it("reads the v3 namespace query as auth, and prefixes the socket id with the namespace", async (t) => {

@@ -360,10 +360,14 @@ async fn write_batch(
     for item in &batch {
         match item {
             Outgoing::Packet(packet) => queued.push(Queued::Packet(packet)),
-            Outgoing::Messages(shared) => match shared.encoded(encode_v4) {
-                // Engine.IO v3 frames binary messages otherwise (see `message_frame`).
-                Some(encoded) if revision == Revision::V4 => queued.push(Queued::Encoded(encoded)),
-                _ => queued.extend(shared.messages().iter().map(Queued::Message)),
+            // Engine.IO v3 frames binary messages otherwise (see `message_frame`): its
+            // connections frame each message.
+            Outgoing::Messages(shared) => match revision {
+                Revision::V4 => match shared.encoded(encode_v4) {
+                    Some(encoded) => queued.push(Queued::Encoded(encoded)),
+                    None => queued.extend(shared.messages().iter().map(Queued::Message)),
+                },
+                Revision::V3 => queued.extend(shared.messages().iter().map(Queued::Message)),
             },
             Outgoing::Close => break,
         }
