@@ -135,14 +135,22 @@ pub struct BindingPollingHandoff {
     pub accept_encoding: Option<String>,
     /// The answer's head as Node wrote it (`res._header`).
     pub answer_head: String,
-    /// "gzip" or "deflate" when answers from `compressionThreshold` bytes are compressed.
-    pub compression: Option<String>,
-    pub compression_threshold: Option<u32>,
-    /// zlib's level; -1 or none for zlib's default.
-    pub compression_level: Option<i32>,
+    /// How GET answers are compressed; none: not at all.
+    pub compression: Option<BindingCompression>,
     /// Node's `keepAliveTimeout` in ms; 0: none.
     pub keep_alive_ms: u32,
     pub max_body: f64,
+}
+
+/// How a handed-over connection's GET answers are compressed, as JS negotiated it.
+#[napi(object, object_to_js = false)]
+pub struct BindingCompression {
+    /// "gzip" or "deflate".
+    pub encoding: String,
+    /// Answers from this many bytes on are compressed.
+    pub threshold: u32,
+    /// zlib's level; -1 or none for zlib's default.
+    pub level: Option<i32>,
 }
 
 /// zlib's default level (Z_DEFAULT_COMPRESSION, -1, stands for it).
@@ -155,24 +163,7 @@ pub fn polling_handoff(handoff: BindingPollingHandoff) -> napi::Result<PollingHa
         )));
     }
     let stream = stream::duplicate(handoff.fd).map_err(|err| to_js(IoError::TakeOver(err)))?;
-    let encoding = match handoff.compression.as_deref() {
-        None => None,
-        Some("gzip") => Some(Encoding::Gzip),
-        Some("deflate") => Some(Encoding::Deflate),
-        Some(other) => {
-            return Err(to_js(IoError::InvalidArgument(format!(
-                "unknown compression {other:?}"
-            ))))
-        }
-    };
-    let compression = encoding.map(|encoding| Compression {
-        encoding,
-        threshold: handoff.compression_threshold.unwrap_or(1024) as usize,
-        level: match handoff.compression_level {
-            Some(level @ 0..=9) => level as u32,
-            _ => DEFAULT_COMPRESSION_LEVEL,
-        },
-    });
+    let compression = handoff.compression.map(compression).transpose()?;
     Ok(PollingHandoff {
         stream,
         connection: non_negative("connection", handoff.connection)? as u64,
@@ -185,6 +176,26 @@ pub fn polling_handoff(handoff: BindingPollingHandoff) -> napi::Result<PollingHa
             keep_alive: (handoff.keep_alive_ms > 0)
                 .then(|| Duration::from_millis(u64::from(handoff.keep_alive_ms))),
             max_body: non_negative("maxBody", handoff.max_body)? as usize,
+        },
+    })
+}
+
+fn compression(compression: BindingCompression) -> napi::Result<Compression> {
+    let encoding = match compression.encoding.as_str() {
+        "gzip" => Encoding::Gzip,
+        "deflate" => Encoding::Deflate,
+        other => {
+            return Err(to_js(IoError::InvalidArgument(format!(
+                "unknown compression {other:?}"
+            ))))
+        }
+    };
+    Ok(Compression {
+        encoding,
+        threshold: compression.threshold as usize,
+        level: match compression.level {
+            Some(level @ 0..=9) => level as u32,
+            _ => DEFAULT_COMPRESSION_LEVEL,
         },
     })
 }

@@ -153,9 +153,7 @@ class Polling {
     const length = Buffer.byteLength(body);
     const compression = this.server.opts.httpCompression;
     const encoding =
-      compression && length >= (compression.threshold ?? 1024)
-        ? accepts(req).encodings(["gzip", "deflate"])
-        : false;
+      compression && length >= thresholdOf(compression) ? accepts(req).encodings(["gzip", "deflate"]) : false;
     if (!encoding) {
       this.#send(socket, req, res, body, length, undefined);
       return;
@@ -214,9 +212,7 @@ class Polling {
         matchAcceptEncoding: Boolean(compression),
         acceptEncoding: req.headers["accept-encoding"],
         answerHead: res._header,
-        compression: encoding || undefined,
-        compressionThreshold: encoding ? (compression.threshold ?? 1024) : undefined,
-        compressionLevel: encoding ? compression.level : undefined,
+        compression: encoding ? { encoding, threshold: thresholdOf(compression), level: compression.level } : undefined,
         keepAliveMs: httpServer.keepAliveTimeout || 0,
         maxBody: server.opts.maxHttpBufferSize,
       });
@@ -242,6 +238,11 @@ class Polling {
     server.emit("headers", headers, req);
     return headers;
   }
+}
+
+/** The size from which polling answers are compressed, under the `httpCompression` option. */
+function thresholdOf(compression) {
+  return compression.threshold ?? 1024;
 }
 
 function isInternetExplorer(userAgent) {
