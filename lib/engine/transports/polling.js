@@ -38,8 +38,7 @@ class Polling {
   answer(socket, body) {
     const res = socket._pendingGet;
     if (!res) return;
-    socket._pendingGet = null;
-    this.server.native.parkedGets--;
+    unpark(socket);
     try {
       this.#respond(socket, socket._pendingGetRequest, res, body);
     } catch (error) {
@@ -249,12 +248,17 @@ function isInternetExplorer(userAgent) {
   return Boolean(userAgent) && (userAgent.includes(";MSIE") || userAgent.includes("Trident/"));
 }
 
+/** `socket`'s parked GET is answered or gone: no GET of it waits in JS any more. */
+function unpark(socket) {
+  socket._pendingGet = null;
+  socket.server.native.parkedGets--;
+}
+
 /** A parked GET's response closed (`this`): unanswered, it means the client is gone. */
 function onParkedClose() {
   const socket = this[kParkedBy];
   if (socket._pendingGet === this) {
-    socket._pendingGet = null;
-    socket.server.native.parkedGets--;
+    unpark(socket);
     socket.server.native.requestAborted(socket.id, "poll connection closed prematurely");
   }
 }
