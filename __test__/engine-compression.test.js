@@ -59,3 +59,28 @@ test("small answers, clients that accept no compression, and httpCompression: fa
   assert.strictEqual(res.headers["content-encoding"], undefined);
   assert.strictEqual(res.body.toString(), "4" + "z".repeat(2000));
 });
+
+// Upstream answers plain only when `length < threshold`, and its default threshold applies only
+// when the option is omitted: without a threshold, even a tiny answer is compressed.
+for (const httpCompression of [true, { level: 1 }]) {
+  test(`with httpCompression: ${JSON.stringify(httpCompression)}, a small answer is compressed too`, { timeout: 10000 }, async (t) => {
+    const { io, port, sid, conn } = await openSession({ httpCompression });
+    t.after(() => io.close());
+    conn.send("tiny");
+    const res = await get(port, `/socket.io/?EIO=4&transport=polling&sid=${sid}`, { "accept-encoding": "gzip" });
+    assert.strictEqual(res.headers["content-encoding"], "gzip");
+    assert.strictEqual(zlib.gunzipSync(res.body).toString(), "4tiny");
+  });
+}
+
+test("a threshold given as a string is compared as upstream compares it, as a number", { timeout: 10000 }, async (t) => {
+  const { io, port, sid, conn } = await openSession({ httpCompression: { threshold: "100" } });
+  t.after(() => io.close());
+  conn.send("a".repeat(50));
+  let res = await get(port, `/socket.io/?EIO=4&transport=polling&sid=${sid}`, { "accept-encoding": "gzip" });
+  assert.strictEqual(res.headers["content-encoding"], undefined);
+  conn.send("b".repeat(150));
+  res = await get(port, `/socket.io/?EIO=4&transport=polling&sid=${sid}`, { "accept-encoding": "gzip" });
+  assert.strictEqual(res.headers["content-encoding"], "gzip");
+  assert.strictEqual(zlib.gunzipSync(res.body).toString(), "4" + "b".repeat(150));
+});

@@ -478,24 +478,26 @@ describe("compression of long-poll answers on a taken-over connection", () => {
     assert.equal(Number(res.headers["content-length"]), res.body.length);
   });
 
-  test("with a threshold of 0, every GET answer is compressed and a POST's `ok` is not, as with Node", T, async (t) => {
-    const s = await startCountingServer(t, { httpCompression: { threshold: 0 } });
-    const conn = keepAliveConnection(s, t, { "Accept-Encoding": "gzip" });
-    const handshake = await conn.send({ path: eioPath(s) });
-    assert.equal(handshake.headers["content-encoding"], "gzip");
-    const sid = JSON.parse(zlib.gunzipSync(handshake.body).toString().slice(1)).sid;
-    assert.equal((await conn.post(sid, "40")).text, "ok");
-    assert.match(zlib.gunzipSync((await conn.get(sid)).body).toString(), /^40\{"sid":/);
-    for (let id = 1; id <= 2; id++) {
-      const posted = await conn.post(sid, `42${id}["echo","m${id}"]`);
-      assert.equal(posted.headers["content-encoding"], undefined);
-      assert.equal(posted.text, "ok");
-      const polled = await conn.get(sid);
-      assert.equal(polled.headers["content-encoding"], "gzip");
-      assert.equal(zlib.gunzipSync(polled.body).toString(), `43${id}["m${id}"]`);
-    }
-    assert.deepEqual(s.nodeRequests, beforeTakeOver(s));
-  });
+  for (const httpCompression of [{ threshold: 0 }, { level: 1 }, true]) {
+    test(`with httpCompression: ${JSON.stringify(httpCompression)}, every GET answer is compressed and a POST's \`ok\` is not, as with Node`, T, async (t) => {
+      const s = await startCountingServer(t, { httpCompression });
+      const conn = keepAliveConnection(s, t, { "Accept-Encoding": "gzip" });
+      const handshake = await conn.send({ path: eioPath(s) });
+      assert.equal(handshake.headers["content-encoding"], "gzip");
+      const sid = JSON.parse(zlib.gunzipSync(handshake.body).toString().slice(1)).sid;
+      assert.equal((await conn.post(sid, "40")).text, "ok");
+      assert.match(zlib.gunzipSync((await conn.get(sid)).body).toString(), /^40\{"sid":/);
+      for (let id = 1; id <= 2; id++) {
+        const posted = await conn.post(sid, `42${id}["echo","m${id}"]`);
+        assert.equal(posted.headers["content-encoding"], undefined);
+        assert.equal(posted.text, "ok");
+        const polled = await conn.get(sid);
+        assert.equal(polled.headers["content-encoding"], "gzip");
+        assert.equal(zlib.gunzipSync(polled.body).toString(), `43${id}["m${id}"]`);
+      }
+      assert.deepEqual(s.nodeRequests, beforeTakeOver(s));
+    });
+  }
 });
 
 describe("closing a taken-over connection", () => {

@@ -239,10 +239,20 @@ class Polling {
   }
 }
 
-/** The size from which polling answers are compressed, under the `httpCompression` option. */
+/**
+ * The size from which polling answers are compressed, under the `httpCompression` option (an
+ * integer, for Rust too). Upstream answers plain when `length < threshold`: a threshold that is
+ * absent or not a number (`httpCompression: true`, `{ level: 1 }`) compresses every answer, and
+ * its default of 1024 applies only when the option is omitted.
+ */
 function thresholdOf(compression) {
-  return compression.threshold ?? 1024;
+  const threshold = Math.ceil(Number(compression.threshold));
+  if (Number.isNaN(threshold) || threshold <= 0) return 0;
+  return Math.min(threshold, MAX_THRESHOLD);
 }
+
+/** Rust takes the threshold as a u32; no answer comes near it. */
+const MAX_THRESHOLD = 0xffffffff;
 
 function isInternetExplorer(userAgent) {
   return Boolean(userAgent) && (userAgent.includes(";MSIE") || userAgent.includes("Trident/"));
