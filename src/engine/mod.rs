@@ -4,6 +4,7 @@
 pub mod close_reason;
 pub mod config;
 mod connection_lease;
+mod frame_reader;
 mod frame_writer;
 pub mod handler;
 mod heartbeat;
@@ -220,12 +221,14 @@ impl Engine {
         let outbox = Outbox::new();
         let Some(session) = self.session(sid) else {
             debug!(target: "engine", sid = %sid, "upgrade attempt for closed client");
-            self.runtime.spawn(websocket::refuse(handoff, lease));
+            self.runtime
+                .spawn(websocket::refuse(handoff, self.config().max_payload, lease));
             return;
         };
         if !session.begin_upgrade(Arc::clone(&outbox)) {
             debug!(target: "engine", sid = %sid, "transport cannot be upgraded now");
-            self.runtime.spawn(websocket::refuse(handoff, lease));
+            self.runtime
+                .spawn(websocket::refuse(handoff, self.config().max_payload, lease));
             return;
         }
         debug!(target: "engine", sid = %sid, "upgrading existing transport");

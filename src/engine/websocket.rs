@@ -2,6 +2,7 @@
 //! response, the probe/upgrade exchange and the read/write loop.
 use super::close_reason::CloseReason;
 use super::connection_lease::ConnectionLease;
+use super::frame_reader::{close_frame, ClientReader, Incoming, ReadError};
 use super::frame_writer::{copied_when_written, encode_frames, write_frames, Frame, Frames};
 use super::handler::ConnectionId;
 use super::outbox::{Outbox, Outgoing};
@@ -11,25 +12,16 @@ use super::Engine;
 use crate::protocol::engine_packet::{Message as EngineMessage, Packet};
 use crate::protocol::Revision;
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::time::Sleep;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
 use tracing::debug;
 
 /// How long a closing connection waits for the peer's Close frame before dropping it.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
-/// Read buffer per connection: tungstenite zero-fills and keeps all of it, so it is resident for
-/// every idle connection (4 KiB cost ~7 KB of RSS per connection here, 1 KiB ~1 KB). Larger frames
-/// still arrive whole (the buffer grows to the frame), in reads of this size.
-const READ_BUFFER_SIZE: usize = 1024;
 
 /// A connection taken over from Node after its HTTP upgrade request was read.
 pub struct WebSocketHandoff {
@@ -45,38 +37,70 @@ pub struct WebSocketHandoff {
 }
 
 /// Completes the handshake and then closes: the session it named cannot take a WebSocket now
-/// (upstream completes the WebSocket handshake, then closes it).
-pub(super) async fn refuse(handoff: WebSocketHandoff, _lease: ConnectionLease) {
-    if let Ok(mut ws) = accept(handoff, WebSocketConfig::default()).await {
-        let _closed = ws.close(None).await;
-        drain_until_closed(&mut ws).await;
+/// (upstream completes the WebSocket handshake, then closes it). `limit`: the largest message.
+pub(super) async fn refuse(handoff: WebSocketHandoff, limit: usize, _lease: ConnectionLease) {
+    if let Ok(mut connection) = accept(handoff, limit).await {
+        connection.close(None).await;
     }
 }
 
-async fn accept(
-    handoff: WebSocketHandoff,
-    config: WebSocketConfig,
-) -> std::io::Result<WebSocketStream<ByteStream>> {
+/// A WebSocket after its handshake: the stream, which frames are written to directly (see
+/// frame_writer.rs), and its reading side.
+struct Connection {
+    stream: ByteStream,
+    reader: ClientReader,
+}
+
+impl Connection {
+    /// Writes the pongs, or the answer to a Close, owed to the client.
+    async fn write_replies(&mut self) -> io::Result<()> {
+        if !self.reader.parser().has_replies() {
+            return Ok(());
+        }
+        let replies = self.reader.parser().take_replies();
+        self.stream.write_all(&replies).await?;
+        self.stream.flush().await
+    }
+
+    /// Ends the closing handshake: answers the client's Close, or sends ours (with `code`, after
+    /// a refusal) and waits a while for the client's answer. The connection is dropped after.
+    async fn close(&mut self, code: Option<u16>) {
+        if self.write_replies().await.is_err() || self.reader.parser().close_received() {
+            return;
+        }
+        if self.stream.write_all(&close_frame(code)).await.is_err()
+            || self.stream.flush().await.is_err()
+        {
+            return;
+        }
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(incoming)) = self.reader.next(&mut self.stream).await {
+                if incoming == Incoming::Close {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+async fn accept(handoff: WebSocketHandoff, limit: usize) -> io::Result<Connection> {
     let mut stream = handoff.stream.into_async()?;
     stream.write_all(&handoff.response).await?;
     let (stream, head) = match handoff.deflate_threshold {
         Some(threshold) => {
-            let limit = config.max_message_size.unwrap_or(usize::MAX);
+            let inflated_limit = if limit == 0 { usize::MAX } else { limit };
             (
-                stream.deflating(threshold, limit, &handoff.head)?,
+                stream.deflating(threshold, inflated_limit, &handoff.head)?,
                 Vec::new(),
             )
         }
         None => (stream, handoff.head),
     };
-    Ok(WebSocketStream::from_partially_read(stream, head, Role::Server, Some(config)).await)
-}
-
-async fn drain_until_closed(ws: &mut WebSocketStream<ByteStream>) {
-    let _ = tokio::time::timeout(CLOSE_GRACE, async {
-        while let Some(Ok(_)) = ws.next().await {}
+    Ok(Connection {
+        stream,
+        reader: ClientReader::new(limit, head),
     })
-    .await;
 }
 
 /// What a batch writes, borrowed from its queue items: a packet, or a message shared with other
@@ -134,18 +158,16 @@ fn encode_v4(messages: &[EngineMessage]) -> Option<Vec<u8>> {
     copied_when_written(&frames).then(|| encode_frames(&frames))
 }
 
-/// Writes packets past tungstenite, straight to the stream (see frame_writer.rs). A pong or a
-/// Close reply that tungstenite queued while reading goes first, whole, so that no frame is
-/// written into the middle of it; tungstenite writes nothing else meanwhile, as it writes only
-/// while reading, and reading waits for this to end.
+/// Writes packets straight to the stream (see frame_writer.rs), after any pong owed; the flush
+/// sends what a compressing stream still holds.
 async fn write(
-    ws: &mut WebSocketStream<ByteStream>,
+    connection: &mut Connection,
     revision: Revision,
     queued: &[Queued<'_>],
-) -> Result<(), WsError> {
-    ws.flush().await?;
-    write_frames(ws.get_mut(), &QueuedFrames { queued, revision }).await?;
-    Ok(())
+) -> io::Result<()> {
+    connection.write_replies().await?;
+    write_frames(&mut connection.stream, &QueuedFrames { queued, revision }).await?;
+    connection.stream.flush().await
 }
 
 /// How the read/write loop ended.
@@ -154,7 +176,7 @@ enum Ending {
     Told,
     /// The peer broke the rules (too big a message, a bad frame): close with the code the `ws`
     /// package sends, and end the session with "transport error".
-    Refused(CloseCode, String),
+    Refused(u16, String),
     Reason(CloseReason),
 }
 
@@ -166,13 +188,8 @@ pub(super) async fn run(
     upgrading: bool,
     _lease: ConnectionLease,
 ) {
-    let max = engine.config().max_payload;
-    let mut config = WebSocketConfig::default();
-    config.read_buffer_size = READ_BUFFER_SIZE;
-    config.max_message_size = Some(max);
-    config.max_frame_size = Some(max);
-    let mut ws = match Box::pin(accept(handoff, config)).await {
-        Ok(ws) => ws,
+    let mut connection = match Box::pin(accept(handoff, engine.config().max_payload)).await {
+        Ok(connection) => connection,
         Err(err) => {
             debug!(target: "engine:ws", sid = %session.sid, %err, "websocket handshake failed");
             finish(
@@ -196,9 +213,9 @@ pub(super) async fn run(
 
     let ending = loop {
         tokio::select! {
-            frame = ws.next() => {
-                let packet = match frame {
-                    Some(Ok(Message::Text(text))) => {
+            incoming = connection.reader.next(&mut connection.stream) => {
+                let packet = match incoming {
+                    Some(Ok(Incoming::Text(text))) => {
                         debug!(
                             target: "engine:ws",
                             sid = %session.sid,
@@ -214,7 +231,7 @@ pub(super) async fn run(
                             Err(_) => break Ending::Reason(CloseReason::ParseError),
                         }
                     }
-                    Some(Ok(Message::Binary(data))) if session.revision == Revision::V3 => {
+                    Some(Ok(Incoming::Binary(data))) if session.revision == Revision::V3 => {
                         debug!(
                             target: "engine:ws",
                             sid = %session.sid,
@@ -226,7 +243,7 @@ pub(super) async fn run(
                             _ => break Ending::Reason(CloseReason::ParseError),
                         }
                     }
-                    Some(Ok(Message::Binary(data))) => {
+                    Some(Ok(Incoming::Binary(data))) => {
                         debug!(
                             target: "engine:ws",
                             sid = %session.sid,
@@ -235,10 +252,15 @@ pub(super) async fn run(
                         );
                         Packet::Message(EngineMessage::Binary(data))
                     }
-                    Some(Ok(Message::Close(_))) | None => break Ending::Reason(CloseReason::TransportClose),
-                    Some(Ok(_)) => continue,
+                    Some(Ok(Incoming::Ping)) => {
+                        if Box::pin(connection.write_replies()).await.is_err() {
+                            break Ending::Reason(CloseReason::TransportClose);
+                        }
+                        continue;
+                    }
+                    Some(Ok(Incoming::Close)) | None => break Ending::Reason(CloseReason::TransportClose),
                     Some(Err(err)) => {
-                        debug!(target: "engine:ws", sid = %session.sid, %err, "websocket error");
+                        debug!(target: "engine:ws", sid = %session.sid, ?err, "websocket error");
                         break read_error(err);
                     }
                 };
@@ -269,7 +291,7 @@ pub(super) async fn run(
                                 "writing a noop packet to polling for fast upgrade",
                             );
                         }
-                        let pong = Box::pin(write(&mut ws, session.revision, &[Queued::Packet(&Packet::Pong { probe: true })])).await;
+                        let pong = Box::pin(write(&mut connection, session.revision, &[Queued::Packet(&Packet::Pong { probe: true })])).await;
                         engine.deliver(session.handle, answer);
                         if pong.is_err() {
                             break Ending::Told;
@@ -306,7 +328,7 @@ pub(super) async fn run(
                 }
             }
             batch = own.next_batch() => {
-                if let Err(ending) = Box::pin(write_batch(&mut ws, session.revision, batch)).await {
+                if let Err(ending) = Box::pin(write_batch(&mut connection, session.revision, batch)).await {
                     break ending;
                 }
             }
@@ -324,20 +346,13 @@ pub(super) async fn run(
     };
     // Whatever ended the session, the peer is told with a Close frame (it fails harmlessly on a
     // connection that is already gone).
-    let close_frame = match &ending {
-        Ending::Refused(code, _) => Some(CloseFrame {
-            code: *code,
-            reason: "".into(),
-        }),
+    let code = match &ending {
+        Ending::Refused(code, _) => Some(*code),
         Ending::Told | Ending::Reason(_) => None,
     };
     finish(&engine, &session, &own, upgrading, ending);
     debug!(target: "engine:ws", sid = %session.sid, "closing");
-    Box::pin(async move {
-        let _closed = ws.close(close_frame).await;
-        drain_until_closed(&mut ws).await;
-    })
-    .await;
+    Box::pin(connection.close(code)).await;
 }
 
 /// Completes when `deadline` passes; never without one.
@@ -351,7 +366,7 @@ async fn expiry(deadline: &mut Option<Pin<Box<Sleep>>>) {
 /// Writes a batch, gathered into as few writes as the socket allows; a Close in it ends the
 /// connection after what precedes it.
 async fn write_batch(
-    ws: &mut WebSocketStream<ByteStream>,
+    connection: &mut Connection,
     revision: Revision,
     batch: Vec<Outgoing>,
 ) -> Result<(), Ending> {
@@ -372,7 +387,7 @@ async fn write_batch(
             Outgoing::Close => break,
         }
     }
-    write(ws, revision, &queued)
+    write(connection, revision, &queued)
         .await
         .map_err(|err| Ending::Reason(transport_error(&format!("write error: {err}"))))?;
     if closing {
@@ -385,27 +400,20 @@ fn transport_error(description: &str) -> CloseReason {
     CloseReason::TransportError(description.to_owned())
 }
 
-fn read_error(err: WsError) -> Ending {
+fn read_error(err: ReadError) -> Ending {
     match err {
-        WsError::ConnectionClosed
-        | WsError::AlreadyClosed
-        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            Ending::Reason(CloseReason::TransportClose)
-        }
-        WsError::Io(ref io)
+        ReadError::Refused(refusal) => Ending::Refused(refusal.code, refusal.description),
+        ReadError::Io(err)
             if matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::UnexpectedEof
+                err.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
             ) =>
         {
             Ending::Reason(CloseReason::TransportClose)
         }
-        WsError::Capacity(err) => Ending::Refused(CloseCode::Size, err.to_string()),
-        WsError::Protocol(err) => Ending::Refused(CloseCode::Protocol, err.to_string()),
-        WsError::Utf8(err) => Ending::Refused(CloseCode::Invalid, err),
-        other => Ending::Reason(transport_error(&other.to_string())),
+        ReadError::Io(err) => Ending::Reason(transport_error(&err.to_string())),
     }
 }
 
