@@ -4,6 +4,7 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const net = require("node:net");
+const zlib = require("node:zlib");
 const {
   startServer,
   upgradeRequest,
@@ -111,4 +112,36 @@ test("on a compressed connection, a plain frame of exactly maxHttpBufferSize byt
   s.track(socket);
   socket.once("data", () => socket.write(Buffer.concat([header, mask, masked])));
   assert.equal(await waitFor1(await connection, "message"), "y".repeat(999));
+});
+
+/** A masked, compressed (RSV1) text frame whose payload is `deflated`. */
+function compressedFrame(deflated) {
+  const mask = Buffer.from([5, 6, 7, 8]);
+  const header =
+    deflated.length < 126
+      ? Buffer.from([0xc1, 0x80 | deflated.length])
+      : Buffer.from([0xc1, 0x80 | 126, deflated.length >> 8, deflated.length & 0xff]);
+  return Buffer.concat([header, mask, deflated.map((byte, i) => byte ^ mask[i % 4])]);
+}
+
+test("on a compressed connection, a message that inflates past maxHttpBufferSize is refused (1009, as ws)", T, async (t) => {
+  const s = await startServer({ perMessageDeflate: true, maxHttpBufferSize: 1000 });
+  t.after(() => s.close());
+  const connection = nextEngineConnection(s);
+  const deflated = zlib.deflateRawSync("4" + "a".repeat(5000), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  assert.ok(deflated.length < 1000, "the compressed frame itself is within the limit");
+  const code = closeCodeAfter(s, compressedFrame(deflated.subarray(0, deflated.length - 4)));
+  const [reason] = await engineClosed(await connection);
+  assert.equal(reason, "transport error");
+  assert.equal(await code, 1009);
+});
+
+test("on a compressed connection, a message that is not deflate data is refused (1007, as ws)", T, async (t) => {
+  const s = await startServer({ perMessageDeflate: true });
+  t.after(() => s.close());
+  const connection = nextEngineConnection(s);
+  const code = closeCodeAfter(s, compressedFrame(Buffer.from([0xff, 0xff, 0xff, 0xff])));
+  const [reason] = await engineClosed(await connection);
+  assert.equal(reason, "transport error");
+  assert.equal(await code, 1007);
 });

@@ -7,6 +7,7 @@
 //! it; only a frame cut off by the end of a read is kept by its connection. An idle connection
 //! therefore holds no read buffer (tungstenite keeps a zero-filled one per connection).
 use super::stream::ByteStream;
+use crate::protocol::permessage_deflate::InflateError;
 use bytes::Bytes;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -81,6 +82,23 @@ impl Refusal {
 pub enum ReadError {
     Refused(Refusal),
     Io(io::Error),
+}
+
+impl From<io::Error> for ReadError {
+    /// Client data a compressing stream could not inflate is refused as `ws` refuses it.
+    fn from(err: io::Error) -> Self {
+        match err
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<InflateError>())
+        {
+            Some(InflateError::TooLarge) => ReadError::Refused(Refusal::too_big()),
+            Some(InflateError::Corrupt) => ReadError::Refused(Refusal {
+                code: CLOSE_INVALID_DATA,
+                description: InflateError::Corrupt.to_string(),
+            }),
+            None => ReadError::Io(err),
+        }
+    }
 }
 
 /// The state of a client's frames between reads: pure, fed bytes by `ClientReader`.
@@ -451,7 +469,11 @@ impl ClientReader {
                 }
                 Poll::Ready(Ok(true)) => {}
                 Poll::Ready(Ok(false)) => return Poll::Ready(None),
-                Poll::Ready(Err(err)) => return Poll::Ready(Some(Err(err))),
+                Poll::Ready(Err(err)) => {
+                    // Nothing more is read from a stream that failed (or data it refused).
+                    self.parser.ended = true;
+                    return Poll::Ready(Some(Err(err)));
+                }
             }
         }
     }
@@ -467,7 +489,7 @@ impl ClientReader {
             let mut read = ReadBuf::new(buffer);
             match Pin::new(&mut *stream).poll_read(cx, &mut read) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(err)) => return Poll::Ready(Err(ReadError::Io(err))),
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
                 Poll::Ready(Ok(())) => {}
             }
             let received = read.filled();
@@ -497,7 +519,7 @@ impl ClientReader {
         self.partial.truncate(start + received);
         match polled {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(err)) => Poll::Ready(Err(ReadError::Io(err))),
+            Poll::Ready(Err(err)) => Poll::Ready(Err(err.into())),
             Poll::Ready(Ok(())) => Poll::Ready(Ok(received > 0)),
         }
     }

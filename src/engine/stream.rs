@@ -257,12 +257,7 @@ impl AsyncWrite for DeflateStream {
     }
 }
 
+/// Carried whole, for the frame reader to close with `ws`'s code (see `frame_reader::ReadError`).
 fn inflate_error(err: InflateError) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        match err {
-            InflateError::TooLarge => "inflated message too large",
-            InflateError::Corrupt => "invalid compressed data",
-        },
-    )
+    io::Error::new(io::ErrorKind::InvalidData, err)
 }

@@ -158,7 +158,7 @@ async fn an_idle_connections_task_stays_small() {
     let lease = ConnectionLease::new(&engine.handler, 1);
     let task = websocket::run(Arc::clone(&engine), session, handoff, outbox, false, lease);
     let size = std::mem::size_of_val(&task);
-    assert!(size <= 1152, "the connection task takes {size} bytes");
+    assert!(size <= 960, "the connection task takes {size} bytes");
 }
 
 /// Reads one HTTP answer (Content-Length framed) and returns its head and body.

@@ -16,8 +16,20 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 pub enum InflateError {
     /// The inflated message is larger than the limit (close code 1009).
     TooLarge,
+    /// Not deflate data (close code 1007).
     Corrupt,
 }
+
+impl std::fmt::Display for InflateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InflateError::TooLarge => "inflated message too large",
+            InflateError::Corrupt => "invalid compressed data",
+        })
+    }
+}
+
+impl std::error::Error for InflateError {}
 
 /// A frame's header: enough to know how long its payload is before the payload arrives.
 struct Header {
