@@ -46,8 +46,8 @@ fn from_client(max_message: usize, piece: usize, bytes: &[u8]) {
         }
         assert!(inflater.buffered() < MAX_HEADER + max_message);
     }
-    // Whole frames within the limit, then at most the header of one over it, for tungstenite to
-    // refuse.
+    // Whole frames within the limit, then at most the header of one over it, for the frame
+    // reader to refuse.
     let (frames, rest) = frames(&out);
     for frame in &frames {
         assert!(frame.payload.len() <= max_message);

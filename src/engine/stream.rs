@@ -166,7 +166,7 @@ pub struct DeflateStream {
     inner: ByteStream,
     inflater: Inflater,
     deflater: Deflater,
-    /// Plain frames ready for tungstenite to read, from `read_at` on.
+    /// Plain frames ready for the frame reader, from `read_at` on.
     readable: Vec<u8>,
     read_at: usize,
     /// Frames to send, from `written` on.

@@ -2,13 +2,14 @@
 //! response, the probe/upgrade exchange and the read/write loop.
 use super::close_reason::CloseReason;
 use super::connection_lease::ConnectionLease;
-use super::frame_reader::{close_frame, ClientReader, Incoming, ReadError};
+use super::frame_reader::{ClientReader, ReadError};
 use super::frame_writer::{copied_when_written, encode_frames, write_frames, Frame, Frames};
 use super::handler::ConnectionId;
 use super::outbox::{Outbox, Outgoing};
 use super::session::Session;
 use super::stream::{ByteStream, HandedStream};
 use super::Engine;
+use crate::protocol::client_frames::{close_frame, Incoming};
 use crate::protocol::engine_packet::{Message as EngineMessage, Packet};
 use crate::protocol::Revision;
 use bytes::Bytes;

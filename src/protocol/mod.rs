@@ -2,6 +2,7 @@
 //! fuzzed on their own (fuzz/). Text frames are tungstenite's `Utf8Bytes` (validated, shared
 //! bytes), the one type borrowed from the WebSocket library, so that a frame encoded here is
 //! written to every connection without a copy.
+pub mod client_frames;
 pub mod engine_packet;
 pub mod payload;
 pub mod payload_v3;

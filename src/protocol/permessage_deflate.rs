@@ -1,7 +1,7 @@
-//! permessage-deflate (RFC 7692) as a transcoder of WebSocket frames, since tungstenite has no
-//! extension support: client frames compressed by the client are inflated into plain frames
-//! before tungstenite reads them, and the plain frames tungstenite writes are deflated on their
-//! way out. Negotiated as `server_no_context_takeover` (each server message compressed alone)
+//! permessage-deflate (RFC 7692) as a transcoder of WebSocket frames, beneath the frame reader and
+//! writer: client frames compressed by the client are inflated into plain frames before they are
+//! read (src/protocol/client_frames.rs), and the plain frames written are deflated on their way
+//! out. Negotiated as `server_no_context_takeover` (each server message compressed alone)
 //! with the client's context kept across messages, the defaults of the `ws` package's clients.
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
@@ -108,7 +108,7 @@ fn write_frame(out: &mut Vec<u8>, first: u8, masked: bool, payload: &[u8]) {
         }
     }
     if masked {
-        // A zero key leaves the payload as it is, and tungstenite requires client frames masked.
+        // A zero key leaves the payload as it is, and the reader requires client frames masked.
         out.extend_from_slice(&[0; 4]);
     }
     out.extend_from_slice(payload);
@@ -132,7 +132,7 @@ pub struct Inflater {
     message: Option<(u8, Vec<u8>)>,
     decompress: Decompress,
     max_message: usize,
-    /// Set once the header of a plain frame over the limit was passed on alone: tungstenite
+    /// Set once the header of a plain frame over the limit was passed on alone: the reader
     /// refuses the frame at its header (close code 1009, as `ws`), so what follows is dropped.
     refused: bool,
 }
@@ -154,7 +154,7 @@ impl Inflater {
         self.pending.len()
     }
 
-    /// Takes received bytes and appends to `out` the frames tungstenite may read.
+    /// Takes received bytes and appends to `out` the frames the reader may read.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), InflateError> {
         if self.refused {
             return Ok(());
@@ -263,7 +263,7 @@ impl Deflater {
         }
     }
 
-    /// Takes bytes tungstenite wrote and appends to `out` the frames to send.
+    /// Takes bytes the writer wrote and appends to `out` the frames to send.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) {
         let mut pending = std::mem::take(&mut self.pending);
         pending.extend_from_slice(input);
@@ -392,7 +392,7 @@ mod tests {
                 "frame {first:#x}"
             );
         }
-        // A plain one goes on by its header alone, for tungstenite to refuse; nothing after it.
+        // A plain one goes on by its header alone, for the reader to refuse; nothing after it.
         let mut inflater = Inflater::new(1000);
         let mut out = Vec::new();
         inflater
