@@ -14,6 +14,8 @@ const {
   waitFor1,
   collect,
   toBuffer,
+  wsClosed,
+  engineClosed,
 } = require("./support/engine-helpers");
 
 const T = { timeout: TEST_TIMEOUT };
@@ -159,4 +161,55 @@ test("engine.io-client over WebSocket: text, binary and acks both ways", T, asyn
   const reply = waitFor1(client, "message");
   client.send('27["echo",{"k":[1,2]}]');
   assert.equal(await reply, '37[{"k":[1,2]}]');
+});
+
+// The WebSocket protocol itself, as the `ws` package's server speaks it.
+
+test("a client's ping gets a pong with its payload, and the session goes on", T, async (t) => {
+  const s = await startServer();
+  t.after(() => s.close());
+  const { ws, conn } = await wsSession(s);
+  const pong = waitFor1(ws, "pong");
+  ws.ping(Buffer.from("are you there"));
+  assert.equal((await pong).toString(), "are you there");
+  const message = waitFor1(conn, "message");
+  ws.send("4after the ping");
+  assert.equal(await message, "after the ping");
+});
+
+test("a message sent in fragments, with a ping between them, arrives whole (text and binary)", T, async (t) => {
+  const s = await startServer();
+  t.after(() => s.close());
+  const { ws, conn } = await wsSession(s);
+  const messages = collect(conn, "message", 2);
+  ws.send("4first ", { fin: false });
+  ws.ping();
+  ws.send("and second", { fin: true });
+  ws.send(Buffer.from([1, 2]), { binary: true, fin: false });
+  ws.send(Buffer.from([3]), { binary: true, fin: true });
+  const [text, binary] = await messages;
+  assert.equal(text, "first and second");
+  assert.deepEqual([...toBuffer(binary)], [1, 2, 3]);
+});
+
+test("a client's Close is answered with its code, and the session ends with \"transport close\"", T, async (t) => {
+  const s = await startServer();
+  t.after(() => s.close());
+  const { ws, conn } = await wsSession(s);
+  const closed = engineClosed(conn);
+  ws.close(4321, "bye");
+  const { code } = await wsClosed(ws);
+  assert.equal(code, 4321);
+  assert.equal((await closed)[0], "transport close");
+});
+
+test("a Close with a code no peer may send is refused with 1002", T, async (t) => {
+  const s = await startServer();
+  t.after(() => s.close());
+  const { ws, conn } = await wsSession(s);
+  const closed = engineClosed(conn);
+  // A masked Close frame carrying 1005, which is reserved for "no code".
+  ws._socket.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xed]));
+  assert.equal((await closed)[0], "transport error");
+  assert.equal((await wsClosed(ws)).code, 1002);
 });
