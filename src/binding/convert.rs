@@ -66,6 +66,8 @@ pub type BindingPacket = (
 /// namespace holds it.
 #[napi]
 pub const QUEUED_TEXT_SEPARATOR: &str = "\u{1e}";
+/// The separator as a `char`: splitting by one is a `memchr`, by a `&str` a substring search.
+const QUEUED_TEXT_SEPARATOR_CHAR: char = QUEUED_TEXT_SEPARATOR.as_bytes()[0] as char;
 
 /// The packets JS queued for one recipient each, without attachments or recovery record:
 /// `records` holds `[session handle, packet type, ack id or -1]` per packet, and `texts` the
@@ -74,7 +76,7 @@ pub fn queued_packets<'a>(
     records: &'a [f64],
     texts: &'a str,
 ) -> impl Iterator<Item = napi::Result<(SessionHandle, PacketParts<'a>)>> + 'a {
-    let mut texts = texts.split(QUEUED_TEXT_SEPARATOR);
+    let mut texts = texts.split(QUEUED_TEXT_SEPARATOR_CHAR);
     records.chunks(3).map(move |record| {
         let (Some(nsp), Some(data), [handle, packet_type, ack_id]) =
             (texts.next(), texts.next(), record)
