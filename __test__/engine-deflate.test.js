@@ -50,3 +50,15 @@ test("perMessageDeflate off (the default): nothing is negotiated", { timeout: 15
   assert.strictEqual(ws.extensions, "");
   assert.ok(ws._socket.bytesRead > 100_000);
 });
+
+test("perMessageDeflate: a message larger than the socket takes at once arrives whole with nothing sent after it", { timeout: 15000 }, async (t) => {
+  // Deflated, it stays larger than what the kernel accepts in one write: the rest must follow
+  // as the socket drains, not wait for the next packet (the heartbeat's is a minute away here).
+  const big = require("node:crypto").randomBytes(3_000_000).toString("base64");
+  const { io, port } = await start({ perMessageDeflate: { threshold: 0 }, pingInterval: 60_000 }, t);
+  io.on("connection", (socket) => socket.emit("big", big));
+  const socket = client(port, t);
+  const [received] = await new Promise((resolve) => socket.once("big", (...args) => resolve(args)));
+  assert.strictEqual(received.length, big.length);
+  assert.ok(received === big, "the message arrives unchanged");
+});
