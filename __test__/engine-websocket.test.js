@@ -16,6 +16,8 @@ const {
   toBuffer,
   wsClosed,
   engineClosed,
+  nextEngineConnection,
+  openRawWebSocket,
 } = require("./support/engine-helpers");
 
 const T = { timeout: TEST_TIMEOUT };
@@ -165,17 +167,22 @@ test("engine.io-client over WebSocket: text, binary and acks both ways", T, asyn
 
 // The WebSocket protocol itself, as the `ws` package's server speaks it.
 
-test("a client's ping gets a pong with its payload, and the session goes on", T, async (t) => {
-  const s = await startServer();
-  t.after(() => s.close());
-  const { ws, conn } = await wsSession(s);
-  const pong = waitFor1(ws, "pong");
-  ws.ping(Buffer.from("are you there"));
-  assert.equal((await pong).toString(), "are you there");
-  const message = waitFor1(conn, "message");
-  ws.send("4after the ping");
-  assert.equal(await message, "after the ping");
-});
+for (const perMessageDeflate of [false, true]) {
+  test(`a client's ping gets a pong with its payload, and the session goes on (perMessageDeflate: ${perMessageDeflate})`, T, async (t) => {
+    const s = await startServer({ perMessageDeflate });
+    t.after(() => s.close());
+    const connection = nextEngineConnection(s);
+    const ws = await openRawWebSocket(s, {}, { perMessageDeflate });
+    assert.equal(ws.extensions.includes("permessage-deflate"), perMessageDeflate);
+    const conn = await connection;
+    const pong = waitFor1(ws, "pong");
+    ws.ping(Buffer.from("are you there"));
+    assert.equal((await pong).toString(), "are you there");
+    const message = waitFor1(conn, "message");
+    ws.send("4after the ping");
+    assert.equal(await message, "after the ping");
+  });
+}
 
 test("a message sent in fragments, with a ping between them, arrives whole (text and binary)", T, async (t) => {
   const s = await startServer();
