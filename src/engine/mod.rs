@@ -540,13 +540,16 @@ impl Sending<'_> {
     /// Queues the messages to `session`, in order (nothing if it is closing).
     pub fn to(&mut self, session: &Session) {
         self.recipients += 1;
-        for message in self.messages.iter() {
-            debug!(
-                target: "engine:socket",
-                sid = %session.sid,
-                "sending packet \"message\" ({})",
-                Packet::Message(message.clone()).logged_data(),
-            );
+        // Checked once per recipient: a broadcast's loop otherwise asks for every message.
+        if tracing::enabled!(target: "engine:socket", tracing::Level::DEBUG) {
+            for message in self.messages.iter() {
+                debug!(
+                    target: "engine:socket",
+                    sid = %session.sid,
+                    "sending packet \"message\" ({})",
+                    Packet::Message(message.clone()).logged_data(),
+                );
+            }
         }
         let sent = match &self.shared {
             Some(shared) => session.send_shared(shared),
