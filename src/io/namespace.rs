@@ -84,21 +84,8 @@ impl Namespace {
         packet: OutgoingPacket,
     ) -> Result<usize, FramingError> {
         let stored_offset = packet.stored.as_ref().map(|stored| stored.offset);
-        self.broadcast_marking(rooms, except, packet, stored_offset)
-    }
-
-    /// `broadcast`, recording `offset` (when set) as the last stored packet each recipient was
-    /// sent (see `last_stored_offset`): for a packet kept elsewhere than this server's log (a
-    /// cluster's stream).
-    pub fn broadcast_marking(
-        &self,
-        rooms: &[String],
-        except: &[String],
-        packet: OutgoingPacket,
-        offset: Option<u64>,
-    ) -> Result<usize, FramingError> {
         let frames = packet.frames(self.parser)?;
-        let recipients = self.queue_to_recipients(rooms, except, &frames, offset);
+        let recipients = self.queue_to_recipients(rooms, except, &frames, stored_offset);
         self.store(packet.stored, frames);
         Ok(recipients)
     }
@@ -120,13 +107,7 @@ impl Namespace {
             .iter()
             .rev()
             .find_map(|(_, stored)| stored.as_ref().map(|stored| stored.offset));
-        let frames: Arc<[Message]> = match &framed[..] {
-            [(frames, _)] => Arc::clone(frames),
-            _ => framed
-                .iter()
-                .flat_map(|(frames, _)| frames.iter().cloned())
-                .collect(),
-        };
+        let frames = concatenated(framed.iter().map(|(frames, _)| frames));
         let recipients = self.queue_to_recipients(rooms, except, &frames, last_offset);
         for (frames, stored) in framed {
             self.store(stored, frames);
@@ -134,8 +115,27 @@ impl Namespace {
         Ok(recipients)
     }
 
+    /// A packet's frames under this namespace's parser.
+    pub fn frame(&self, packet: &OutgoingPacket) -> Result<Arc<[Message]>, FramingError> {
+        packet.frames(self.parser)
+    }
+
+    /// `broadcast` for packets framed already (`frame`) and kept elsewhere than this server's log
+    /// (a cluster's stream), in order: each recipient's queue is taken once for all of them, and
+    /// marked with `offset` (when set) as the last stored packet it was sent (see
+    /// `last_stored_offset`), the last packet's.
+    pub fn broadcast_frames<'a>(
+        &self,
+        rooms: &[String],
+        except: &[String],
+        frames: impl IntoIterator<Item = &'a Arc<[Message]>>,
+        offset: Option<u64>,
+    ) -> usize {
+        self.queue_to_recipients(rooms, except, &concatenated(frames), offset)
+    }
+
     /// Queues `frames` to the connected sockets in any of `rooms` (all when empty) and in none
-    /// of `except`, marking `offset` on each (see `broadcast_marking`). Returns how many took
+    /// of `except`, marking `offset` on each (see `broadcast_frames`). Returns how many took
     /// them.
     fn queue_to_recipients(
         &self,
@@ -221,5 +221,19 @@ impl Namespace {
             last = packet.offset;
         }
         Some(last)
+    }
+}
+
+/// The frames of several packets, in order, as one list (the first packet's own when it is alone).
+fn concatenated<'a>(frames: impl IntoIterator<Item = &'a Arc<[Message]>>) -> Arc<[Message]> {
+    let mut frames = frames.into_iter().peekable();
+    match frames.next() {
+        Some(first) if frames.peek().is_none() => Arc::clone(first),
+        Some(first) => first
+            .iter()
+            .chain(frames.flat_map(|more| more.iter()))
+            .cloned()
+            .collect(),
+        None => Arc::from(Vec::new()),
     }
 }

@@ -7,12 +7,14 @@
 //! upstream orders it); one from another node is read, decoded and fanned out here. Everything
 //! else is queued as a `ClusterEvent` for the JS adapter, which runs socket.io-adapter's
 //! `ClusterAdapter` logic.
+mod broadcast_run;
 pub mod entry;
 mod reader;
 
 use crate::io::event_queue::{EventQueue, Wakeup};
 use crate::io::packet::OutgoingPacket;
 use crate::io::SocketIo;
+use broadcast_run::BroadcastRun;
 use dashmap::DashMap;
 use entry::{PlainBroadcast, StreamEntry};
 use parking_lot::Mutex;
@@ -373,8 +375,9 @@ impl StreamsNode {
         self.namespaces.clear();
     }
 
-    /// An entry read from a stream.
-    fn on_entry(&self, entry: StreamEntry) {
+    /// An entry read from a stream: a plain broadcast joins `run`, which is delivered before
+    /// any entry for JS.
+    fn on_entry(&self, entry: StreamEntry, run: &mut BroadcastRun) {
         let Some(registered) = self.namespaces.get(&entry.nsp) else {
             return;
         };
@@ -386,20 +389,23 @@ impl StreamsNode {
                 if let Some(broadcast) = PlainBroadcast::from_entry(&entry) {
                     let offset = served.recovery.then_some(entry.id.as_str());
                     let packet = broadcast.packet(&entry.nsp, offset);
-                    let delivered = served.io.namespace(&entry.nsp).broadcast_marking(
-                        &broadcast.rooms,
-                        &broadcast.except,
-                        packet,
-                        offset.and_then(entry::offset_number),
-                    );
                     // A custom parser frames in JS: the entry goes there.
-                    if delivered.is_ok() {
+                    if let Ok(frames) = served.io.namespace(&entry.nsp).frame(&packet) {
+                        run.add(
+                            &served.io,
+                            &entry.nsp,
+                            broadcast.rooms,
+                            broadcast.except,
+                            frames,
+                            offset.and_then(entry::offset_number),
+                        );
                         return;
                     }
                 }
             }
         }
         drop(registered);
+        run.deliver();
         self.events.push(ClusterEvent::Entry(entry));
     }
 
@@ -460,6 +466,7 @@ async fn append_in_order(
     mut pending: mpsc::UnboundedReceiver<Append>,
 ) {
     let mut batch = Vec::with_capacity(MAX_APPENDS_PER_PIPELINE);
+    let mut run = BroadcastRun::default();
     while pending
         .recv_many(&mut batch, MAX_APPENDS_PER_PIPELINE)
         .await
@@ -498,16 +505,19 @@ async fn append_in_order(
             if let Ok(id) = &id {
                 node.saw(&append.stream, id);
             }
-            settle(append.then, id);
+            settle(append.then, id, &mut run);
         }
+        run.deliver();
         node.flush_served();
     }
 }
 
-/// What follows an append, once its id (or its failure) is known.
-fn settle(then: AfterAppend, id: redis::RedisResult<String>) {
+/// What follows an append, once its id (or its failure) is known: a local broadcast joins
+/// `run`, which is delivered before any reply to JS.
+fn settle(then: AfterAppend, id: redis::RedisResult<String>, run: &mut BroadcastRun) {
     match then {
         AfterAppend::Reply(reply) => {
+            run.deliver();
             let _gone = reply.send(id);
         }
         AfterAppend::Deliver {
@@ -532,17 +542,14 @@ fn settle(then: AfterAppend, id: redis::RedisResult<String>) {
                     );
                 }
             }
-            let nsp = packet.nsp.clone();
             // JS sends here only what Rust can frame (lib/cluster/redis-streams.js).
-            if let Err(err) = served
-                .namespace(&nsp)
-                .broadcast_marking(&rooms, &except, *packet, mark)
-            {
-                debug!(
+            match served.namespace(&packet.nsp).frame(&packet) {
+                Ok(frames) => run.add(&served, &packet.nsp, rooms, except, frames, mark),
+                Err(err) => debug!(
                     target: "socket.io-redis-streams-adapter",
                     %err,
                     "a local broadcast could not be framed",
-                );
+                ),
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The node's two readers, each on a connection of its own that is opened again (with backoff)
 //! whenever Redis goes away: the stream reader (XREAD BLOCK, from where it stopped) and the
 //! pub/sub subscriber (every channel subscribed so far, again).
+use super::broadcast_run::BroadcastRun;
 use super::entry::StreamEntry;
 use super::StreamsNode;
 use futures_util::StreamExt;
@@ -91,6 +92,7 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
             let Some(node) = node.upgrade() else {
                 return;
             };
+            let mut run = BroadcastRun::default();
             for key in reply.into_iter().flat_map(|reply| reply.keys) {
                 for id in key.ids {
                     offset.clone_from(&id.id);
@@ -100,10 +102,11 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
                         Some((name, value))
                     });
                     if let Some(entry) = StreamEntry::from_fields(&id.id, fields) {
-                        node.on_entry(entry);
+                        node.on_entry(entry, &mut run);
                     }
                 }
             }
+            run.deliver();
             node.flush_served();
         }
         backoff.wait().await;

@@ -207,6 +207,106 @@ async fn other_messages_are_left_to_javascript_in_order() {
     );
 }
 
+/// What `node`'s socket `id` (session `session`, its GET parked) received until it has `count`
+/// packets: each packet's second argument and the stream offset appended after it. Poll answers
+/// released for other sessions meanwhile are kept in `others`.
+async fn packets(
+    node: &Node,
+    (id, session): (&str, SessionHandle),
+    count: usize,
+    others: &mut Vec<(SessionHandle, String)>,
+) -> Vec<(u64, String)> {
+    let mut got = Vec::new();
+    let mut parked = true;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while got.len() < count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{id}: {} of {count} packets within 10 s",
+            got.len()
+        );
+        let body =
+            if parked {
+                others.extend(node.io.clients().take_answers());
+                others.extend(node.io.clients().drain().into_iter().filter_map(
+                    |event| match event {
+                        IoEvent::PollAnswer { session, body } => Some((session, body)),
+                        _ => None,
+                    },
+                ));
+                let Some(at) = others.iter().position(|(to, _)| *to == session) else {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
+                };
+                others.remove(at).1
+            } else {
+                match node.io.engine().poll(id) {
+                    Ok(PollReply::Now(body)) => body,
+                    _ => {
+                        parked = true;
+                        continue;
+                    }
+                }
+            };
+        parked = false;
+        for packet in body.split('\u{1e}') {
+            let args: serde_json::Value = packet
+                .strip_prefix("42")
+                .and_then(|json| serde_json::from_str(json).ok())
+                .unwrap_or_else(|| panic!("{id}: not an event: {packet}"));
+            let seq = args[1].as_u64().expect("a sequence number");
+            let offset = args[2].as_str().expect("an offset").to_owned();
+            got.push((seq, offset));
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn runs_of_broadcasts_to_one_audience_arrive_in_order_with_the_last_offset_marked() {
+    let redis = RedisServer::start().await;
+    let a = node(&redis, "node-a", true).await;
+    let b = node(&redis, "node-b", true).await;
+    let sockets = [
+        ("in-r1", socket(&b, "in-r1", &["r1"])),
+        ("in-r2", socket(&b, "in-r2", &["r2"])),
+        ("in-none", socket(&b, "in-none", &[])),
+    ];
+    // Made in one go, so that B reads them in batches: runs of 4 to r1, 4 to r2 and 2 to all.
+    let audience = |seq: u64| match seq % 10 {
+        0..=3 => vec!["r1"],
+        4..=7 => vec!["r2"],
+        _ => vec![],
+    };
+    for seq in 0..60 {
+        broadcast(&a, "node-a", &audience(seq), &format!(r#"["m",{seq}]"#));
+    }
+    let nsp = b.io.namespace("/");
+    let mut others = Vec::new();
+    for (id, session) in sockets {
+        let room = id.strip_prefix("in-").expect("a room");
+        let expected: Vec<u64> = (0..60)
+            .filter(|&seq| {
+                let rooms = audience(seq);
+                rooms.is_empty() || rooms.contains(&room)
+            })
+            .collect();
+        let got = packets(&b, (id, session), expected.len(), &mut others).await;
+        let order: Vec<u64> = got.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(
+            order, expected,
+            "{id}: every broadcast for it, in stream order"
+        );
+        let (_, last) = got.last().expect("packets");
+        assert_eq!(
+            Some(nsp.last_stored_offset(id)),
+            entry::offset_number(last),
+            "{id}: marked with the offset of the last broadcast it got"
+        );
+    }
+    assert!(b.streams.drain().is_empty(), "nothing for JS");
+}
+
 #[tokio::test]
 async fn reading_resumes_after_redis_restarts() {
     let redis = RedisServer::start().await;
