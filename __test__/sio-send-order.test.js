@@ -144,6 +144,35 @@ for (const transport of TRANSPORTS) {
       clients.forEach((client, who) => assert.deepStrictEqual(client.received, expected(who)));
     });
 
+    // socket.io-adapter's Adapter#broadcast (the npm cluster adapters' local delivery) encodes a
+    // packet once and writes it to each socket in turn: those writes cross to Rust together.
+    it("delivers a packet written to each socket in turn in order with the other sends", async (t) => {
+      const { io, clients, sockets } = await threeClients(t);
+      const done = untilEach(clients, "end");
+      const encoded = (...data) => io.encoder.encode({ type: 2, nsp: "/", data: ["m", ...data] });
+      const one = encoded(1);
+      for (const socket of sockets) socket.client.writeToEngine(one, {});
+      sockets[1].emit("m", 2);
+      const three = encoded(3);
+      sockets[0].client.writeToEngine(three, {});
+      io.emit("m", 4);
+      sockets[2].client.writeToEngine(three, {});
+      const binary = encoded(5, Buffer.from([5]));
+      for (const socket of sockets) socket.client.writeToEngine(binary, {});
+      for (const socket of sockets) socket.client.writeToEngine(one, {});
+      io.emit("m", "end");
+      await done;
+      const five = [5, Buffer.from([5])];
+      assert.deepStrictEqual(
+        clients.map((client) => client.received),
+        [
+          [1, 3, 4, five, 1, "end"],
+          [1, 2, 4, five, 1, "end"],
+          [1, 4, 3, five, 1, "end"],
+        ],
+      );
+    });
+
     it("delivers the broadcasts sent before a disconnection in the same turn", async (t) => {
       const { io, clients, sockets } = await threeClients(t);
       const disconnected = waitFor(clients[0], "disconnect");

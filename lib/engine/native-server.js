@@ -148,6 +148,8 @@ class NativeServer {
   #queuedTexts = [];
   /** Broadcasts held back by `broadcast`, all to the last broadcast's audience. */
   #heldPackets = [];
+  /** A text message held back by `sendMessage`, and the sessions it goes to: `{ data, handles }`. */
+  #heldMessage = null;
   /** The namespace, rooms and exceptions of the last broadcast. */
   #lastNsp = null;
   #lastRooms = [];
@@ -224,6 +226,7 @@ class NativeServer {
   queuePacket(handle, nsp, type, ackId, json) {
     if (!this.#queueing || this.#sendingNow || nsp.includes(QUEUED_TEXT_SEPARATOR)) return false;
     this.#sendHeldBroadcasts();
+    this.#sendHeldMessage();
     this.#queuedRecords.push(handle, type, ackId ?? -1);
     this.#queuedTexts.push(nsp, json);
     this.#scheduleFlush();
@@ -243,12 +246,14 @@ class NativeServer {
   }
 
   /**
-   * Hands Rust what `queuePacket` and `broadcast` held back (one of the two at most: each hands
-   * the other's over before holding). Every call into Rust but the reads of events does this
-   * first, so that Rust sees sends, room changes and session changes in the order JS made them.
+   * Hands Rust what `queuePacket`, `broadcast` and `sendMessage` held back (one of them at most:
+   * each hands the others' over before holding). Every call into Rust but the reads of events
+   * does this first, so that Rust sees sends, room changes and session changes in the order JS
+   * made them.
    */
   sendQueued() {
     this.#sendHeldBroadcasts();
+    this.#sendHeldMessage();
     if (this.#queuedRecords.length === 0) return;
     const records = new Float64Array(this.#queuedRecords);
     const texts = this.#queuedTexts.join(QUEUED_TEXT_SEPARATOR);
@@ -306,10 +311,36 @@ class NativeServer {
     this.#sent(this.#binding.broadcastAll(this.#lastRooms, this.#lastExcept, packets));
   }
 
-  /** Queues a raw engine message to one session. */
+  /**
+   * Queues a raw engine message to session `handle`. A text message is held back until the
+   * turn's flush or any other call here, and the same text sent next to other sessions joins it:
+   * an adapter of socket.io-adapter's (the npm cluster adapters) broadcasts a packet by encoding
+   * it once and writing it to each socket in turn (`Client#writeToEngine`), and those writes then
+   * cross to Rust in one call, the text framed once. Not held: binary messages (Rust copies a
+   * Buffer only when it crosses, and the sender may reuse it), and any message while a long-poll
+   * GET waits in JS (upstream answers it within the send).
+   */
   sendMessage(handle, data) {
+    const held = this.#heldMessage;
+    if (held !== null && held.data === data) {
+      held.handles.push(handle);
+      return;
+    }
     this.sendQueued();
-    this.#sent(this.#binding.send(handle, data));
+    if (typeof data === "string" && !this.#sendingNow && this.parkedGets === 0) {
+      this.#heldMessage = { data, handles: [handle] };
+      this.#scheduleFlush();
+      return;
+    }
+    this.#sent(this.#binding.send(new Float64Array([handle]), data));
+  }
+
+  /** Hands Rust the text message held back, to every session it was sent to. */
+  #sendHeldMessage() {
+    const held = this.#heldMessage;
+    if (held === null) return;
+    this.#heldMessage = null;
+    this.#sent(this.#binding.send(new Float64Array(held.handles), held.data));
   }
 
   /**

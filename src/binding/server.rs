@@ -179,17 +179,19 @@ impl BindingServer {
         Ok(self.answers_waiting())
     }
 
-    /// Queues a raw engine message to the session `handle`; returns how many poll answers wait in
-    /// `takePollAnswers`.
+    /// Queues a raw engine message to every session in `targets` (one session's handle, or those
+    /// an adapter's broadcast wrote it to in turn: lib/engine/native-server.js `sendMessage`);
+    /// returns how many poll answers wait in `takePollAnswers`.
     #[napi]
-    pub fn send(&self, handle: f64, data: Either<String, Buffer>) -> u32 {
+    pub fn send(&self, targets: Float64Array, data: Either<String, Buffer>) -> u32 {
         let message = match data {
             Either::A(text) => Message::Text(TextMessage::new(&text)),
             Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
         };
+        let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
         self.io
             .clients()
-            .answers_taken_after(|| self.io.send_message(handle as u64, message));
+            .answers_taken_after(|| self.io.send_message(&targets, message));
         self.answers_waiting()
     }
 

@@ -116,9 +116,9 @@ impl SocketIo {
             .send_frames(targets, Arc::from(frames), stored);
     }
 
-    /// Queues a raw engine message to `session`.
-    pub fn send_message(&self, session: SessionHandle, message: Message) {
-        self.engine.send_to(session, &Arc::from([message]));
+    /// Queues a raw engine message to each session of `targets`.
+    pub fn send_message(&self, targets: &[SessionHandle], message: Message) {
+        self.engine.send_to_each(targets, &Arc::from([message]));
     }
 }
 
