@@ -305,13 +305,17 @@ class RedisStreamsAdapter extends ClusterAdapter {
     debug("persisting session %o", session);
     const key = this.#opts.sessionKeyPrefix + session.pid;
     const socket = this.nsp.sockets.get(session.sid);
+    // The newest id first: Rust may deliver more between the two reads, and a delivery counted
+    // in `lastDeliveredOffset` but not in `disconnectOffset` only stops the resume from the
+    // disconnection, where the reverse would have it skip what was delivered meanwhile.
+    const disconnectOffset = this.#node.newestOffset(this.nsp.name);
     const offsets = {
       startOffset: socket && socket._startOffset,
       lastDeliveredOffset: [this.#core()?.lastStreamOffset(this.nsp.name, session.sid), socket && socket._lastStreamOffset]
         .filter((offset) => typeof offset === "string")
         .sort(compareIds)
         .pop(),
-      disconnectOffset: this.#node.newestOffset(this.nsp.name),
+      disconnectOffset,
     };
     for (const [name, offset] of Object.entries(offsets)) if (typeof offset === "string") session[name] = offset;
     const encoded = Buffer.from(encode(session)).toString("base64");

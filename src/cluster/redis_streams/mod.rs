@@ -377,7 +377,7 @@ impl StreamsNode {
 
     /// An entry read from a stream: a plain broadcast joins `run`, which is delivered before
     /// any entry for JS.
-    fn on_entry(&self, entry: StreamEntry, run: &mut BroadcastRun) {
+    fn on_entry(&self, entry: StreamEntry, run: &mut BroadcastRun<'_>) {
         let Some(registered) = self.namespaces.get(&entry.nsp) else {
             return;
         };
@@ -466,13 +466,13 @@ async fn append_in_order(
     mut pending: mpsc::UnboundedReceiver<Append>,
 ) {
     let mut batch = Vec::with_capacity(MAX_APPENDS_PER_PIPELINE);
-    let mut run = BroadcastRun::default();
     while pending
         .recv_many(&mut batch, MAX_APPENDS_PER_PIPELINE)
         .await
         > 0
     {
         let Some(node) = node.upgrade() else { break };
+        let mut run = BroadcastRun::new(&node);
         let mut pipeline = redis::pipe();
         pipeline.ignore_errors();
         for append in &batch {
@@ -502,22 +502,28 @@ async fn append_in_order(
                     "fewer answers than appends",
                 )))
             });
-            if let Ok(id) = &id {
-                node.saw(&append.stream, id);
-            }
-            settle(append.then, id, &mut run);
+            settle(append.then, &append.stream, id, &mut run);
         }
         run.deliver();
         node.flush_served();
     }
 }
 
-/// What follows an append, once its id (or its failure) is known: a local broadcast joins
-/// `run`, which is delivered before any reply to JS.
-fn settle(then: AfterAppend, id: redis::RedisResult<String>, run: &mut BroadcastRun) {
+/// What follows an append to `stream`, once its id (or its failure) is known: a local
+/// broadcast joins `run`, which is delivered before any reply to JS; the id is recorded as seen
+/// once what it carries is delivered or handed over.
+fn settle(
+    then: AfterAppend,
+    stream: &str,
+    id: redis::RedisResult<String>,
+    run: &mut BroadcastRun<'_>,
+) {
     match then {
         AfterAppend::Reply(reply) => {
             run.deliver();
+            if let Ok(id) = &id {
+                run.saw(stream, id);
+            }
             let _gone = reply.send(id);
         }
         AfterAppend::Deliver {
@@ -528,20 +534,22 @@ fn settle(then: AfterAppend, id: redis::RedisResult<String>, run: &mut Broadcast
             mut packet,
         } => {
             let mut mark = None;
-            match id {
+            let seen = match id {
                 Ok(id) if recovery => {
                     packet.data = entry::with_offset(&packet.data, &id);
                     mark = entry::offset_number(&id);
+                    Some(id)
                 }
-                Ok(_) => {}
+                Ok(id) => Some(id),
                 Err(err) => {
                     debug!(
                         target: "socket.io-redis-streams-adapter",
                         %err,
                         "cannot append a broadcast to the stream; delivered locally only",
                     );
+                    None
                 }
-            }
+            };
             // JS sends here only what Rust can frame (lib/cluster/redis-streams.js).
             match served.namespace(&packet.nsp).frame(&packet) {
                 Ok(frames) => run.add(&served, &packet.nsp, rooms, except, frames, mark),
@@ -550,6 +558,9 @@ fn settle(then: AfterAppend, id: redis::RedisResult<String>, run: &mut Broadcast
                     %err,
                     "a local broadcast could not be framed",
                 ),
+            }
+            if let Some(id) = seen {
+                run.saw(stream, &id);
             }
         }
     }

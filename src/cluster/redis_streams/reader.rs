@@ -92,11 +92,10 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
             let Some(node) = node.upgrade() else {
                 return;
             };
-            let mut run = BroadcastRun::default();
+            let mut run = BroadcastRun::new(&node);
             for key in reply.into_iter().flat_map(|reply| reply.keys) {
                 for id in key.ids {
                     offset.clone_from(&id.id);
-                    node.saw(&stream, &id.id);
                     let fields = id.map.into_iter().filter_map(|(name, value)| {
                         let value: String = redis::from_redis_value(value).ok()?;
                         Some((name, value))
@@ -104,6 +103,7 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
                     if let Some(entry) = StreamEntry::from_fields(&id.id, fields) {
                         node.on_entry(entry, &mut run);
                     }
+                    run.saw(&stream, &offset);
                 }
             }
             run.deliver();

@@ -283,6 +283,7 @@ async fn runs_of_broadcasts_to_one_audience_arrive_in_order_with_the_last_offset
     }
     let nsp = b.io.namespace("/");
     let mut others = Vec::new();
+    let mut last_offset = None;
     for (id, session) in sockets {
         let room = id.strip_prefix("in-").expect("a room");
         let expected: Vec<u64> = (0..60)
@@ -297,7 +298,10 @@ async fn runs_of_broadcasts_to_one_audience_arrive_in_order_with_the_last_offset
             order, expected,
             "{id}: every broadcast for it, in stream order"
         );
-        let (_, last) = got.last().expect("packets");
+        let (seq, last) = got.last().expect("packets");
+        if *seq == 59 {
+            last_offset = Some(last.clone());
+        }
         assert_eq!(
             Some(nsp.last_stored_offset(id)),
             entry::offset_number(last),
@@ -305,6 +309,9 @@ async fn runs_of_broadcasts_to_one_audience_arrive_in_order_with_the_last_offset
         );
     }
     assert!(b.streams.drain().is_empty(), "nothing for JS");
+    // Recorded once the runs were delivered: the newest id is the last broadcast's.
+    let last = last_offset.expect("in-none got the last broadcast");
+    assert_eq!(b.streams.newest_offset("/"), Some(last));
 }
 
 #[tokio::test]
