@@ -112,8 +112,13 @@ pub struct StreamsNode {
     namespaces: DashMap<String, Registered>,
     /// Pub/sub channel -> namespace.
     channels: DashMap<String, String>,
-    /// The newest entry id seen (read or appended), by stream.
+    /// The newest entry id seen (read or appended) and handled, by stream.
     newest: DashMap<String, String>,
+    /// Ids read or appended after an entry left to JS that JS has not taken yet (`drain`), in
+    /// order, that entry's first: recorded in `newest` once JS takes it, so that the newest id (a
+    /// session's `disconnectOffset`) never covers an entry no one has handled. Its lock is held
+    /// while such an entry is queued and while JS takes the queue.
+    unseen: Mutex<Vec<(String, String)>>,
     events: EventQueue<ClusterEvent>,
     appends: mpsc::UnboundedSender<Append>,
     subscriptions: mpsc::UnboundedSender<String>,
@@ -139,6 +144,7 @@ impl StreamsNode {
             namespaces: DashMap::new(),
             channels: DashMap::new(),
             newest: DashMap::new(),
+            unseen: Mutex::new(Vec::new()),
             events: EventQueue::new(wakeup),
             appends,
             subscriptions,
@@ -241,8 +247,25 @@ impl StreamsNode {
             .map(|id| id.value().clone())
     }
 
-    /// `id` was read from or appended to `stream`.
+    /// Entry `id` of `stream`, read or appended, was handled here (delivered, or not for this
+    /// node): recorded as seen now, or behind an entry JS has not taken yet.
     fn saw(&self, stream: &str, id: &str) {
+        let mut unseen = self.unseen.lock();
+        if unseen.is_empty() {
+            self.record(stream, id);
+        } else {
+            unseen.push((stream.to_owned(), id.to_owned()));
+        }
+    }
+
+    /// Queues `entry`, of `stream`, for JS: seen once JS takes it (`drain`).
+    fn leave_to_js(&self, stream: &str, entry: StreamEntry) {
+        let mut unseen = self.unseen.lock();
+        unseen.push((stream.to_owned(), entry.id.clone()));
+        self.events.push(ClusterEvent::Entry(entry));
+    }
+
+    fn record(&self, stream: &str, id: &str) {
         let newer = |known: &String| entry::offset_number(id) > entry::offset_number(known);
         match self.newest.get_mut(stream) {
             Some(mut known) if newer(&known) => id.clone_into(&mut known),
@@ -362,9 +385,15 @@ impl StreamsNode {
         command.query_async(&mut self.commands().await?).await
     }
 
-    /// Everything queued for JS so far.
+    /// Everything queued for JS so far. JS handles what it takes before anything else runs on
+    /// its thread, so the ids waiting behind those entries are seen from now on.
     pub fn drain(&self) -> Vec<ClusterEvent> {
-        self.events.drain()
+        let mut unseen = self.unseen.lock();
+        let events = self.events.drain();
+        for (stream, id) in unseen.drain(..) {
+            self.record(&stream, &id);
+        }
+        events
     }
 
     /// Stops reading and publishing; what was queued is dropped.
@@ -375,13 +404,15 @@ impl StreamsNode {
         self.namespaces.clear();
     }
 
-    /// An entry read from a stream: a plain broadcast joins `run`, which is delivered before
+    /// An entry read from `stream`: a plain broadcast joins `run`, which is delivered before
     /// any entry for JS.
-    fn on_entry(&self, entry: StreamEntry, run: &mut BroadcastRun<'_>) {
+    fn on_entry(&self, stream: &str, entry: StreamEntry, run: &mut BroadcastRun<'_>) {
         let Some(registered) = self.namespaces.get(&entry.nsp) else {
+            run.saw(stream, &entry.id);
             return;
         };
         if entry.uid == registered.uid {
+            run.saw(stream, &entry.id);
             return;
         }
         if let Some(served) = registered.served.get() {
@@ -399,6 +430,7 @@ impl StreamsNode {
                             frames,
                             offset.and_then(entry::offset_number),
                         );
+                        run.saw(stream, &entry.id);
                         return;
                     }
                 }
@@ -406,7 +438,7 @@ impl StreamsNode {
         }
         drop(registered);
         run.deliver();
-        self.events.push(ClusterEvent::Entry(entry));
+        self.leave_to_js(stream, entry);
     }
 
     /// Wakes the writers of every server this node delivered to (`Engine::flush`): once per

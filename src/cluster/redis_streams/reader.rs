@@ -100,10 +100,10 @@ pub(super) async fn read(node: Weak<StreamsNode>, stream: String) {
                         let value: String = redis::from_redis_value(value).ok()?;
                         Some((name, value))
                     });
-                    if let Some(entry) = StreamEntry::from_fields(&id.id, fields) {
-                        node.on_entry(entry, &mut run);
+                    match StreamEntry::from_fields(&id.id, fields) {
+                        Some(entry) => node.on_entry(&stream, entry, &mut run),
+                        None => run.saw(&stream, &offset),
                     }
-                    run.saw(&stream, &offset);
                 }
             }
             run.deliver();

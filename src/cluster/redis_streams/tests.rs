@@ -197,7 +197,18 @@ async fn other_messages_are_left_to_javascript_in_order() {
         (remote, r#"42["after"]"#.to_owned()),
         "no offset without recovery"
     );
+    // Until JS takes the entry, no id at or after it is the newest: a session persisted now
+    // must not resume past it.
+    assert_eq!(b.streams.newest_offset("/"), None);
     let events = b.streams.drain();
+    let newest = b
+        .streams
+        .newest_offset("/")
+        .expect("seen once JS took the entry");
+    assert!(
+        entry::offset_number(&newest) > entry::offset_number(&id),
+        "the broadcast after it is the newest: {newest}"
+    );
     let [ClusterEvent::Entry(entry)] = events.as_slice() else {
         panic!("one entry for JS, got {events:?}");
     };
