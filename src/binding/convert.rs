@@ -15,7 +15,7 @@ use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::socketio_packet::PacketType;
 use crate::recovery::log::Retention;
 use bytes::Bytes;
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, Float64Array};
 use napi_derive::napi;
 use std::time::Duration;
 
@@ -271,12 +271,22 @@ fn stored(stored: BindingStoredPacket) -> StoredAs {
 
 /// Messages a parser in JS encoded.
 pub fn frames(messages: Vec<Either<String, Buffer>>) -> Vec<Message> {
-    messages
-        .into_iter()
-        .map(|message| match message {
-            Either::A(text) => Message::Text(TextMessage::new(&text)),
-            Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
-        })
+    messages.into_iter().map(message).collect()
+}
+
+/// A raw engine message from JS: a text, or a Buffer (copied: JS may reuse it).
+pub fn message(data: Either<String, Buffer>) -> Message {
+    match data {
+        Either::A(text) => Message::Text(TextMessage::new(&text)),
+        Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
+    }
+}
+
+/// Session handles from JS, which passes them as a Float64Array.
+pub fn handles(targets: &Float64Array) -> Vec<SessionHandle> {
+    targets
+        .iter()
+        .map(|&target| target as SessionHandle)
         .collect()
 }
 

@@ -10,9 +10,7 @@ use crate::engine::session::PollReply;
 use crate::engine::PostBody;
 use crate::io::error::IoError;
 use crate::io::SocketIo;
-use crate::protocol::engine_packet::{Message, TextMessage};
 use crate::protocol::Revision;
-use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
 use napi_derive::napi;
 use std::sync::Arc;
@@ -82,7 +80,7 @@ impl BindingServer {
     /// wait in `takePollAnswers`.
     #[napi]
     pub fn send_packet(&self, targets: Float64Array, packet: BindingPacket) -> napi::Result<u32> {
-        let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
+        let targets = convert::handles(&targets);
         let packet = convert::packet(packet)?;
         self.io
             .clients()
@@ -117,7 +115,7 @@ impl BindingServer {
         messages: Vec<Either<String, Buffer>>,
         stored: Option<BindingStoredPacket>,
     ) -> u32 {
-        let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
+        let targets = convert::handles(&targets);
         let frames = convert::frames(messages);
         let stored = convert::stored_as(stored);
         self.io.clients().answers_taken_after(|| {
@@ -184,11 +182,8 @@ impl BindingServer {
     /// returns how many poll answers wait in `takePollAnswers`.
     #[napi]
     pub fn send(&self, targets: Float64Array, data: Either<String, Buffer>) -> u32 {
-        let message = match data {
-            Either::A(text) => Message::Text(TextMessage::new(&text)),
-            Either::B(buffer) => Message::Binary(Bytes::copy_from_slice(&buffer)),
-        };
-        let targets: Vec<u64> = targets.iter().map(|&target| target as u64).collect();
+        let message = convert::message(data);
+        let targets = convert::handles(&targets);
         self.io
             .clients()
             .answers_taken_after(|| self.io.send_message(&targets, message));

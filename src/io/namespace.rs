@@ -84,7 +84,7 @@ impl Namespace {
         packet: OutgoingPacket,
     ) -> Result<usize, FramingError> {
         let stored_offset = packet.stored.as_ref().map(|stored| stored.offset);
-        let frames = packet.frames(self.parser)?;
+        let frames = self.frame(&packet)?;
         let recipients = self.queue_to_recipients(rooms, except, &frames, stored_offset);
         self.store(packet.stored, frames);
         Ok(recipients)
@@ -101,7 +101,7 @@ impl Namespace {
     ) -> Result<usize, FramingError> {
         let framed = packets
             .into_iter()
-            .map(|packet| Ok((packet.frames(self.parser)?, packet.stored)))
+            .map(|packet| Ok((self.frame(&packet)?, packet.stored)))
             .collect::<Result<Vec<_>, FramingError>>()?;
         let last_offset = framed
             .iter()
@@ -158,7 +158,7 @@ impl Namespace {
         targets: &[SessionHandle],
         packet: OutgoingPacket,
     ) -> Result<(), FramingError> {
-        let frames = packet.frames(self.parser)?;
+        let frames = self.frame(&packet)?;
         self.send_frames(targets, frames, packet.stored);
         Ok(())
     }

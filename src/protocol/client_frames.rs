@@ -349,7 +349,8 @@ pub fn close_frame(code: Option<u16>) -> Vec<u8> {
     frame
 }
 
-fn unmask(payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+/// A client frame's payload unmasked with its key, a word at a time.
+pub(super) fn unmask(payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
     let mut data = payload.to_vec();
     let key = u32::from_ne_bytes(mask);
     let mut words = data.chunks_exact_mut(4);

@@ -3,6 +3,7 @@
 //! read (src/protocol/client_frames.rs), and the plain frames written are deflated on their way
 //! out. Negotiated as `server_no_context_takeover` (each server message compressed alone)
 //! with the client's context kept across messages, the defaults of the `ws` package's clients.
+use super::client_frames::unmask;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 const FIN: u8 = 0x80;
@@ -114,17 +115,6 @@ fn write_frame(out: &mut Vec<u8>, first: u8, masked: bool, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
-fn unmask(payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
-    match mask {
-        Some(key) => payload
-            .iter()
-            .enumerate()
-            .map(|(i, b)| b ^ key[i % 4])
-            .collect(),
-        None => payload.to_vec(),
-    }
-}
-
 /// Client-to-server: compressed messages become plain frames.
 pub struct Inflater {
     pending: Vec<u8>,
@@ -200,7 +190,10 @@ impl Inflater {
             let fin = frame.first & FIN != 0;
             let length = frame.raw.len();
             if compressed {
-                let data = unmask(frame.payload, frame.mask);
+                let data = match frame.mask {
+                    Some(key) => unmask(frame.payload, key),
+                    None => frame.payload.to_vec(),
+                };
                 let (kind, mut gathered) = self.message.take().unwrap_or((opcode, Vec::new()));
                 gathered.extend_from_slice(&data);
                 if gathered.len() > self.max_message {
