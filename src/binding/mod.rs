@@ -5,6 +5,7 @@
 mod convert;
 mod error;
 mod events;
+mod js_wakeup;
 pub mod logs;
 mod redis_streams;
 mod server;
@@ -67,24 +68,6 @@ fn start_runtime(threads: usize) -> std::io::Result<Handle> {
         .name("socket.io-rs-io".into())
         .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
     Ok(handle)
-}
-
-/// Calls `on_events` (with no argument) on the JS thread. Weak, so an idle server does not keep
-/// Node alive after `io.close()`.
-fn js_wakeup(
-    on_events: &napi::bindgen_prelude::Function<'_, (), ()>,
-) -> napi::Result<crate::io::event_queue::Wakeup> {
-    let wakeup = on_events
-        .build_threadsafe_function::<()>()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build_callback(|_| Ok(()))?;
-    Ok(Box::new(move || {
-        wakeup.call(
-            (),
-            napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking,
-        );
-    }))
 }
 
 fn runtime() -> napi::Result<Handle> {

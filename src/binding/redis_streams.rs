@@ -1,6 +1,7 @@
 //! `BindingRedisStreams`: a Redis Streams cluster node (src/cluster/redis_streams) as
 //! lib/cluster/redis-streams.js drives it. Conversions only.
 use super::convert::{self, BindingPacket};
+use super::js_wakeup::JsWakeup;
 use super::server::BindingServer;
 use crate::cluster::redis_streams::{reply_to_json, ClusterEvent, StreamsNode, StreamsOptions};
 use napi::bindgen_prelude::{Buffer, Either, Function, Object};
@@ -58,6 +59,7 @@ impl From<ClusterEvent> for BindingClusterEvent {
 #[napi]
 pub struct BindingRedisStreams {
     node: Arc<StreamsNode>,
+    _wakeup: JsWakeup,
 }
 
 fn redis_error(err: redis::RedisError) -> napi::Error {
@@ -100,9 +102,12 @@ impl BindingRedisStreams {
             read_count: options.read_count,
             block_time: Duration::from_millis(options.block_time_in_ms.max(0.0) as u64),
         };
-        let node = StreamsNode::start(options, super::js_wakeup(&on_events)?, super::runtime()?)
-            .map_err(redis_error)?;
-        Ok(Self { node })
+        let (js_wakeup, wakeup) = JsWakeup::new(&on_events)?;
+        let node = StreamsNode::start(options, wakeup, super::runtime()?).map_err(redis_error)?;
+        Ok(Self {
+            node,
+            _wakeup: js_wakeup,
+        })
     }
 
     /// Resolves once Redis answers and the readers are connected.

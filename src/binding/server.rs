@@ -6,6 +6,7 @@ use super::convert::{
 };
 use super::error::to_js;
 use super::events;
+use super::js_wakeup::JsWakeup;
 use crate::engine::session::PollReply;
 use crate::engine::PostBody;
 use crate::io::error::IoError;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 #[napi]
 pub struct BindingServer {
     io: Arc<SocketIo>,
+    _wakeup: JsWakeup,
 }
 
 impl BindingServer {
@@ -36,9 +38,10 @@ impl BindingServer {
         on_events: Function<'_, (), ()>,
     ) -> napi::Result<Self> {
         let config = convert::config(&options)?;
-        let wakeup = super::js_wakeup(&on_events)?;
+        let (js_wakeup, wakeup) = JsWakeup::new(&on_events)?;
         Ok(Self {
             io: Arc::new(SocketIo::new(config, wakeup, super::runtime()?)),
+            _wakeup: js_wakeup,
         })
     }
 
