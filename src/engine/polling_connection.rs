@@ -17,7 +17,7 @@ use std::os::fd::IntoRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tracing::debug;
@@ -526,16 +526,13 @@ fn compress(compression: Compression, body: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Reads what the client sent next onto `read`. The buffer grows only once there is something to
-/// read: an idle connection (or one whose GET waits) holds no room for it.
+/// read: an idle connection (or one whose GET waits) holds no room for it. The read itself goes
+/// through `read_buf`, which takes a short read as the socket drained, where `try_read_buf` left
+/// the socket marked readable and the next request's wait began with a read that found nothing.
 async fn read_more(stream: &mut TcpStream, read: &mut Vec<u8>) -> std::io::Result<usize> {
-    loop {
-        stream.readable().await?;
-        read.reserve(READ_SIZE);
-        match stream.try_read_buf(read) {
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
-            done => return done,
-        }
-    }
+    stream.readable().await?;
+    read.reserve(READ_SIZE);
+    stream.read_buf(read).await
 }
 
 async fn sleep_for(limit: Option<Duration>) {
