@@ -79,13 +79,8 @@ impl JsWakeup {
         unsafe {
             let mut event_loop = ptr::null_mut();
             check(sys::napi_get_uv_event_loop(env, &mut event_loop))?;
-            let mut function = ptr::null_mut();
-            check(sys::napi_create_reference(
-                env,
-                value.value,
-                1,
-                &mut function,
-            ))?;
+            let layout = Layout::from_size_align(uv_handle_size(UV_ASYNC), 16)
+                .map_err(|err| napi::Error::from_reason(err.to_string()))?;
             let mut name = ptr::null_mut();
             let label = "socket.io-rs:events";
             check(sys::napi_create_string_utf8(
@@ -94,20 +89,30 @@ impl JsWakeup {
                 label.len() as isize,
                 &mut name,
             ))?;
+            let mut function = ptr::null_mut();
+            check(sys::napi_create_reference(
+                env,
+                value.value,
+                1,
+                &mut function,
+            ))?;
             let mut context = ptr::null_mut();
-            check(sys::napi_async_init(
+            let made = check(sys::napi_async_init(
                 env,
                 ptr::null_mut(),
                 name,
                 &mut context,
-            ))?;
+            ));
             let target = Box::into_raw(Box::new(Target {
                 env,
                 function,
                 context,
             }));
-            let layout = Layout::from_size_align(uv_handle_size(UV_ASYNC), 16)
-                .map_err(|err| napi::Error::from_reason(err.to_string()))?;
+            if let Err(err) = made {
+                sys::napi_delete_reference(env, function);
+                drop(Box::from_raw(target));
+                return Err(err);
+            }
             let raw = alloc::alloc_zeroed(layout).cast::<c_void>();
             if raw.is_null() {
                 alloc::handle_alloc_error(layout);
@@ -115,8 +120,10 @@ impl JsWakeup {
             *raw.cast::<*mut Target>() = target;
             if uv_async_init(event_loop, raw, on_async) != 0 {
                 alloc::dealloc(raw.cast(), layout);
-                drop(Box::from_raw(target));
-                return Err(napi::Error::from_reason("uv_async_init failed"));
+                release(*Box::from_raw(target));
+                return Err(napi::Error::from_reason(
+                    "socket.io-rs: cannot set up the JS wake-up (uv_async_init)",
+                ));
             }
             uv_unref(raw);
             let memory = Box::into_raw(Box::new(HandleMemory { raw, layout }));
@@ -156,12 +163,19 @@ impl Drop for JsWakeup {
         // after the env is gone (at its teardown). The handle is closed once; its memory is
         // freed by the close callback.
         unsafe {
-            let target = Box::from_raw(self.target);
-            sys::napi_delete_reference(target.env, target.function);
-            sys::napi_async_destroy(target.env, target.context);
+            release(*Box::from_raw(self.target));
             *(*self.memory).raw.cast::<*mut HandleMemory>() = self.memory;
             uv_close((*self.memory).raw, on_closed);
         }
+    }
+}
+
+/// Releases what `target` holds in the env, on the JS thread while the env lives.
+unsafe fn release(target: Target) {
+    // SAFETY: the caller's (see `JsWakeup::drop`).
+    unsafe {
+        sys::napi_delete_reference(target.env, target.function);
+        sys::napi_async_destroy(target.env, target.context);
     }
 }
 
@@ -169,8 +183,11 @@ impl Drop for JsWakeup {
 unsafe extern "C" fn on_async(handle: *mut c_void) {
     // SAFETY: `data` points to the live `Target` until the handle is closed, after which libuv
     // calls no more callbacks.
-    let target = unsafe { &**handle.cast::<*mut Target>() };
-    let env = target.env;
+    // Copied out: the call into JS may drop the binding object that owns the `Target`.
+    let (env, function_ref, context) = unsafe {
+        let target = &**handle.cast::<*mut Target>();
+        (target.env, target.function, target.context)
+    };
     // SAFETY: on the JS thread, outside any other call into JS, with a handle scope around the
     // values made here. The receiver is the global object, as for a function called plainly
     // (napi_make_callback takes an object).
@@ -181,14 +198,13 @@ unsafe extern "C" fn on_async(handle: *mut c_void) {
         }
         let mut function = ptr::null_mut();
         let mut receiver = ptr::null_mut();
-        if sys::napi_get_reference_value(env, target.function, &mut function)
-            == sys::Status::napi_ok
+        if sys::napi_get_reference_value(env, function_ref, &mut function) == sys::Status::napi_ok
             && sys::napi_get_global(env, &mut receiver) == sys::Status::napi_ok
         {
             let mut result = ptr::null_mut();
             let status = sys::napi_make_callback(
                 env,
-                target.context,
+                context,
                 receiver,
                 function,
                 0,
