@@ -84,6 +84,14 @@ where
     Ok(promise)
 }
 
+impl Drop for BindingRedisStreams {
+    /// As `close`: nothing in JS reads this node any more (its worker thread or process is
+    /// ending, or it was closed already).
+    fn drop(&mut self) {
+        self.node.close();
+    }
+}
+
 #[napi]
 impl BindingRedisStreams {
     /// Starts connecting to `options.url`; `on_events` is called (with no argument) whenever

@@ -22,6 +22,14 @@ pub struct BindingServer {
     _wakeup: JsWakeup,
 }
 
+impl Drop for BindingServer {
+    /// Dropped on the JS thread once nothing in JS can reach the server, which happens with live
+    /// sessions only when the worker thread or the process that made it ends.
+    fn drop(&mut self) {
+        self.io.engine().close_all();
+    }
+}
+
 impl BindingServer {
     /// The core, for a cluster node that delivers to this server's sockets.
     pub(super) fn io(&self) -> Arc<SocketIo> {

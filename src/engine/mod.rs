@@ -268,6 +268,21 @@ impl Engine {
         self.polling_closing.notify_waiters();
     }
 
+    /// Nothing in JS will serve this engine again (its binding object is gone: the worker
+    /// thread or the process is ending): every session closes, as its connection would with
+    /// the thread's own sockets, and so do the idle polling connections served here.
+    pub fn close_all(&self) {
+        let sessions: Vec<Arc<Session>> = self
+            .sessions
+            .iter()
+            .map(|entry| Arc::clone(entry.value()))
+            .collect();
+        for session in &sessions {
+            self.close_session(session, CloseReason::ForcedClose);
+        }
+        self.close_idle_polling_connections();
+    }
+
     /// A long-poll GET that the JS HTTP layer answers (a wait ends in `on_poll_answer`).
     pub fn poll(self: &Arc<Self>, sid: &str) -> Result<PollReply, PollError> {
         self.poll_for(sid, PollWaiter::Js)

@@ -97,6 +97,20 @@ fn numbered(n: usize) -> [Message; 1] {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn closing_all_ends_every_session_and_its_connection() {
+    let (engine, handle, mut client) = websocket_session().await;
+    engine.close_all();
+    assert!(engine.session("sid").is_none());
+    assert!(engine.session_by_handle(handle).is_none());
+    // A WebSocket ends with its close frame, as upstream's forced close ends it.
+    match tokio::time::timeout(PATIENCE, client.next()).await {
+        Ok(None | Some(Err(_)) | Some(Ok(Frame::Close(_)))) => {}
+        Ok(Some(Ok(frame))) => panic!("expected the end, got {frame:?}"),
+        Err(_) => panic!("the connection did not end in time"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn a_turn_that_queues_much_starts_writing_before_its_flush_and_keeps_the_order() {
     let (engine, handle, mut client) = websocket_session().await;
     let count = EARLY_FLUSH_MESSAGES * 3 + 5;
