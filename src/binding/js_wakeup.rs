@@ -30,16 +30,12 @@ extern "C" {
     fn uv_unref(handle: *mut c_void);
 }
 
-/// What the handle's callback calls; the handle's `data` (its first field) points here.
+/// What the handle's callback calls, and the layout the handle was allocated with; the handle's
+/// `data` (its first field) points here from its creation to its close callback, which frees both.
 struct Target {
     env: sys::napi_env,
     function: sys::napi_ref,
     context: sys::napi_async_context,
-}
-
-/// The handle's memory, with the layout it was allocated with.
-struct HandleMemory {
-    raw: *mut c_void,
     layout: Layout,
 }
 
@@ -61,7 +57,6 @@ unsafe impl Sync for SharedHandle {}
 pub struct JsWakeup {
     shared: Arc<SharedHandle>,
     target: *mut Target,
-    memory: *mut HandleMemory,
 }
 
 impl JsWakeup {
@@ -97,49 +92,41 @@ impl JsWakeup {
                 &mut function,
             ))?;
             let mut context = ptr::null_mut();
-            let made = check(sys::napi_async_init(
+            if let Err(err) = check(sys::napi_async_init(
                 env,
                 ptr::null_mut(),
                 name,
                 &mut context,
-            ));
-            let target = Box::into_raw(Box::new(Target {
+            )) {
+                sys::napi_delete_reference(env, function);
+                return Err(err);
+            }
+            let target = Box::new(Target {
                 env,
                 function,
                 context,
-            }));
-            if let Err(err) = made {
-                sys::napi_delete_reference(env, function);
-                drop(Box::from_raw(target));
-                return Err(err);
-            }
+                layout,
+            });
             let raw = alloc::alloc_zeroed(layout).cast::<c_void>();
             if raw.is_null() {
                 alloc::handle_alloc_error(layout);
             }
-            *raw.cast::<*mut Target>() = target;
             if uv_async_init(event_loop, raw, on_async) != 0 {
                 alloc::dealloc(raw.cast(), layout);
-                release(*Box::from_raw(target));
+                release(&target);
                 return Err(napi::Error::from_reason(
                     "socket.io-rs: cannot set up the JS wake-up (uv_async_init)",
                 ));
             }
+            let target = Box::into_raw(target);
+            *raw.cast::<*mut Target>() = target;
             uv_unref(raw);
-            let memory = Box::into_raw(Box::new(HandleMemory { raw, layout }));
             let shared = Arc::new(SharedHandle {
                 raw,
                 open: RwLock::new(true),
             });
             let wakeup = sender(Arc::clone(&shared));
-            Ok((
-                Self {
-                    shared,
-                    target,
-                    memory,
-                },
-                wakeup,
-            ))
+            Ok((Self { shared, target }, wakeup))
         }
     }
 }
@@ -160,18 +147,17 @@ impl Drop for JsWakeup {
         *self.shared.open.write() = false;
         // SAFETY: on the JS thread (see `JsWakeup`), with the env still alive: the reference and
         // the async context are released here rather than in the close callback, which may run
-        // after the env is gone (at its teardown). The handle is closed once; its memory is
-        // freed by the close callback.
+        // after the env is gone (at its teardown). The handle is closed once; the close callback
+        // frees its memory and the `Target`.
         unsafe {
-            release(*Box::from_raw(self.target));
-            *(*self.memory).raw.cast::<*mut HandleMemory>() = self.memory;
-            uv_close((*self.memory).raw, on_closed);
+            release(&*self.target);
+            uv_close(self.shared.raw, on_closed);
         }
     }
 }
 
 /// Releases what `target` holds in the env, on the JS thread while the env lives.
-unsafe fn release(target: Target) {
+unsafe fn release(target: &Target) {
     // SAFETY: the caller's (see `JsWakeup::drop`).
     unsafe {
         sys::napi_delete_reference(target.env, target.function);
@@ -181,9 +167,9 @@ unsafe fn release(target: Target) {
 
 /// The handle's callback, on the JS thread.
 unsafe extern "C" fn on_async(handle: *mut c_void) {
-    // SAFETY: `data` points to the live `Target` until the handle is closed, after which libuv
-    // calls no more callbacks.
-    // Copied out: the call into JS may drop the binding object that owns the `Target`.
+    // SAFETY: `data` points to the `Target` until the close callback, and libuv calls this one
+    // only before the handle is closed. Copied out: the call into JS may drop the binding object
+    // and, with it, release what the `Target` names.
     let (env, function_ref, context) = unsafe {
         let target = &**handle.cast::<*mut Target>();
         (target.env, target.function, target.context)
@@ -223,13 +209,13 @@ unsafe extern "C" fn on_async(handle: *mut c_void) {
     }
 }
 
-/// The handle's close callback: frees its memory.
+/// The handle's close callback: frees its memory and its `Target`, whose napi parts `Drop`
+/// released already.
 unsafe extern "C" fn on_closed(handle: *mut c_void) {
-    // SAFETY: `Drop` pointed `data` at the handle's `HandleMemory` before closing it; this is
-    // the last use of both.
+    // SAFETY: `data` points to the `Target` made with the handle; this is the last use of both.
     unsafe {
-        let memory = Box::from_raw(*handle.cast::<*mut HandleMemory>());
-        alloc::dealloc(memory.raw.cast(), memory.layout);
+        let target = Box::from_raw(*handle.cast::<*mut Target>());
+        alloc::dealloc(handle.cast(), target.layout);
     }
 }
 

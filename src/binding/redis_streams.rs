@@ -85,8 +85,8 @@ where
 }
 
 impl Drop for BindingRedisStreams {
-    /// As `close`: nothing in JS reads this node any more (its worker thread or process is
-    /// ending, or it was closed already).
+    /// As `close`: nothing in JS reads this node any more (the env that made it is torn down:
+    /// the wake-up's reference to `on_events` keeps it alive until then).
     fn drop(&mut self) {
         self.node.close();
     }

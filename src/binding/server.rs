@@ -23,8 +23,8 @@ pub struct BindingServer {
 }
 
 impl Drop for BindingServer {
-    /// Dropped on the JS thread once nothing in JS can reach the server, which happens with live
-    /// sessions only when the worker thread or the process that made it ends.
+    /// Dropped on the JS thread when the env that made it is torn down (its worker thread or
+    /// the process ends): the wake-up's reference to `on_events` keeps it alive until then.
     fn drop(&mut self) {
         self.io.engine().close_all();
     }
